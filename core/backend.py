@@ -1,0 +1,84 @@
+"""The one handle the console (and the CLI, tests, screenshot script) holds on the domain.
+
+`open_backend` opens a database (migrating it), and bundles the query services with the injected clock,
+the secret box and the operator's name. Nothing here is module-global.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+from core.clock import Clock, SystemClock
+from core.queries import (
+    ModuleQueries,
+    NotificationService,
+    ProviderQueries,
+    ServiceQueries,
+    TariffQueries,
+    TaskQueries,
+)
+from core.secrets import SecretBox, load_or_create_key
+from storage import migrate
+from storage.engine import Database
+
+
+def default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "operator"
+
+
+@dataclass
+class Backend:
+    db: Database
+    clock: Clock
+    secrets: SecretBox
+    operator: str
+    modules: ModuleQueries
+    tariffs: TariffQueries
+    services: ServiceQueries
+    notifications: NotificationService
+    tasks: TaskQueries
+    provider: ProviderQueries
+
+    @classmethod
+    def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str) -> Backend:
+        return cls(
+            db=db,
+            clock=clock,
+            secrets=secrets,
+            operator=operator,
+            modules=ModuleQueries(db, clock, secrets),
+            tariffs=TariffQueries(db),
+            services=ServiceQueries(db),
+            notifications=NotificationService(db, clock),
+            tasks=TaskQueries(db),
+            provider=ProviderQueries(db),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_backend(
+    url: str | None = None,
+    *,
+    clock: Clock | None = None,
+    secrets: SecretBox | None = None,
+    operator: str | None = None,
+    upgrade: bool = True,
+) -> Backend:
+    """Open (and by default migrate) the database at `url` and build the backend around it."""
+    db = Database.open(url)
+    if upgrade:
+        migrate.upgrade(db)
+    else:
+        migrate.check_not_newer(db)
+    return Backend.create(
+        db,
+        clock=clock or SystemClock(),
+        secrets=secrets or SecretBox(load_or_create_key()),
+        operator=operator or default_operator(),
+    )

@@ -1,0 +1,276 @@
+"""Plain, frozen dataclasses the screens receive. No ORM object ever leaves `core`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+
+__all__ = [
+    "ModuleStatus", "RunResult", "ServiceStatus", "TariffStatus",
+    "PageRequest", "Page", "Option",
+    "ModuleFilter", "ModuleRow", "ModuleCard", "SettingValue", "SettingsGroup",
+    "CardTariff", "CardTask", "CardNotification",
+    "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
+    "NotificationFilter", "NotificationRow", "TaskFilter", "TaskRow", "TaskRunRow",
+    "DepartmentRow", "DataCenterRow",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page of a list: `limit` rows from `offset`, ordered by `sort` (a column key of that list)."""
+
+    offset: int = 0
+    limit: int = 100
+    sort: str | None = None
+    descending: bool = False
+
+    def next(self) -> PageRequest:
+        return PageRequest(self.offset + self.limit, self.limit, self.sort, self.descending)
+
+    def previous(self) -> PageRequest:
+        return PageRequest(max(0, self.offset - self.limit), self.limit, self.sort, self.descending)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.rows) < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def position(self) -> str:
+        """`101–200 of 2,140` as the list footer shows it."""
+        if not self.rows:
+            return f"0 of {self.total:,}"
+        return f"{self.offset + 1:,}–{self.offset + len(self.rows):,} of {self.total:,}"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice in a filter: the value the service takes and the label the operator reads."""
+
+    value: str
+    label: str
+
+
+# ---------------------------------------------------------------- processing modules
+
+
+@dataclass(frozen=True)
+class ModuleFilter:
+    text: str = ""  # part of the name, case-insensitive
+    module_type: str | None = None
+    status: ModuleStatus | None = None
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    id: int
+    name: str
+    module_type: str
+    module_type_title: str
+    product_type_name: str
+    datacenter_name: str | None
+    department_name: str
+    status: ModuleStatus
+    sort_priority: int
+    tariff_count: int
+    active_service_count: int
+    unread_notification_count: int
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    key: str
+    label: str
+    display: str  # secrets already masked
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class SettingsGroup:
+    title: str
+    values: list[SettingValue]
+
+
+@dataclass(frozen=True)
+class CardTariff:
+    id: int
+    name: str
+    status: TariffStatus
+    active_service_count: int
+
+
+@dataclass(frozen=True)
+class CardTask:
+    id: int
+    name: str
+    schedule: str
+    enabled: bool
+    last_run_at: datetime | None
+    last_result: RunResult | None
+    last_duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class CardNotification:
+    id: int
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ModuleCard:
+    id: int
+    name: str
+    module_type: str
+    module_type_title: str  # "Processing module": the system integrated with
+    product_type_name: str
+    supports_datacenter: bool
+    datacenter_name: str | None
+    department_name: str
+    status: ModuleStatus
+    sort_priority: int
+    reports_balance: bool
+    balance: Decimal | None
+    balance_currency: str | None
+    balance_read_at: datetime | None
+    minimal_balance: Decimal | None
+    updated_at: datetime
+    updated_by: str | None
+    version: int
+    settings: list[SettingsGroup]
+    tariffs: list[CardTariff]
+    tariff_total: int  # the card shows the first tariffs; the link opens all of them
+    tasks: list[CardTask]
+    notifications: list[CardNotification]
+    unread_notification_total: int
+
+
+# ---------------------------------------------------------------- products
+
+
+@dataclass(frozen=True)
+class TariffFilter:
+    text: str = ""
+    module_id: int | None = None
+    tariff_id: int | None = None
+    status: TariffStatus | None = None
+
+
+@dataclass(frozen=True)
+class TariffRow:
+    id: int
+    name: str
+    product_type_name: str
+    status: TariffStatus
+    price: Decimal
+    module_names: list[str]  # linked modules, lowest sort priority first
+    active_service_count: int
+
+
+@dataclass(frozen=True)
+class ServiceFilter:
+    text: str = ""
+    tariff_id: int | None = None
+    module_id: int | None = None
+    status: ServiceStatus | None = None
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    id: int
+    name: str
+    tariff_name: str
+    module_name: str
+    remote_id: str | None
+    status: ServiceStatus
+    created_at: datetime
+
+
+# ---------------------------------------------------------------- notifications, tasks, provider
+
+
+@dataclass(frozen=True)
+class NotificationFilter:
+    module_id: int | None = None
+    unread_only: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: int
+    module_id: int | None
+    module_name: str | None
+    kind: str
+    description: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    module_id: int | None = None
+    text: str = ""
+    result: RunResult | None = None  # last run result
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    module_id: int
+    module_name: str
+    name: str
+    schedule: str
+    enabled: bool
+    last_run_at: datetime | None
+    last_result: RunResult | None
+    last_duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class TaskRunRow:
+    id: int
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    result: RunResult
+    message: str
+    duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    id: int
+    name: str
+    module_count: int
+
+
+@dataclass(frozen=True)
+class DataCenterRow:
+    id: int
+    name: str
+    external_id: str | None
+    module_count: int
+    module_names: list[str] = field(default_factory=list)

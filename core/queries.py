@@ -1,0 +1,549 @@
+"""Read services behind every list and the module card.
+
+Every list is one page of indexed SQL plus one aggregate count: nothing loads a whole table. Counts
+shown in rows (tariffs, active services, unread notifications) are correlated aggregates evaluated for
+the page's rows only. Results are plain dataclasses from `core.dto`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from core.clock import Clock
+from core.dto import (
+    CardNotification,
+    CardTariff,
+    CardTask,
+    DataCenterRow,
+    DepartmentRow,
+    ModuleCard,
+    ModuleFilter,
+    ModuleRow,
+    NotificationFilter,
+    NotificationRow,
+    Option,
+    Page,
+    PageRequest,
+    ServiceFilter,
+    ServiceRow,
+    SettingsGroup,
+    SettingValue,
+    TariffFilter,
+    TariffRow,
+    TaskFilter,
+    TaskRow,
+    TaskRunRow,
+)
+from core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
+from core.secrets import SecretBox, SecretsUnavailable
+from storage.engine import Database
+from storage.enums import RunResult, ServiceStatus
+from storage.models import (
+    BackgroundTask,
+    DataCenter,
+    Department,
+    Notification,
+    ProcessingModule,
+    Service,
+    Tariff,
+    TariffModule,
+    TaskRun,
+)
+
+RowT = TypeVar("RowT")
+
+#: How many related rows the card shows per block before pointing at the full, filtered list.
+CARD_TARIFF_LIMIT = 50
+CARD_NOTIFICATION_LIMIT = 20
+
+
+class NotFound(LookupError):
+    """The record is gone (deleted by another operator, or a stale link)."""
+
+
+def _paged(
+    session: Session,
+    query: Select[Any],
+    count_query: Select[Any],
+    page: PageRequest,
+    sort_columns: dict[str, ColumnElement[Any]],
+    default_sort: str,
+    tiebreak: ColumnElement[Any],
+    to_row: Callable[[Any], RowT],
+) -> Page[RowT]:
+    """Order, slice and count one list query; the tiebreak keeps pages stable."""
+    column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
+    order = [column.desc() if page.descending else column.asc(), tiebreak]
+    result = session.execute(query.order_by(*order).offset(page.offset).limit(page.limit))
+    rows = [to_row(r) for r in result]
+    total = session.execute(count_query).scalar_one()
+    return Page(rows=rows, total=total, offset=page.offset, limit=page.limit)
+
+
+def _count_of(*criteria: ColumnElement[bool], model: Any) -> Select[Any]:
+    return select(func.count()).select_from(model).where(*criteria)
+
+
+def _active_services(module_id: Any = None, tariff_id: Any = None) -> Any:
+    """A correlated count of Active services on a module and/or tariff."""
+    criteria = [Service.status == ServiceStatus.ACTIVE]
+    if module_id is not None:
+        criteria.append(Service.module_id == module_id)
+    if tariff_id is not None:
+        criteria.append(Service.tariff_id == tariff_id)
+    return select(func.count()).where(*criteria).scalar_subquery()
+
+
+def _last_run_id(task_id: Any) -> Any:
+    return (
+        select(TaskRun.id)
+        .where(TaskRun.task_id == task_id)
+        .order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _duration(run_started: datetime | None, run_finished: datetime | None):  # noqa: ANN202
+    if run_started is None or run_finished is None:
+        return None
+    return run_finished - run_started
+
+
+class ModuleQueries:
+    def __init__(self, db: Database, clock: Clock, secrets: SecretBox) -> None:
+        self._db = db
+        self._clock = clock
+        self._secrets = secrets
+
+    def _criteria(self, flt: ModuleFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = []
+        if flt.text:
+            criteria.append(ProcessingModule.name.icontains(flt.text, autoescape=True))
+        if flt.module_type:
+            criteria.append(ProcessingModule.module_type == flt.module_type)
+        if flt.status:
+            criteria.append(ProcessingModule.status == flt.status)
+        return criteria
+
+    def list(self, flt: ModuleFilter = ModuleFilter(), page: PageRequest = PageRequest()) -> Page[ModuleRow]:
+        m = ProcessingModule
+        tariff_count = (
+            select(func.count()).where(TariffModule.module_id == m.id).scalar_subquery()
+        )
+        unread = (
+            select(func.count())
+            .where(Notification.module_id == m.id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        criteria = self._criteria(flt)
+        query = (
+            select(
+                m.id, m.name, m.module_type, m.product_type, DataCenter.name, Department.name,
+                m.status, m.sort_priority, tariff_count, _active_services(module_id=m.id), unread,
+            )
+            .join(Department, Department.id == m.department_id)
+            .outerjoin(DataCenter, DataCenter.id == m.datacenter_id)
+            .where(*criteria)
+        )
+        sorts = {"name": m.name, "type": m.module_type, "status": m.status, "priority": m.sort_priority,
+                 "id": m.id}
+
+        def to_row(r: Any) -> ModuleRow:
+            return ModuleRow(
+                id=r[0], name=r[1], module_type=r[2],
+                module_type_title=MODULE_TYPES[r[2]].title if r[2] in MODULE_TYPES else r[2],
+                product_type_name=PRODUCT_TYPE_NAMES.get(r[3], r[3]), datacenter_name=r[4],
+                department_name=r[5], status=r[6], sort_priority=r[7], tariff_count=r[8],
+                active_service_count=r[9], unread_notification_count=r[10],
+            )
+
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=m), page, sorts, "priority",
+                          m.id, to_row)
+
+    def name(self, module_id: int) -> str:
+        with self._db.sessions() as session:
+            found = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
+        if found is None:
+            raise NotFound(f"Processing module #{module_id} no longer exists.")
+        return found
+
+    def options(self, text: str = "", limit: int = 50) -> list[Option]:
+        """Modules for a filter's choice list: name order, narrowed by text, never the whole table."""
+        query = select(ProcessingModule.id, ProcessingModule.name).order_by(ProcessingModule.name).limit(limit)
+        if text:
+            query = query.where(ProcessingModule.name.icontains(text, autoescape=True))
+        with self._db.sessions() as session:
+            return [Option(str(i), n) for i, n in session.execute(query)]
+
+    @staticmethod
+    def type_options() -> list[Option]:
+        return [Option(t.key, t.title) for t in MODULE_TYPES.values()]
+
+    def card(self, module_id: int) -> ModuleCard:
+        with self._db.sessions() as session:
+            row = session.execute(
+                select(ProcessingModule, Department.name, DataCenter.name)
+                .join(Department, Department.id == ProcessingModule.department_id)
+                .outerjoin(DataCenter, DataCenter.id == ProcessingModule.datacenter_id)
+                .where(ProcessingModule.id == module_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"Processing module #{module_id} no longer exists.")
+            module, department_name, datacenter_name = row
+            mtype = module_type(module.module_type)
+            return ModuleCard(
+                id=module.id, name=module.name, module_type=mtype.key, module_type_title=mtype.title,
+                product_type_name=PRODUCT_TYPE_NAMES.get(module.product_type, module.product_type),
+                supports_datacenter=mtype.supports_datacenter,
+                datacenter_name=datacenter_name if mtype.supports_datacenter else None,
+                department_name=department_name, status=module.status,
+                sort_priority=module.sort_priority, reports_balance=mtype.reports_balance,
+                balance=module.balance, balance_currency=module.balance_currency,
+                balance_read_at=module.balance_read_at, minimal_balance=module.minimal_balance,
+                updated_at=module.updated_at, updated_by=module.updated_by, version=module.version,
+                settings=self._settings_groups(module),
+                tariffs=self._card_tariffs(session, module_id),
+                tariff_total=session.execute(
+                    _count_of(TariffModule.module_id == module_id, model=TariffModule)
+                ).scalar_one(),
+                tasks=self._card_tasks(session, module_id),
+                notifications=[
+                    CardNotification(id=n.id, description=n.description, created_at=n.created_at)
+                    for n in session.scalars(
+                        select(Notification)
+                        .where(Notification.module_id == module_id, Notification.read_at.is_(None))
+                        .order_by(Notification.created_at.desc(), Notification.id.desc())
+                        .limit(CARD_NOTIFICATION_LIMIT)
+                    )
+                ],
+                unread_notification_total=session.execute(
+                    _count_of(Notification.module_id == module_id, Notification.read_at.is_(None),
+                              model=Notification)
+                ).scalar_one(),
+            )
+
+    def _settings_groups(self, module: ProcessingModule) -> list[SettingsGroup]:
+        mtype = module_type(module.module_type)
+        try:
+            secret_values = self._secrets.open(module.secrets)
+            unavailable = False
+        except SecretsUnavailable:
+            secret_values, unavailable = {}, True
+        groups = []
+        for group, fields in mtype.groups():
+            values = []
+            for fld in fields:
+                if fld.secret and unavailable:
+                    display = "unavailable (encrypted with another key)"
+                elif fld.secret:
+                    display = fld.display(secret_values.get(fld.key))
+                else:
+                    display = fld.display(module.settings.get(fld.key, fld.default))
+                values.append(SettingValue(fld.key, fld.label, display, fld.help))
+            groups.append(SettingsGroup(group.value, values))
+        return groups
+
+    @staticmethod
+    def _card_tariffs(session: Session, module_id: int) -> list[CardTariff]:
+        query = (
+            select(Tariff.id, Tariff.name, Tariff.status,
+                   _active_services(module_id=module_id, tariff_id=Tariff.id))
+            .join(TariffModule, TariffModule.tariff_id == Tariff.id)
+            .where(TariffModule.module_id == module_id)
+            .order_by(Tariff.name, Tariff.id)
+            .limit(CARD_TARIFF_LIMIT)
+        )
+        return [CardTariff(id=i, name=n, status=s, active_service_count=c) for i, n, s, c in
+                session.execute(query)]
+
+    @staticmethod
+    def _card_tasks(session: Session, module_id: int) -> list[CardTask]:
+        last = aliased(TaskRun)
+        query = (
+            select(BackgroundTask, last)
+            .outerjoin(last, last.id == _last_run_id(BackgroundTask.id))
+            .where(BackgroundTask.module_id == module_id)
+            .order_by(BackgroundTask.name, BackgroundTask.id)
+        )
+        return [
+            CardTask(
+                id=task.id, name=task.name, schedule=task.schedule, enabled=task.enabled,
+                last_run_at=run.started_at if run else None, last_result=run.result if run else None,
+                last_duration=_duration(run.started_at, run.finished_at) if run else None,
+            )
+            for task, run in session.execute(query)
+        ]
+
+
+class TariffQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _criteria(flt: TariffFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = []
+        if flt.text:
+            criteria.append(Tariff.name.icontains(flt.text, autoescape=True))
+        if flt.tariff_id is not None:
+            criteria.append(Tariff.id == flt.tariff_id)
+        if flt.status:
+            criteria.append(Tariff.status == flt.status)
+        if flt.module_id is not None:
+            criteria.append(
+                exists().where(TariffModule.tariff_id == Tariff.id, TariffModule.module_id == flt.module_id)
+            )
+        return criteria
+
+    def list(self, flt: TariffFilter = TariffFilter(), page: PageRequest = PageRequest()) -> Page[TariffRow]:
+        criteria = self._criteria(flt)
+        query = select(
+            Tariff.id, Tariff.name, Tariff.product_type, Tariff.status, Tariff.price,
+            _active_services(tariff_id=Tariff.id),
+        ).where(*criteria)
+        sorts = {"name": Tariff.name, "status": Tariff.status, "price": Tariff.price, "id": Tariff.id}
+        with self._db.sessions() as session:
+            page_rows = _paged(session, query, _count_of(*criteria, model=Tariff), page, sorts, "name",
+                               Tariff.id, tuple)
+            names = self._module_names(session, [r[0] for r in page_rows.rows])
+        rows = [
+            TariffRow(id=r[0], name=r[1], product_type_name=PRODUCT_TYPE_NAMES.get(r[2], r[2]), status=r[3],
+                      price=r[4], module_names=names.get(r[0], []), active_service_count=r[5])
+            for r in page_rows.rows
+        ]
+        return Page(rows, page_rows.total, page_rows.offset, page_rows.limit)
+
+    @staticmethod
+    def _module_names(session: Session, tariff_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Linked module names for one page of tariffs, in one query, lowest sort priority first."""
+        names: dict[int, list[str]] = defaultdict(list)
+        if not tariff_ids:
+            return names
+        query = (
+            select(TariffModule.tariff_id, ProcessingModule.name)
+            .join(ProcessingModule, ProcessingModule.id == TariffModule.module_id)
+            .where(TariffModule.tariff_id.in_(tariff_ids))
+            .order_by(TariffModule.tariff_id, ProcessingModule.sort_priority, ProcessingModule.name)
+        )
+        for tariff_id, module_name in session.execute(query):
+            names[tariff_id].append(module_name)
+        return names
+
+    def name(self, tariff_id: int) -> str:
+        with self._db.sessions() as session:
+            found = session.scalar(select(Tariff.name).where(Tariff.id == tariff_id))
+        if found is None:
+            raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
+        return found
+
+    def options(self, text: str = "", limit: int = 50) -> list[Option]:
+        query = select(Tariff.id, Tariff.name).order_by(Tariff.name, Tariff.id).limit(limit)
+        if text:
+            query = query.where(Tariff.name.icontains(text, autoescape=True))
+        with self._db.sessions() as session:
+            return [Option(str(i), n) for i, n in session.execute(query)]
+
+
+class ServiceQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _criteria(flt: ServiceFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = []
+        if flt.text:
+            criteria.append(Service.name.icontains(flt.text, autoescape=True))
+        if flt.tariff_id is not None:
+            criteria.append(Service.tariff_id == flt.tariff_id)
+        if flt.module_id is not None:
+            criteria.append(Service.module_id == flt.module_id)
+        if flt.status:
+            criteria.append(Service.status == flt.status)
+        return criteria
+
+    def list(self, flt: ServiceFilter = ServiceFilter(), page: PageRequest = PageRequest()) -> Page[ServiceRow]:
+        criteria = self._criteria(flt)
+        query = (
+            select(Service.id, Service.name, Tariff.name, ProcessingModule.name, Service.remote_id,
+                   Service.status, Service.created_at)
+            .join(Tariff, Tariff.id == Service.tariff_id)
+            .join(ProcessingModule, ProcessingModule.id == Service.module_id)
+            .where(*criteria)
+        )
+        sorts = {"id": Service.id, "name": Service.name, "status": Service.status,
+                 "created": Service.created_at}
+
+        def to_row(r: Any) -> ServiceRow:
+            return ServiceRow(id=r[0], name=r[1], tariff_name=r[2], module_name=r[3], remote_id=r[4],
+                              status=r[5], created_at=r[6])
+
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=Service), page, sorts, "id",
+                          Service.id, to_row)
+
+
+class NotificationService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    @staticmethod
+    def _criteria(flt: NotificationFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = []
+        if flt.module_id is not None:
+            criteria.append(Notification.module_id == flt.module_id)
+        if flt.unread_only:
+            criteria.append(Notification.read_at.is_(None))
+        if flt.text:
+            criteria.append(Notification.description.icontains(flt.text, autoescape=True))
+        return criteria
+
+    def _query(self) -> Select[Any]:
+        return select(
+            Notification.id, Notification.module_id, ProcessingModule.name, Notification.kind,
+            Notification.description, Notification.created_at, Notification.read_at,
+        ).outerjoin(ProcessingModule, ProcessingModule.id == Notification.module_id)
+
+    @staticmethod
+    def _to_row(r: Any) -> NotificationRow:
+        return NotificationRow(id=r[0], module_id=r[1], module_name=r[2], kind=r[3], description=r[4],
+                               created_at=r[5], read_at=r[6])
+
+    def list(
+        self, flt: NotificationFilter = NotificationFilter(), page: PageRequest = PageRequest(sort="created",
+                                                                                        descending=True)
+    ) -> Page[NotificationRow]:
+        criteria = self._criteria(flt)
+        sorts = {"created": Notification.created_at, "id": Notification.id}
+        with self._db.sessions() as session:
+            return _paged(session, self._query().where(*criteria), _count_of(*criteria, model=Notification),
+                          page, sorts, "created", Notification.id.desc() if page.descending else Notification.id,
+                          self._to_row)
+
+    def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
+        """The newest unread notifications for the side pane."""
+        query = (
+            self._query()
+            .where(Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+        with self._db.sessions() as session:
+            return [self._to_row(r) for r in session.execute(query)]
+
+    def unread_count(self, module_id: int | None = None) -> int:
+        criteria = [Notification.read_at.is_(None)]
+        if module_id is not None:
+            criteria.append(Notification.module_id == module_id)
+        with self._db.sessions() as session:
+            return session.execute(_count_of(*criteria, model=Notification)).scalar_one()
+
+    def mark_read(self, notification_ids: Iterable[int]) -> int:
+        ids = list(notification_ids)
+        if not ids:
+            return 0
+        return self._mark(and_(Notification.id.in_(ids)))
+
+    def mark_all_read(self, module_id: int | None = None) -> int:
+        criterion = Notification.module_id == module_id if module_id is not None else and_(True)
+        return self._mark(criterion)
+
+    def _mark(self, criterion: ColumnElement[bool]) -> int:
+        with self._db.sessions.begin() as session:
+            result = session.execute(
+                update(Notification)
+                .where(criterion, Notification.read_at.is_(None))
+                .values(read_at=self._clock.now())
+            )
+            return result.rowcount or 0
+
+
+class TaskQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(self, flt: TaskFilter = TaskFilter(), page: PageRequest = PageRequest()) -> Page[TaskRow]:
+        last = aliased(TaskRun)
+        criteria: list[ColumnElement[bool]] = []
+        if flt.module_id is not None:
+            criteria.append(BackgroundTask.module_id == flt.module_id)
+        if flt.text:
+            criteria.append(BackgroundTask.name.icontains(flt.text, autoescape=True))
+        if flt.result is not None:
+            criteria.append(
+                exists().where(TaskRun.id == _last_run_id(BackgroundTask.id), TaskRun.result == flt.result)
+            )
+        query = (
+            select(BackgroundTask.id, BackgroundTask.module_id, ProcessingModule.name, BackgroundTask.name,
+                   BackgroundTask.schedule, BackgroundTask.enabled, last.started_at, last.finished_at,
+                   last.result)
+            .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
+            .outerjoin(last, last.id == _last_run_id(BackgroundTask.id))
+            .where(*criteria)
+        )
+        sorts = {"module": ProcessingModule.name, "name": BackgroundTask.name, "id": BackgroundTask.id}
+
+        def to_row(r: Any) -> TaskRow:
+            return TaskRow(id=r[0], module_id=r[1], module_name=r[2], name=r[3], schedule=r[4], enabled=r[5],
+                           last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]))
+
+        count = select(func.count()).select_from(BackgroundTask).where(*criteria)
+        with self._db.sessions() as session:
+            return _paged(session, query, count, page, sorts, "module", BackgroundTask.id, to_row)
+
+    def runs(self, task_id: int, page: PageRequest = PageRequest()) -> Page[TaskRunRow]:
+        """A task's run history, newest first."""
+        criteria = [TaskRun.task_id == task_id]
+        query = select(TaskRun.id, TaskRun.scheduled_for, TaskRun.started_at, TaskRun.finished_at,
+                       TaskRun.result, TaskRun.message).where(*criteria)
+
+        def to_row(r: Any) -> TaskRunRow:
+            return TaskRunRow(id=r[0], scheduled_for=r[1], started_at=r[2], finished_at=r[3], result=r[4],
+                              message=r[5] or "", duration=_duration(r[2], r[3]))
+
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=TaskRun),
+                          PageRequest(page.offset, page.limit, "started", True),
+                          {"started": TaskRun.started_at}, "started", TaskRun.id.desc(), to_row)
+
+    def in_progress_count(self, module_id: int) -> int:
+        query = (
+            select(func.count())
+            .select_from(TaskRun)
+            .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
+            .where(BackgroundTask.module_id == module_id, TaskRun.result == RunResult.IN_PROGRESS)
+        )
+        with self._db.sessions() as session:
+            return session.execute(query).scalar_one()
+
+
+class ProviderQueries:
+    """Departments and data centers (Provider → Departments, Integration → Data centers)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def departments(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DepartmentRow]:
+        criteria = [Department.name.icontains(text, autoescape=True)] if text else []
+        modules = select(func.count()).where(ProcessingModule.department_id == Department.id).scalar_subquery()
+        query = select(Department.id, Department.name, modules).where(*criteria)
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=Department), page,
+                          {"name": Department.name}, "name", Department.id,
+                          lambda r: DepartmentRow(id=r[0], name=r[1], module_count=r[2]))
+
+    def datacenters(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DataCenterRow]:
+        criteria = [DataCenter.name.icontains(text, autoescape=True)] if text else []
+        modules = select(func.count()).where(ProcessingModule.datacenter_id == DataCenter.id).scalar_subquery()
+        query = select(DataCenter.id, DataCenter.name, DataCenter.external_id, modules).where(*criteria)
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=DataCenter), page,
+                          {"name": DataCenter.name}, "name", DataCenter.id,
+                          lambda r: DataCenterRow(id=r[0], name=r[1], external_id=r[2], module_count=r[3]))

@@ -1,0 +1,82 @@
+"""Engine and session factory: SQLite (embedded default) or PostgreSQL through one URL setting."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+ENV_DATABASE_URL = "PROCMOD_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def default_database_path() -> Path:
+    """The embedded database file in the user's data directory (platformdirs)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("procmod", appauthor=False, ensure_exists=True) / "procmod.db"
+
+
+def resolve_database_url(url: str | None = None) -> str:
+    """`--db URL` first, then $PROCMOD_DATABASE_URL, then the SQLite file in the data directory.
+
+    A bare path is taken as a SQLite file; `postgresql://` is routed to psycopg 3.
+    """
+    url = url or os.environ.get(ENV_DATABASE_URL) or f"sqlite:///{default_database_path()}"
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    """Create the engine for `url` (see `resolve_database_url`); nothing is created at import time."""
+    resolved = resolve_database_url(url)
+    if resolved.startswith("sqlite"):
+        path = resolved.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            resolved,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine with its session factory; the one handle the domain layer is given."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Database:
+        engine = make_engine(url)
+        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def redacted_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

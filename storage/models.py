@@ -1,0 +1,251 @@
+"""SQLAlchemy 2.0 typed models for every entity of the domain (DOMAIN.md §2).
+
+Foreign keys that protect the delete rule are RESTRICT (services and tariff links keep a module
+alive); the module's own satellites (tasks, runs, notifications, API calls) cascade. Indexes follow the
+queries of `core.queries` (named in comments where the reason is not obvious).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are aware UTC in Python on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _enum(enum_cls: type, name: str) -> Enum:
+    """A portable enum column: VARCHAR with a CHECK constraint, values stored lowercase."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class ProductType(Base):
+    __tablename__ = "product_type"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class DataCenter(Base):
+    __tablename__ = "datacenter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class ProcessingModule(Base):
+    __tablename__ = "processing_module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    module_type: Mapped[str] = mapped_column(String(32), index=True)
+    product_type: Mapped[str] = mapped_column(ForeignKey("product_type.code", ondelete="RESTRICT"))
+    datacenter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datacenter.id", ondelete="RESTRICT"), index=True
+    )
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    sort_priority: Mapped[int] = mapped_column(Integer, default=100)
+    status: Mapped[ModuleStatus] = mapped_column(_enum(ModuleStatus, "module_status"), index=True)
+    # Non-secret setting values by field key; secret values live encrypted in `secrets`.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Fernet token of a JSON object {field key: value}; never plaintext.
+    secrets: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    balance: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    balance_currency: Mapped[str | None] = mapped_column(String(8))
+    balance_read_at: Mapped[datetime | None]
+    minimal_balance: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    tasks: Mapped[list[BackgroundTask]] = relationship(
+        back_populates="module", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Tariff(Base):
+    __tablename__ = "tariff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    product_type: Mapped[str] = mapped_column(ForeignKey("product_type.code", ondelete="RESTRICT"))
+    status: Mapped[TariffStatus] = mapped_column(_enum(TariffStatus, "tariff_status"), index=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    sort: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class TariffModule(Base):
+    """The many-to-many link between tariffs and processing modules (RESTRICT on the module side)."""
+
+    __tablename__ = "tariff_module"
+
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("tariff.id", ondelete="CASCADE"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("processing_module.id", ondelete="RESTRICT"), primary_key=True
+    )
+
+    # "tariffs of this module" reads the link by module first.
+    __table_args__ = (Index("ix_tariff_module_module_tariff", "module_id", "tariff_id"),)
+
+
+class Service(Base):
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("tariff.id", ondelete="RESTRICT"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("processing_module.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(255))
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[ServiceStatus] = mapped_column(_enum(ServiceStatus, "service_status"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        # Active-service counts per (module, tariff) on the card and the delete pre-check.
+        Index("ix_service_module_tariff_status", "module_id", "tariff_id", "status"),
+        # Services filtered by tariff (and status).
+        Index("ix_service_tariff_status", "tariff_id", "status"),
+        Index("ix_service_status", "status"),
+    )
+
+
+class BackgroundTask(Base):
+    __tablename__ = "background_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("processing_module.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    schedule: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    module: Mapped[ProcessingModule] = relationship(back_populates="tasks")
+
+    __table_args__ = (UniqueConstraint("module_id", "kind", name="uq_background_task_module_kind"),)
+
+
+class TaskRun(Base):
+    __tablename__ = "task_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("background_task.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[RunResult] = mapped_column(_enum(RunResult, "run_result"))
+    message: Mapped[str | None] = mapped_column(Text)
+    # Claim token and lease (the scheduler's exactly-once protocol).
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("task_id", "scheduled_for", name="uq_task_run_task_scheduled"),
+        # The last run of a task; runs in progress per module (delete pre-check).
+        Index("ix_task_run_task_started", "task_id", "started_at"),
+        Index("ix_task_run_result", "result"),
+    )
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_notification_module_created", "module_id", "created_at"),
+        Index("ix_notification_read_created", "read_at", "created_at"),
+    )
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(String(500))
+    # Before/after snapshots with secret values already masked by the domain layer.
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id", "at"),)

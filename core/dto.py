@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -273,4 +273,3 @@ class DataCenterRow:
     name: str
     external_id: str | None
     module_count: int
-    module_names: list[str] = field(default_factory=list)

@@ -1,0 +1,342 @@
+"""Deterministic, realistic demo data (`procmod demo`, the tests and the snapshots all use it).
+
+Everything is derived from a fixed random seed and from the backend's clock, so the same clock gives
+the same database, row for row. Bulk rows (services, task runs) are inserted with executemany.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from croniter import croniter
+from sqlalchemy import insert
+
+from core.backend import Backend
+from core.moduletypes import PRODUCT_TYPES, module_type
+from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from storage.models import (
+    AuditEntry,
+    BackgroundTask,
+    DataCenter,
+    Department,
+    Notification,
+    ProcessingModule,
+    ProductType,
+    Service,
+    Tariff,
+    TariffModule,
+    TaskRun,
+)
+
+SEED = 20261126
+
+
+@dataclass(frozen=True)
+class DemoModule:
+    name: str
+    type_key: str
+    datacenter: str | None
+    department: str
+    status: ModuleStatus
+    priority: int
+    settings: dict[str, Any]
+    secrets: dict[str, Any]
+    failing: str | None = None  # the error its connection checks report, when it is failing
+    balance: Decimal | None = None
+    minimal_balance: Decimal | None = None
+
+
+SALES, SUPPORT = "Sales department", "Technical support"
+FRA, AMS = "Frankfurt FRA1", "Amsterdam AMS2"
+ON, OFF = ModuleStatus.ENABLED, ModuleStatus.DISABLED
+
+
+def _vm(name: str, dc: str, host: str, cluster: str, status: ModuleStatus = ON, priority: int = 10,
+        failing: str | None = None) -> DemoModule:
+    return DemoModule(
+        name, "vmmanager6", dc, SUPPORT, status, priority,
+        {"url": f"https://{host}", "email": "billing@hostco.example", "verify_tls": True, "cluster": cluster,
+         "use_recipes": priority % 20 == 10, "extra_network_interface": False, "license_server": "ispsystem"},
+        {"password": f"demo-{host}-pw", "license_key": f"LIC-{host[:6].upper()}"},
+        failing=failing,
+    )
+
+
+def _cp(name: str, host: str, status: ModuleStatus = ON, priority: int = 10, failing: str | None = None,
+        package: str = "hostco_standard") -> DemoModule:
+    return DemoModule(
+        name, "cpanel", None, SUPPORT, status, priority,
+        {"host": host, "port": 2087, "whm_user": "root", "verify_tls": True, "default_package": package,
+         "nameserver1": "ns1.hostco.example", "nameserver2": "ns2.hostco.example"},
+        {"api_token": f"DEMO{host.split('.')[0].upper()}TOKEN"},
+        failing=failing,
+    )
+
+
+def _nc(name: str, user: str, balance: str, minimal: str, status: ModuleStatus = ON, sandbox: bool = False,
+        priority: int = 10) -> DemoModule:
+    return DemoModule(
+        name, "namecheap", None, SALES, status, priority,
+        {"api_user": user, "user_name": user, "client_ip": "198.51.100.24", "sandbox": sandbox,
+         "default_years": 1, "auto_renew": True},
+        {"api_key": f"demo{user}apikey"},
+        balance=Decimal(balance), minimal_balance=Decimal(minimal),
+    )
+
+
+MODULES: tuple[DemoModule, ...] = (
+    _vm("VM Frankfurt 1", FRA, "vm-fra1.hostco.example", "fra1-kvm", priority=10),
+    _vm("VM Frankfurt 2", FRA, "vm-fra2.hostco.example", "fra1-kvm", priority=20),
+    _vm("VM Frankfurt legacy", FRA, "vm-old.hostco.example", "fra1-legacy", OFF, 90),
+    _vm("VM Amsterdam 1", AMS, "vm-ams1.hostco.example", "ams2-kvm", priority=10,
+        failing="Unreachable: connection to vm-ams1.hostco.example:443 timed out after 10 s"),
+    _vm("VM Amsterdam 2", AMS, "vm-ams2.hostco.example", "ams2-kvm", priority=20),
+    _vm("VM Amsterdam GPU", AMS, "vm-gpu.hostco.example", "ams2-gpu", OFF, 50),
+    _cp("cPanel shared-01", "web01.hostco.example", priority=10),
+    _cp("cPanel shared-02", "web02.hostco.example", priority=20),
+    _cp("cPanel shared-03", "web03.hostco.example", priority=30,
+        failing="Bad credentials: WHM answered 403 Forbidden for user root"),
+    _cp("cPanel reseller", "reseller.hostco.example", priority=40, package="hostco_reseller"),
+    _cp("cPanel legacy", "web-old.hostco.example", OFF, 90),
+    _nc("Namecheap main", "hostco", "1240.50", "200.00"),
+    _nc("Namecheap reseller", "hostcoresell", "85.20", "100.00", priority=20),
+    _nc("Namecheap sandbox", "hostcotest", "5000.00", "0.00", OFF, sandbox=True, priority=90),
+)
+
+#: (name, product type, price, status, how many modules of that type it links)
+TARIFFS: tuple[tuple[str, str, str, TariffStatus, int], ...] = (
+    ("VPS Start", "vds", "4.90", TariffStatus.ACTIVE, 2),
+    ("VPS Basic", "vds", "7.90", TariffStatus.ACTIVE, 2),
+    ("VPS Standard", "vds", "12.90", TariffStatus.ACTIVE, 3),
+    ("VPS Pro", "vds", "19.90", TariffStatus.ACTIVE, 2),
+    ("VPS Max", "vds", "39.90", TariffStatus.ACTIVE, 1),
+    ("VPS Storage 1 TB", "vds", "24.00", TariffStatus.ACTIVE, 1),
+    ("VPS GPU A16", "vds", "149.00", TariffStatus.DISABLED, 1),
+    ("VPS Windows Basic", "vds", "14.90", TariffStatus.ACTIVE, 2),
+    ("VPS Windows Pro", "vds", "29.90", TariffStatus.ACTIVE, 1),
+    ("VPS Promo 2024", "vds", "3.00", TariffStatus.ARCHIVED, 2),
+    ("VPS Legacy S", "vds", "5.00", TariffStatus.ARCHIVED, 1),
+    ("VPS Legacy M", "vds", "9.00", TariffStatus.DELETED, 1),
+    ("VPS Black Friday", "vds", "2.50", TariffStatus.DISABLED, 2),
+    ("VPS Dev Sandbox", "vds", "1.00", TariffStatus.DELETED, 1),
+    ("Hosting Lite", "vhost", "2.50", TariffStatus.ACTIVE, 2),
+    ("Hosting Standard", "vhost", "4.90", TariffStatus.ACTIVE, 3),
+    ("Hosting Business", "vhost", "9.90", TariffStatus.ACTIVE, 2),
+    ("Hosting WordPress", "vhost", "5.90", TariffStatus.ACTIVE, 2),
+    ("Hosting E-commerce", "vhost", "14.90", TariffStatus.ACTIVE, 1),
+    ("Reseller 10", "vhost", "19.00", TariffStatus.ACTIVE, 1),
+    ("Reseller 50", "vhost", "49.00", TariffStatus.ACTIVE, 1),
+    ("Hosting Student", "vhost", "0.99", TariffStatus.DISABLED, 1),
+    ("Hosting Classic", "vhost", "3.90", TariffStatus.ARCHIVED, 2),
+    ("Hosting Unlimited 2019", "vhost", "7.00", TariffStatus.DELETED, 1),
+    ("Hosting Trial", "vhost", "0.00", TariffStatus.DISABLED, 2),
+    ("Hosting Agency", "vhost", "29.00", TariffStatus.ACTIVE, 2),
+    ("Domain .com", "domain", "10.98", TariffStatus.ACTIVE, 2),
+    ("Domain .net", "domain", "12.98", TariffStatus.ACTIVE, 2),
+    ("Domain .org", "domain", "11.48", TariffStatus.ACTIVE, 2),
+    ("Domain .io", "domain", "39.98", TariffStatus.ACTIVE, 1),
+    ("Domain .de", "domain", "6.98", TariffStatus.ACTIVE, 1),
+    ("Domain .eu", "domain", "7.48", TariffStatus.ACTIVE, 1),
+    ("Domain .dev", "domain", "14.98", TariffStatus.ACTIVE, 1),
+    ("Domain .app", "domain", "16.98", TariffStatus.ACTIVE, 1),
+    ("Domain .shop", "domain", "2.98", TariffStatus.DISABLED, 1),
+    ("Domain .xyz", "domain", "1.98", TariffStatus.ARCHIVED, 2),
+    ("Domain .info", "domain", "3.98", TariffStatus.ACTIVE, 2),
+    ("Domain .biz promo", "domain", "4.98", TariffStatus.DELETED, 1),
+    ("Domain .co.uk", "domain", "8.98", TariffStatus.ACTIVE, 1),
+    ("Domain .nl", "domain", "7.98", TariffStatus.ACTIVE, 1),
+    ("Domain transfer .com", "domain", "9.98", TariffStatus.ACTIVE, 2),
+    ("Domain premium", "domain", "99.00", TariffStatus.DISABLED, 1),
+)
+
+SERVICE_COUNT = 2400
+#: Service status weights: most are active, every status is present.
+SERVICE_STATUS_WEIGHTS = (
+    (ServiceStatus.ACTIVE, 62), (ServiceStatus.SUSPENDED, 9), (ServiceStatus.ORDERED, 4),
+    (ServiceStatus.IN_PROGRESS, 3), (ServiceStatus.DELETED, 22),
+)
+RUNS_PER_TASK = 8
+_WORDS = ("alpha", "nova", "pixel", "green", "atlas", "river", "orbit", "maple", "cobalt", "lumen",
+          "vertex", "harbor", "summit", "cedar", "delta", "ember", "falcon", "granite", "helix", "indigo")
+_TLDS = {"Domain .com": "com", "Domain .net": "net", "Domain .org": "org", "Domain .io": "io",
+         "Domain .de": "de", "Domain .eu": "eu", "Domain .dev": "dev", "Domain .app": "app",
+         "Domain .shop": "shop", "Domain .xyz": "xyz", "Domain .info": "info", "Domain .biz promo": "biz",
+         "Domain .co.uk": "co.uk", "Domain .nl": "nl", "Domain transfer .com": "com", "Domain premium": "com"}
+
+
+def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
+    """Fill an empty, migrated database with the demo data set (one transaction)."""
+    rng = random.Random(SEED)
+    now = backend.clock.now()
+    with backend.db.sessions.begin() as session:
+        session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
+        departments = {name: Department(name=name) for name in (SALES, SUPPORT)}
+        datacenters = {FRA: DataCenter(name=FRA, external_id="fra1"), AMS: DataCenter(name=AMS, external_id="ams2")}
+        session.add_all([*departments.values(), *datacenters.values()])
+        session.flush()
+
+        modules: list[tuple[DemoModule, ProcessingModule]] = []
+        for index, spec in enumerate(MODULES):
+            created = now - timedelta(days=400 - index * 17, hours=index)
+            mtype = module_type(spec.type_key)
+            module = ProcessingModule(
+                name=spec.name, module_type=spec.type_key, product_type=mtype.product_types[0],
+                datacenter_id=datacenters[spec.datacenter].id if spec.datacenter else None,
+                department_id=departments[spec.department].id, sort_priority=spec.priority,
+                status=spec.status, settings=dict(spec.settings), secrets=backend.secrets.seal(spec.secrets),
+                balance=spec.balance, balance_currency="USD" if spec.balance is not None else None,
+                balance_read_at=now - timedelta(hours=3, minutes=30) if spec.balance is not None else None,
+                minimal_balance=spec.minimal_balance, created_at=created,
+                updated_at=created + timedelta(days=30), updated_by="admin",
+            )
+            module.tasks = [
+                BackgroundTask(kind=t.kind, name=t.name, schedule=t.schedule, enabled=spec.status is ON)
+                for t in mtype.default_tasks
+            ]
+            session.add(module)
+            modules.append((spec, module))
+        session.flush()
+
+        by_product: dict[str, list[ProcessingModule]] = {}
+        for _spec, module in modules:
+            by_product.setdefault(module.product_type, []).append(module)
+
+        tariffs: list[tuple[Tariff, list[ProcessingModule]]] = []
+        for sort, (name, product, price, status, link_count) in enumerate(TARIFFS):
+            tariff = Tariff(name=name, product_type=product, price=Decimal(price), status=status, sort=sort * 10)
+            session.add(tariff)
+            candidates = by_product[product]
+            start = sort % len(candidates)
+            linked = [candidates[(start + i) % len(candidates)] for i in range(link_count)]
+            tariffs.append((tariff, linked))
+        session.flush()
+        session.execute(insert(TariffModule), [
+            {"tariff_id": tariff.id, "module_id": module.id} for tariff, linked in tariffs for module in linked
+        ])
+
+        _seed_services(session, rng, now, tariffs, service_count)
+        _seed_runs_and_notifications(session, rng, now, modules)
+        session.add_all(
+            AuditEntry(at=module.created_at, actor="admin", action="create", object_type="processing_module",
+                       object_id=module.id, summary=f"Created processing module {module.name}",
+                       before=None, after={"name": module.name, "type": module.module_type})
+            for _spec, module in modules
+        )
+
+
+def _seed_services(session: Any, rng: random.Random, now: datetime,
+                   tariffs: list[tuple[Tariff, list[ProcessingModule]]], count: int) -> None:
+    statuses = [s for s, _ in SERVICE_STATUS_WEIGHTS]
+    weights = [w for _, w in SERVICE_STATUS_WEIGHTS]
+    usable = [(t, linked) for t, linked in tariffs if t.status is not TariffStatus.DELETED]
+    rows = []
+    for number in range(1, count + 1):
+        tariff, linked = usable[rng.randrange(len(usable))]
+        module = linked[rng.randrange(len(linked))]
+        status = rng.choices(statuses, weights)[0]
+        word = _WORDS[rng.randrange(len(_WORDS))]
+        if tariff.product_type == "domain":
+            name = f"{word}{number}.{_TLDS.get(tariff.name, 'com')}"
+            remote = f"NC-{7_000_000 + number}"
+        elif tariff.product_type == "vds":
+            name = f"vps{number}.{word}-client.example"
+            remote = str(10_000 + number)
+        else:
+            name = f"{word}{number}.example"
+            remote = f"{word[:4]}{number}"
+        rows.append({
+            "tariff_id": tariff.id, "module_id": module.id, "name": name,
+            "remote_id": None if status is ServiceStatus.ORDERED else remote, "status": status,
+            "created_at": now - timedelta(days=rng.randrange(1, 900), minutes=rng.randrange(1440)),
+        })
+    session.execute(insert(Service), rows)
+
+
+def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime,
+                                 modules: list[tuple[DemoModule, ProcessingModule]]) -> None:
+    runs: list[dict[str, Any]] = []
+    notifications: list[Notification] = []
+    in_progress_placed = False
+    for spec, module in modules:
+        for task in module.tasks:
+            if not task.enabled:
+                # A disabled module's tasks stopped when it was disabled: an old history only.
+                end = now - timedelta(days=21)
+            else:
+                end = now
+            fire_times = _previous_fire_times(task.schedule, end, RUNS_PER_TASK)
+            for position, scheduled in enumerate(fire_times):  # oldest first
+                newest = position == len(fire_times) - 1
+                started = scheduled + timedelta(seconds=rng.randrange(0, 3))
+                duration = _duration_for(task.kind, rng)
+                result, message = RunResult.SUCCESSFUL, _success_message(task.kind, spec)
+                if spec.failing and task.kind == "check_connection" and position >= len(fire_times) - 3:
+                    result, message = RunResult.UNSUCCESSFUL, spec.failing
+                    duration = timedelta(seconds=10) if "timed out" in spec.failing else timedelta(seconds=1)
+                elif spec.failing and task.kind == "sync_services" and newest:
+                    result, message = RunResult.UNSUCCESSFUL, spec.failing
+                finished: datetime | None = started + duration
+                if newest and not in_progress_placed and task.kind == "sync_services" and task.enabled:
+                    # One sync still running: the card and the delete pre-check show it.
+                    started = now - timedelta(minutes=2, seconds=40)
+                    scheduled = started
+                    result, message, finished = RunResult.IN_PROGRESS, "Syncing services…", None
+                    in_progress_placed = True
+                runs.append({"task_id": task.id, "scheduled_for": scheduled, "started_at": started,
+                             "finished_at": finished, "result": result, "message": message})
+        notifications.extend(_notifications_for(spec, module, now))
+    session.execute(insert(TaskRun), runs)
+    session.add_all(notifications)
+
+
+def _previous_fire_times(schedule: str, end: datetime, count: int) -> list[datetime]:
+    iterator = croniter(schedule, end)
+    times = [iterator.get_prev(datetime) for _ in range(count)]
+    return sorted(times)
+
+
+def _duration_for(kind: str, rng: random.Random) -> timedelta:
+    if kind == "sync_services":
+        return timedelta(seconds=rng.randrange(95, 380))  # minutes: "2.45 m"
+    return timedelta(seconds=rng.randrange(1, 9))  # seconds: "5 s"
+
+
+def _success_message(kind: str, spec: DemoModule) -> str:
+    if kind == "check_connection":
+        return "Connected; API answered"
+    if kind == "read_balance":
+        return f"Balance {spec.balance} USD"
+    return "Services in sync with the external system"
+
+
+def _notifications_for(spec: DemoModule, module: ProcessingModule, now: datetime) -> list[Notification]:
+    result = [
+        # Old, read history: every module recovered once.
+        Notification(module_id=module.id, kind="recovered",
+                     description=f"{module.name}: connection restored after 2 failed checks",
+                     created_at=now - timedelta(days=9, hours=module.id), read_at=now - timedelta(days=9)),
+    ]
+    if spec.failing:
+        result.append(Notification(
+            module_id=module.id, kind="task_failed",
+            description=f"Connection check failed 3 times in a row: {spec.failing}",
+            created_at=now - timedelta(minutes=44 + module.id), read_at=None))
+    if spec.balance is not None and spec.minimal_balance is not None and spec.balance < spec.minimal_balance:
+        result.append(Notification(
+            module_id=module.id, kind="low_balance",
+            description=f"Balance {spec.balance} USD is below the minimal balance {spec.minimal_balance} USD",
+            created_at=now - timedelta(hours=3, minutes=30), read_at=None))
+    if spec.status is OFF:
+        result.append(Notification(
+            module_id=module.id, kind="disabled", description=f"{module.name} was disabled by admin",
+            created_at=now - timedelta(days=21), read_at=None))
+    if spec.type_key == "namecheap" and spec.status is ON:
+        result.append(Notification(
+            module_id=module.id, kind="sync_drift",
+            description="Service sync: 2 domains on the registrar are not in billing",
+            created_at=now - timedelta(hours=5, minutes=module.id), read_at=None))
+    return result

@@ -471,21 +471,22 @@ class TaskQueries:
 
     def list(self, flt: TaskFilter = TaskFilter(), page: PageRequest = PageRequest()) -> Page[TaskRow]:
         last = aliased(TaskRun)
+        joined = (
+            BackgroundTask.__table__.join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
+            .outerjoin(last, last.id == _last_run_id(BackgroundTask.id))
+        )
         criteria: list[ColumnElement[bool]] = []
         if flt.module_id is not None:
             criteria.append(BackgroundTask.module_id == flt.module_id)
         if flt.text:
             criteria.append(BackgroundTask.name.icontains(flt.text, autoescape=True))
         if flt.result is not None:
-            criteria.append(
-                exists().where(TaskRun.id == _last_run_id(BackgroundTask.id), TaskRun.result == flt.result)
-            )
+            criteria.append(last.result == flt.result)
         query = (
             select(BackgroundTask.id, BackgroundTask.module_id, ProcessingModule.name, BackgroundTask.name,
                    BackgroundTask.schedule, BackgroundTask.enabled, last.started_at, last.finished_at,
                    last.result)
-            .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
-            .outerjoin(last, last.id == _last_run_id(BackgroundTask.id))
+            .select_from(joined)
             .where(*criteria)
         )
         sorts = {"module": ProcessingModule.name, "name": BackgroundTask.name, "id": BackgroundTask.id}
@@ -494,9 +495,11 @@ class TaskQueries:
             return TaskRow(id=r[0], module_id=r[1], module_name=r[2], name=r[3], schedule=r[4], enabled=r[5],
                            last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]))
 
-        count = select(func.count()).select_from(BackgroundTask).where(*criteria)
+        # Without a result filter the count needs no join (one row per task either way).
+        count = select(func.count()).select_from(joined if flt.result is not None else BackgroundTask)
         with self._db.sessions() as session:
-            return _paged(session, query, count, page, sorts, "module", BackgroundTask.id, to_row)
+            return _paged(session, query, count.where(*criteria), page, sorts, "module", BackgroundTask.id,
+                          to_row)
 
     def runs(self, task_id: int, page: PageRequest = PageRequest()) -> Page[TaskRunRow]:
         """A task's run history, newest first."""

@@ -1,0 +1,231 @@
+"""The read services behind every list and the module card, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.backend import Backend
+from core.dto import (
+    ModuleFilter,
+    ModuleStatus,
+    NotificationFilter,
+    PageRequest,
+    RunResult,
+    ServiceFilter,
+    ServiceStatus,
+    TariffFilter,
+    TariffStatus,
+    TaskFilter,
+)
+from core.queries import NotFound
+from storage.models import Notification, ProcessingModule, Service, TariffModule
+
+
+def module_id(backend: Backend, name: str) -> int:
+    rows = backend.modules.list(ModuleFilter(text=name)).rows
+    return next(r.id for r in rows if r.name == name)
+
+
+def sql_scalar(backend: Backend, query) -> int:  # noqa: ANN001
+    with backend.db.sessions() as session:
+        return session.execute(query).scalar_one()
+
+
+class TestModulesList:
+    def test_pages_cover_every_module_once_in_priority_order(self, seeded_backend: Backend) -> None:
+        seen, page = [], PageRequest(limit=5)
+        while True:
+            result = seeded_backend.modules.list(page=page)
+            assert len(result.rows) <= 5
+            seen.extend(result.rows)
+            if not result.has_next:
+                break
+            page = page.next()
+        assert result.total == 14 == len(seen) == len({r.id for r in seen})
+        keys = [(r.sort_priority, r.id) for r in seen]
+        assert keys == sorted(keys)
+
+    def test_sort_by_name_descending(self, seeded_backend: Backend) -> None:
+        rows = seeded_backend.modules.list(page=PageRequest(sort="name", descending=True)).rows
+        assert [r.name for r in rows] == sorted((r.name for r in rows), reverse=True)
+
+    def test_filters_by_name_type_and_status(self, seeded_backend: Backend) -> None:
+        by_name = seeded_backend.modules.list(ModuleFilter(text="frankfurt"))
+        assert {r.name for r in by_name.rows} == {"VM Frankfurt 1", "VM Frankfurt 2", "VM Frankfurt legacy"}
+        assert by_name.total == 3
+        cpanel_disabled = seeded_backend.modules.list(ModuleFilter(module_type="cpanel", status=ModuleStatus.DISABLED))
+        assert [r.name for r in cpanel_disabled.rows] == ["cPanel legacy"]
+        assert seeded_backend.modules.list(ModuleFilter(text="%")).total == 0  # wildcards are literal
+
+    def test_counts_are_those_of_the_database(self, seeded_backend: Backend) -> None:
+        row = next(r for r in seeded_backend.modules.list().rows if r.name == "Namecheap reseller")
+        assert row.active_service_count == sql_scalar(seeded_backend, select(func.count()).where(
+            Service.module_id == row.id, Service.status == ServiceStatus.ACTIVE))
+        assert row.tariff_count == sql_scalar(seeded_backend, select(func.count()).where(
+            TariffModule.module_id == row.id))
+        assert row.unread_notification_count == 2
+        assert row.module_type_title == "Namecheap" and row.product_type_name == "Domains"
+
+
+class TestModuleCard:
+    def test_vmmanager_card_has_datacenter_and_three_setting_groups(self, seeded_backend: Backend) -> None:
+        card = seeded_backend.modules.card(module_id(seeded_backend, "VM Frankfurt 1"))
+        assert card.module_type_title == "VMmanager 6"
+        assert card.supports_datacenter and card.datacenter_name == "Frankfurt FRA1"
+        assert card.department_name == "Technical support" and card.status is ModuleStatus.ENABLED
+        assert [g.title for g in card.settings] == [
+            "Connection parameters", "Processing module settings", "License server"]
+        values = {v.key: v.display for g in card.settings for v in g.values}
+        assert values["url"] == "https://vm-fra1.hostco.example"
+        assert values["password"] == "•••••• (set)" and "demo-" not in repr(card)
+        assert values["use_recipes"] == "Yes"
+
+    def test_a_group_the_type_lacks_is_absent(self, seeded_backend: Backend) -> None:
+        card = seeded_backend.modules.card(module_id(seeded_backend, "cPanel shared-01"))
+        assert [g.title for g in card.settings] == ["Connection parameters", "Processing module settings"]
+        assert not card.supports_datacenter and card.datacenter_name is None
+
+    def test_balance_in_overview_for_types_that_report_one(self, seeded_backend: Backend) -> None:
+        card = seeded_backend.modules.card(module_id(seeded_backend, "Namecheap reseller"))
+        assert card.reports_balance and str(card.balance) == "85.20" and card.balance_currency == "USD"
+        assert card.balance_read_at is not None and str(card.minimal_balance) == "100.00"
+
+    def test_related_tariffs_include_archived_and_deleted_with_active_counts(self, seeded_backend: Backend) -> None:
+        for name in ("VM Frankfurt 1", "VM Frankfurt 2", "VM Frankfurt legacy", "Namecheap reseller"):
+            mid = module_id(seeded_backend, name)
+            card = seeded_backend.modules.card(mid)
+            assert card.tariff_total == len(card.tariffs) > 0
+            for tariff in card.tariffs:
+                expected = sql_scalar(seeded_backend, select(func.count()).where(
+                    Service.module_id == mid, Service.tariff_id == tariff.id,
+                    Service.status == ServiceStatus.ACTIVE))
+                assert tariff.active_service_count == expected
+        statuses = {t.status for name in [r.name for r in seeded_backend.modules.list().rows]
+                    for t in seeded_backend.modules.card(module_id(seeded_backend, name)).tariffs}
+        assert {TariffStatus.ARCHIVED, TariffStatus.DELETED} <= statuses
+
+    def test_tasks_show_their_last_run(self, seeded_backend: Backend) -> None:
+        card = seeded_backend.modules.card(module_id(seeded_backend, "VM Frankfurt 1"))
+        tasks = {t.name: t for t in card.tasks}
+        assert set(tasks) == {"Connection check", "Service sync"}
+        assert tasks["Connection check"].schedule == "*/15 * * * *"
+        assert tasks["Connection check"].last_result is RunResult.SUCCESSFUL
+        assert tasks["Connection check"].last_duration.total_seconds() < 60
+        sync = tasks["Service sync"]
+        assert sync.last_result is RunResult.IN_PROGRESS and sync.last_duration is None
+        failing = seeded_backend.modules.card(module_id(seeded_backend, "VM Amsterdam 1"))
+        assert {t.name: t.last_result for t in failing.tasks}["Connection check"] is RunResult.UNSUCCESSFUL
+
+    def test_only_unread_notifications_newest_first(self, seeded_backend: Backend) -> None:
+        card = seeded_backend.modules.card(module_id(seeded_backend, "Namecheap reseller"))
+        assert card.unread_notification_total == len(card.notifications) == 2
+        assert [n.created_at for n in card.notifications] == sorted(
+            (n.created_at for n in card.notifications), reverse=True)
+        assert all("restored" not in n.description for n in card.notifications)
+
+    def test_missing_module_is_a_readable_not_found(self, seeded_backend: Backend) -> None:
+        with pytest.raises(NotFound, match="no longer exists"):
+            seeded_backend.modules.card(999_999)
+
+
+class TestTariffs:
+    def test_filter_by_module_lists_exactly_its_links(self, seeded_backend: Backend) -> None:
+        mid = module_id(seeded_backend, "cPanel shared-01")
+        page = seeded_backend.tariffs.list(TariffFilter(module_id=mid))
+        assert page.total == sql_scalar(seeded_backend, select(func.count()).where(TariffModule.module_id == mid))
+        assert all("cPanel shared-01" in r.module_names for r in page.rows)
+
+    def test_filter_by_tariff_and_status(self, seeded_backend: Backend) -> None:
+        archived = seeded_backend.tariffs.list(TariffFilter(status=TariffStatus.ARCHIVED))
+        assert archived.total >= 3 and all(r.status is TariffStatus.ARCHIVED for r in archived.rows)
+        one = seeded_backend.tariffs.list(TariffFilter(tariff_id=archived.rows[0].id))
+        assert [r.name for r in one.rows] == [archived.rows[0].name]
+
+    def test_linked_modules_lowest_sort_priority_first(self, seeded_backend: Backend) -> None:
+        row = next(r for r in seeded_backend.tariffs.list(TariffFilter(text="VPS Standard")).rows)
+        assert len(row.module_names) == 3
+        priorities = {r.name: r.sort_priority for r in seeded_backend.modules.list().rows}
+        assert [priorities[n] for n in row.module_names] == sorted(priorities[n] for n in row.module_names)
+
+    def test_paging_and_name_lookup(self, seeded_backend: Backend) -> None:
+        first = seeded_backend.tariffs.list(page=PageRequest(limit=10))
+        second = seeded_backend.tariffs.list(page=PageRequest(limit=10).next())
+        assert first.total == second.total >= 40
+        assert not {r.id for r in first.rows} & {r.id for r in second.rows}
+        assert seeded_backend.tariffs.name(first.rows[0].id) == first.rows[0].name
+        with pytest.raises(NotFound):
+            seeded_backend.tariffs.name(999_999)
+
+
+class TestServices:
+    def test_filters_combine(self, seeded_backend: Backend) -> None:
+        mid = module_id(seeded_backend, "VM Amsterdam 2")
+        page = seeded_backend.services.list(ServiceFilter(module_id=mid, status=ServiceStatus.ACTIVE),
+                                            PageRequest(limit=20))
+        assert len(page.rows) == 20 and page.has_next
+        assert all(r.module_name == "VM Amsterdam 2" and r.status is ServiceStatus.ACTIVE for r in page.rows)
+        assert page.total == sql_scalar(seeded_backend, select(func.count()).where(
+            Service.module_id == mid, Service.status == ServiceStatus.ACTIVE))
+        tariff_id = seeded_backend.tariffs.list(TariffFilter(text="Domain .io")).rows[0].id
+        by_tariff = seeded_backend.services.list(ServiceFilter(tariff_id=tariff_id))
+        assert by_tariff.total > 0 and all(r.tariff_name == "Domain .io" for r in by_tariff.rows)
+        assert page.position == f"1–20 of {page.total:,}"
+
+
+class TestTasksAndProvider:
+    def test_task_list_filter_and_history(self, seeded_backend: Backend) -> None:
+        mid = module_id(seeded_backend, "Namecheap main")
+        tasks = seeded_backend.tasks.list(TaskFilter(module_id=mid))
+        assert {t.name for t in tasks.rows} == {"Connection check", "Service sync", "Balance check"}
+        runs = seeded_backend.tasks.runs(tasks.rows[0].id, PageRequest(limit=3))
+        assert runs.total == 8 and len(runs.rows) == 3
+        assert [r.started_at for r in runs.rows] == sorted((r.started_at for r in runs.rows), reverse=True)
+        failed = seeded_backend.tasks.list(TaskFilter(result=RunResult.UNSUCCESSFUL))
+        assert {t.module_name for t in failed.rows} == {"VM Amsterdam 1", "cPanel shared-03"}
+        assert seeded_backend.tasks.in_progress_count(module_id(seeded_backend, "VM Frankfurt 1")) == 1
+
+    def test_departments_and_datacenters_with_module_counts(self, seeded_backend: Backend) -> None:
+        departments = {r.name: r.module_count for r in seeded_backend.provider.departments().rows}
+        assert departments == {"Sales department": 3, "Technical support": 11}
+        datacenters = {r.name: r.module_count for r in seeded_backend.provider.datacenters().rows}
+        assert datacenters == {"Frankfurt FRA1": 3, "Amsterdam AMS2": 3}
+
+
+class TestNotifications:
+    def test_filter_by_module_and_unread(self, seeded_backend: Backend) -> None:
+        mid = module_id(seeded_backend, "VM Amsterdam 1")
+        everything = seeded_backend.notifications.list(NotificationFilter(module_id=mid))
+        unread = seeded_backend.notifications.list(NotificationFilter(module_id=mid, unread_only=True))
+        assert everything.total == 2 and unread.total == 1 and unread.rows[0].unread
+        assert all(r.module_name == "VM Amsterdam 1" for r in everything.rows)
+
+    def test_mark_read_removes_from_card_and_pane(self, backend: Backend) -> None:
+        mid = module_id(backend, "Namecheap reseller")
+        before = backend.notifications.unread_count()
+        first = backend.modules.card(mid).notifications[0]
+        assert backend.notifications.mark_read([first.id]) == 1
+        assert backend.notifications.mark_read([first.id]) == 0  # already read: nothing changes
+        assert first.id not in {n.id for n in backend.modules.card(mid).notifications}
+        assert first.id not in {n.id for n in backend.notifications.latest_unread()}
+        assert backend.notifications.unread_count() == before - 1
+        assert backend.notifications.mark_all_read(mid) == 1
+        assert backend.modules.card(mid).notifications == []
+        with backend.db.sessions() as session:
+            read_at = session.scalar(select(Notification.read_at).where(Notification.id == first.id))
+        assert read_at == backend.clock.now()
+        assert backend.notifications.mark_all_read() == before - 2
+        assert backend.notifications.latest_unread() == []
+
+    def test_latest_unread_newest_first_and_bounded(self, seeded_backend: Backend) -> None:
+        latest = seeded_backend.notifications.latest_unread(limit=5)
+        assert len(latest) == 5 and all(n.unread for n in latest)
+        assert [n.created_at for n in latest] == sorted((n.created_at for n in latest), reverse=True)
+
+
+def test_module_options_are_bounded_and_filtered(seeded_backend: Backend) -> None:
+    assert len(seeded_backend.modules.options(limit=4)) == 4
+    assert [o.label for o in seeded_backend.modules.options("namecheap")] == [
+        "Namecheap main", "Namecheap reseller", "Namecheap sandbox"]
+    assert {o.value for o in seeded_backend.modules.type_options()} == {"vmmanager6", "cpanel", "namecheap"}
+    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == 14

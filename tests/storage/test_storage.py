@@ -1,0 +1,92 @@
+"""Engine settings, migrations and the database-enforced rules, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from core.backend import Backend
+from storage import migrate
+from storage.engine import ENV_DATABASE_URL, Database, resolve_database_url
+from storage.models import Base, ProcessingModule, Service, TariffModule
+from tests.conftest import make_backend
+
+
+def test_migrations_create_every_model_table(empty_backend: Backend) -> None:
+    tables = set(inspect(empty_backend.db.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables and "alembic_version" in tables
+    assert migrate.current_revision(empty_backend.db) == migrate.head_revision()
+    assert migrate.upgrade(empty_backend.db) == (migrate.head_revision(), migrate.head_revision())  # idempotent
+
+
+def test_service_indexes_serve_the_card_queries(empty_backend: Backend) -> None:
+    indexes = {i["name"]: i["column_names"] for i in inspect(empty_backend.db.engine).get_indexes("service")}
+    assert indexes["ix_service_module_tariff_status"] == ["module_id", "tariff_id", "status"]
+
+
+def test_schema_matches_the_models(empty_backend: Backend) -> None:
+    """No model change without a migration: autogenerate finds nothing to do at head."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with empty_backend.db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_database_newer_than_the_app_is_refused_with_a_message(empty_backend: Backend) -> None:
+    with empty_backend.db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed9999'"))
+    with pytest.raises(migrate.DatabaseTooNew, match="newer procmod"):
+        migrate.upgrade(empty_backend.db)
+
+
+@pytest.mark.parametrize("table", ["service", "tariff_module"])
+def test_module_with_services_or_links_cannot_be_deleted_by_the_database(backend: Backend, table: str) -> None:
+    """The foreign keys RESTRICT: even a raw DELETE cannot orphan services or tariff links."""
+    model = Service if table == "service" else TariffModule
+    with backend.db.sessions() as session:
+        module_id = session.scalars(model.__table__.select().with_only_columns(model.module_id).limit(1)).one()
+        if table == "tariff_module":
+            session.execute(delete(Service).where(Service.module_id == module_id))
+        with pytest.raises(IntegrityError):
+            session.execute(delete(ProcessingModule).where(ProcessingModule.id == module_id))
+            session.flush()
+        session.rollback()
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    db = Database.open(f"sqlite:///{tmp_path / 'p.db'}")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+    db.dispose()
+
+
+def test_url_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert resolve_database_url().startswith("sqlite:///") and resolve_database_url().endswith("procmod.db")
+    monkeypatch.setenv(ENV_DATABASE_URL, "postgresql://u@h/db")
+    assert resolve_database_url() == "postgresql+psycopg://u@h/db"
+    assert resolve_database_url("sqlite:///x.db") == "sqlite:///x.db"  # --db wins over the environment
+    assert resolve_database_url(str(tmp_path / "f.db")) == f"sqlite:///{tmp_path / 'f.db'}"
+
+
+def test_optimistic_version_column_refuses_a_stale_write(backend: Backend) -> None:
+    Session = backend.db.sessions
+    with Session() as first, Session() as second:
+        a = first.get(ProcessingModule, 1)
+        b = second.get(ProcessingModule, 1)
+        a.name = "renamed by A"
+        first.commit()
+        b.name = "renamed by B"
+        from sqlalchemy.orm.exc import StaleDataError
+
+        with pytest.raises(StaleDataError):
+            second.commit()
+    assert make_backend  # the shared factory is importable for other suites

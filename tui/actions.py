@@ -1,0 +1,171 @@
+"""The one registry of operator actions and menu destinations.
+
+It feeds every screen's `BINDINGS` (each key a `Binding` with an `id`, so a keymap can remap it), the `?`
+help screen, the command palette (a command per destination) and the README's key table
+(`python -m tui.actions`). Mutating actions are flagged so a read-only console can remove them.
+
+This module imports only `textual.binding`, which is light; screens import it, never the reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Screen id of actions that every screen has (back, quit, help, palette, notifications pane).
+EVERYWHERE = "*"
+#: Screen ids of the list screens (they share filter and paging keys).
+LIST_SCREENS = frozenset(
+    {"modules", "datacenters", "tariffs", "services", "departments", "notifications", "tasks"}
+)
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """One thing the operator can do by a key: what it is called, where it applies, whether it writes."""
+
+    id: str  # Binding id, globally unique: a keymap remaps it by this id
+    key: str  # Textual key name(s), comma separated
+    action: str  # the Textual action it runs (`action_<name>` on the screen or app)
+    description: str  # short, for the footer
+    help: str  # one sentence, for `?` and the footer tooltip
+    screens: frozenset[str]
+    mutates: bool = False
+    show: bool = True  # shown in the footer (all are shown in `?` help)
+    key_display: str | None = None
+
+    def binding(self):  # noqa: ANN201 - textual type imported lazily
+        from textual.binding import Binding
+
+        return Binding(
+            self.key, self.action, self.description, show=self.show, key_display=self.key_display,
+            tooltip=self.help, id=self.id,
+        )
+
+    @property
+    def shown_key(self) -> str:
+        return self.key_display or self.key.split(",")[0]
+
+
+def _on(*screens: str) -> frozenset[str]:
+    return frozenset(screens)
+
+
+_FILTERABLE_BY_MODULE = _on("tariffs", "services", "notifications", "tasks")
+_WITH_STATUS = _on("modules", "tariffs", "services", "tasks")
+
+ACTIONS: tuple[OperatorAction, ...] = (
+    # -------------------------------------------------------------- everywhere
+    OperatorAction("app.back", "escape", "back", "Back", "Close the filter, or go back to the previous screen",
+                   _on(EVERYWHERE), show=False),
+    OperatorAction("app.quit", "q", "app.quit", "Quit", "Leave the console", _on(EVERYWHERE)),
+    OperatorAction("app.help", "question_mark", "help", "Keys", "Show the keys of this screen",
+                   _on(EVERYWHERE), key_display="?"),
+    OperatorAction("app.palette", "colon", "app.command_palette", "Go to",
+                   "Jump to any section (also ctrl+p)", _on(EVERYWHERE), show=False, key_display=":"),
+    OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
+                   "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
+    # -------------------------------------------------------------- lists
+    OperatorAction("list.open", "enter", "open_row", "Open", "Open the selected row", LIST_SCREENS,
+                   show=False),
+    OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
+                   LIST_SCREENS, key_display="/"),
+    OperatorAction("list.status", "s", "cycle_status", "Status", "Filter by status: cycle through the values",
+                   _WITH_STATUS),
+    OperatorAction("list.type", "y", "cycle_type", "Type", "Filter by module type: cycle through the types",
+                   _on("modules")),
+    OperatorAction("list.module", "m", "choose_module", "Module", "Filter by processing module",
+                   _FILTERABLE_BY_MODULE),
+    OperatorAction("list.clear", "x", "clear_filters", "Clear", "Clear every filter, including the one you came with",
+                   LIST_SCREENS),
+    OperatorAction("list.next_page", "right_square_bracket", "next_page", "Next page",
+                   "Show the next page (also: down on the last row)", LIST_SCREENS, key_display="]"),
+    OperatorAction("list.previous_page", "left_square_bracket", "previous_page", "Prev page",
+                   "Show the previous page (also: up on the first row)", LIST_SCREENS, key_display="["),
+    OperatorAction("list.reload", "ctrl+r", "reload", "Reload", "Read the list again from the database",
+                   LIST_SCREENS, show=False),
+    OperatorAction("notifications.read", "r", "mark_read", "Mark read", "Mark the selected notification read",
+                   _on("notifications"), mutates=True),
+    OperatorAction("notifications.read_all", "R", "mark_all_read", "All read",
+                   "Mark every notification in the list read (of the filtered module only, when filtered)",
+                   _on("notifications"), mutates=True),
+    # -------------------------------------------------------------- module card
+    OperatorAction("card.tariffs", "t", "module_tariffs", "Tariffs",
+                   "All tariff plans of this module (Tariff plans filtered by it)", _on("card")),
+    OperatorAction("card.services", "s", "module_services", "Services",
+                   "Services of this module (Services filtered by it)", _on("card")),
+    OperatorAction("card.notifications", "n", "module_notifications", "Notifications",
+                   "Notifications of this module (Notifications filtered by it)", _on("card")),
+    OperatorAction("card.tasks", "b", "module_tasks", "Tasks",
+                   "Background tasks of this module", _on("card")),
+    OperatorAction("card.reload", "ctrl+r", "reload", "Reload", "Read the card again from the database",
+                   _on("card"), show=False),
+)
+
+
+def actions_for(screen_id: str, *, read_only: bool = False, include_global: bool = False) -> list[OperatorAction]:
+    """The actions of one screen (and the global ones when asked), without mutating ones when read-only."""
+    found = [
+        a for a in ACTIONS
+        if (screen_id in a.screens or (include_global and EVERYWHERE in a.screens))
+        and not (read_only and a.mutates)
+    ]
+    return found
+
+
+def bindings_for(screen_id: str) -> list:  # noqa: ANN201 - list[Binding]
+    """BINDINGS for a screen class: exactly its registry entries (global ones live on the base screen)."""
+    return [a.binding() for a in actions_for(screen_id)]
+
+
+def mutating_actions() -> frozenset[str]:
+    """Textual action names that write; read-only mode hides and refuses them via `check_action`."""
+    return frozenset(a.action for a in ACTIONS if a.mutates)
+
+
+# ------------------------------------------------------------------ destinations of the main menu
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A place in the main menu (and a command of the palette)."""
+
+    id: str  # the screen id
+    group: str | None  # the menu group, or None for a top-level entry
+    title: str
+    help: str
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return (self.group, self.title) if self.group else (self.title,)
+
+
+DESTINATIONS: tuple[Destination, ...] = (
+    Destination("modules", "Integration", "Processing modules",
+                "The connections to external systems: list, cards, tariffs and tasks"),
+    Destination("datacenters", "Integration", "Data centers", "Data centers and the modules placed in them"),
+    Destination("tariffs", "Products", "Tariff plans", "Tariff plans, filterable by processing module"),
+    Destination("services", "Products", "Services", "Customers' services, by tariff, module and status"),
+    Destination("departments", "Provider", "Departments", "Departments receiving the modules' tasks"),
+    Destination("notifications", None, "Notifications", "Notifications raised by the modules; mark them read"),
+    Destination("tasks", None, "Background tasks", "Scheduled tasks of every module and their last runs"),
+)
+DESTINATION_BY_ID = {d.id: d for d in DESTINATIONS}
+
+
+def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
+    """The README's key table."""
+    names = {d.id: d.title for d in DESTINATIONS} | {EVERYWHERE: "everywhere", "card": "module card"}
+    lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
+    for action in actions:
+        where = "lists" if action.screens == LIST_SCREENS else ", ".join(
+            names.get(s, s) for s in sorted(action.screens)
+        )
+        key = action.shown_key.replace("|", "\\|")
+        suffix = " (writes)" if action.mutates else ""
+        lines.append(f"| `{key}` | {action.description} | {where} | {action.help}{suffix} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    print(markdown_table())

@@ -1,0 +1,109 @@
+"""The frame every console screen shares: breadcrumbs, the content, the notifications pane, the footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.actions import EVERYWHERE, bindings_for, mutating_actions
+from tui.widgets.breadcrumbs import Breadcrumbs
+from tui.widgets.notifications_pane import NotificationsPane
+
+if TYPE_CHECKING:
+    from core.backend import Backend
+    from tui.app import ProcmodApp
+
+
+class ConsoleScreen(Screen[None]):
+    """A screen of the console. Subclasses give `SCREEN_ID`, `compose_content` and their crumbs."""
+
+    SCREEN_ID: ClassVar[str] = ""
+    BINDINGS = bindings_for(EVERYWHERE)
+
+    app: ProcmodApp  # type: ignore[assignment]
+    _shown_before = False
+
+    @property
+    def backend(self) -> Backend:
+        return self.app.backend
+
+    def compose(self) -> ComposeResult:
+        yield Breadcrumbs(id="breadcrumbs")
+        with Horizontal(id="frame"):
+            with Vertical(id="content"):
+                yield from self.compose_content()
+            yield NotificationsPane(self.backend, id="pane")
+        yield Footer(compact=True)
+
+    def compose_content(self) -> ComposeResult:
+        yield from ()
+
+    def crumbs(self, *, first: bool) -> tuple[str, ...]:
+        """This screen's part of the breadcrumbs; `first` when no console screen lies below it."""
+        return ()
+
+    # ------------------------------------------------------------------ frame upkeep
+
+    def on_mount(self) -> None:
+        self.update_frame()
+
+    def on_screen_resume(self) -> None:
+        if self not in self.app.screen_stack:
+            return  # popped on the way to another destination
+        self.update_frame()
+        if self._shown_before:
+            self.refresh_content()
+        self._shown_before = True
+
+    def refresh_content(self) -> None:
+        """Back on this screen (a form or another screen closed): read the data again."""
+
+    def on_resize(self) -> None:
+        self.apply_pane()
+
+    def update_frame(self) -> None:
+        crumbs: list[str] = []
+        first = True
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ConsoleScreen):
+                part = screen.crumbs(first=first)
+                crumbs.extend(part)
+                first = first and not part
+            if screen is self:
+                break
+        self.query_one(Breadcrumbs).show(crumbs)
+        self.apply_pane()
+
+    def apply_pane(self) -> None:
+        pane = self.query_one(NotificationsPane)
+        visible = self.app.pane_visible
+        pane.display = visible
+        if visible:
+            pane.refresh_notifications()
+
+    # ------------------------------------------------------------------ global actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.app.read_only and action in mutating_actions():
+            return None  # read-only: the key is gone, not just dimmed
+        if action == "back" and not self.can_go_back():
+            return False
+        return True
+
+    def can_go_back(self) -> bool:
+        return len([s for s in self.app.screen_stack if isinstance(s, ConsoleScreen)]) > 1
+
+    def action_back(self) -> None:
+        if self.can_go_back():
+            self.app.pop_screen()
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(
+            self.SCREEN_ID, title=" › ".join(self.crumbs(first=True)) or "Main menu", read_only=self.app.read_only
+        ))

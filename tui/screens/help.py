@@ -1,0 +1,43 @@
+"""`?`: the keys of the screen the operator is on, from the action registry."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from tui.actions import OperatorAction, actions_for
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of key, action and what it does; Esc, `q` or `?` closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", tooltip="Close the key list", id="help.close"),
+    ]
+
+    def __init__(self, screen_id: str, *, title: str, read_only: bool = False) -> None:
+        super().__init__()
+        self.screen_id = screen_id
+        self.help_title = title
+        self.actions: list[OperatorAction] = actions_for(screen_id, include_global=True, read_only=read_only)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog"):
+            yield Static(Text(f"Keys — {self.help_title}"), id="help-title")
+            table: DataTable = DataTable(cursor_type="row", id="help-keys")
+            table.add_column("Key", key="key")
+            table.add_column("Action", key="action")
+            table.add_column("What it does", key="help")
+            for action in self.actions:
+                table.add_row(Text(action.shown_key), Text(action.description), Text(action.help), key=action.id)
+            yield table
+            yield Static(Text("Esc closes · ctrl+p or : jumps to any section"), id="help-hint")
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys listed, as shown."""
+        return [a.shown_key for a in self.actions]

@@ -1,0 +1,197 @@
+"""What every list screen shares: the filter line, the `/` text filter, status cycling, the PagedTable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from core.dto import Page, PageRequest
+from core.queries import NotFound
+from tui.actions import DESTINATION_BY_ID
+from tui.screens.base import ConsoleScreen
+from tui.widgets.paged_table import Column, PagedTable
+
+FilterT = TypeVar("FilterT")
+T = TypeVar("T")
+
+FILTER_DEBOUNCE_SECONDS = 0.25
+
+
+@dataclasses.dataclass(frozen=True)
+class TextFilter:
+    """The filter of lists that only filter by text (departments, data centers)."""
+
+    text: str = ""
+
+
+def cycle(values: Sequence[T], current: T | None) -> T | None:
+    """The next value of a filter key: none → first → … → last → none."""
+    if current is None:
+        return values[0] if values else None
+    index = list(values).index(current)
+    return values[index + 1] if index + 1 < len(values) else None
+
+
+class ListScreen(ConsoleScreen, Generic[FilterT]):
+    """A list of one destination. Subclasses give the columns, `fetch`, and what a row opens."""
+
+    FILTER_TYPE: ClassVar[type] = TextFilter
+
+    def __init__(self, fixed: FilterT | None = None) -> None:
+        super().__init__()
+        #: The filter the screen was opened with (from a card or another list); `x` clears it.
+        self.fixed: FilterT | None = fixed
+        self.filter: FilterT = fixed if fixed is not None else self.FILTER_TYPE()
+        self._debounce: Timer | None = None
+
+    # ------------------------------------------------------------------ what subclasses give
+
+    def columns(self) -> list[Column[Any]]:
+        raise NotImplementedError
+
+    def fetch(self, page: PageRequest) -> Page[Any]:
+        raise NotImplementedError
+
+    def describe_filter(self) -> list[str]:
+        """The active filters in words, e.g. `module vm-fra-1`, `status Active`."""
+        text = getattr(self.filter, "text", "")
+        return [f"name contains “{text}”"] if text else []
+
+    def open_row(self, row: Any) -> None:
+        """Enter on a row; lists without a deeper screen do nothing."""
+
+    # ------------------------------------------------------------------ frame
+
+    def crumbs(self, *, first: bool) -> tuple[str, ...]:
+        destination = DESTINATION_BY_ID[self.SCREEN_ID]
+        return destination.path if first else (destination.title,)
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("", id="filter-line")
+        yield Input(placeholder="Filter: type part of the name, Enter or Esc to close", id="filter-input",
+                    classes="-hidden")
+        yield PagedTable(self.columns(), self.fetch, id="list")
+
+    @property
+    def paged(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def on_mount(self) -> None:
+        self.filter_input.cursor_blink = False
+        super().on_mount()
+        self.requery()
+        self.paged.table.focus()
+
+    def refresh_content(self) -> None:
+        self.paged.reload()
+
+    def requery(self) -> None:
+        """The filter changed: back to the first page, and say what the filter is."""
+        self.paged.set_fetch(self.fetch)
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        try:
+            parts = self.describe_filter()
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            parts = []
+        line = ("Filter: " + " · ".join(parts) + "   (x clears)") if parts else "All rows   (/ filters)"
+        self.query_one("#filter-line", Static).update(Text(line))
+
+    def set_filter(self, **changes: Any) -> None:
+        self.filter = dataclasses.replace(self.filter, **changes)  # type: ignore[type-var]
+        self.requery()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_filter(self) -> None:
+        field = self.filter_input
+        field.value = getattr(self.filter, "text", "")
+        field.remove_class("-hidden")
+        field.focus()
+
+    def close_filter(self) -> None:
+        self._apply_text()
+        self.filter_input.add_class("-hidden")
+        self.paged.table.focus()
+
+    @property
+    def filter_open(self) -> bool:
+        return not self.filter_input.has_class("-hidden")
+
+    def action_back(self) -> None:
+        if self.filter_open:
+            self.close_filter()
+        else:
+            super().action_back()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and self.filter_open:
+            return True
+        return super().check_action(action, parameters)
+
+    @on(Input.Changed, "#filter-input")
+    def _text_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE_SECONDS, self._apply_text)
+
+    @on(Input.Submitted, "#filter-input")
+    def _text_submitted(self) -> None:
+        self.close_filter()
+
+    def _apply_text(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        text = self.filter_input.value.strip()
+        if text != getattr(self.filter, "text", ""):
+            self.set_filter(text=text)
+
+    def action_clear_filters(self) -> None:
+        self.filter_input.value = ""
+        self.fixed = None
+        self.filter = self.FILTER_TYPE()
+        self.requery()
+        self.update_frame()
+
+    def action_next_page(self) -> None:
+        self.paged.next_page()
+
+    def action_previous_page(self) -> None:
+        self.paged.previous_page()
+
+    def action_reload(self) -> None:
+        self.paged.reload()
+
+    def action_open_row(self) -> None:
+        row = self.paged.selected
+        if row is not None:
+            self.open_row(row)
+
+    def on_paged_table_row_chosen(self, event: PagedTable.RowChosen) -> None:
+        self.open_row(event.row)
+
+    def action_choose_module(self) -> None:
+        from tui.screens.choose_module import ChooseModuleScreen
+
+        def chosen(module_id: int | None) -> None:
+            if module_id is not None:
+                self.set_filter(module_id=module_id)
+
+        self.app.push_screen(ChooseModuleScreen(), chosen)
+
+    def module_name(self, module_id: int) -> str:
+        return self.backend.modules.name(module_id)

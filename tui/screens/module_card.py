@@ -1,0 +1,190 @@
+"""The card of a processing module: Overview, Settings (grouped, secrets masked) and Related entities.
+
+Related entities are read only; their rows lead to the filtered lists, as the platform's links do:
+a tariff's name → Tariff plans filtered to that tariff; the row under the tariffs → all tariffs of this
+module; a notification → Notifications filtered by this module.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from core.dto import ModuleCard, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
+from core.formatting import format_duration, format_money, format_time
+from core.queries import NotFound
+from tui.actions import bindings_for
+from tui.screens.base import ConsoleScreen
+
+ALL_ROWS_KEY = "all"
+
+
+def _pairs(rows: list[tuple[str, str]]) -> Table:
+    """A two-column grid of label and value, values as plain text."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(Text(label), Text(value))
+    return grid
+
+
+class ModuleCardScreen(ConsoleScreen):
+    SCREEN_ID = "card"
+    BINDINGS = bindings_for("card")
+
+    def __init__(self, card: ModuleCard) -> None:
+        super().__init__()
+        self.card = card
+
+    def crumbs(self, *, first: bool) -> tuple[str, ...]:
+        return ("Integration", "Processing modules", self.card.name) if first else (self.card.name,)
+
+    def compose_content(self) -> ComposeResult:
+        with VerticalScroll(id="card"):
+            yield Static("", id="card-heading")
+            yield Static("Overview", classes="block-title")
+            yield Static("", id="overview")
+            yield Static("Settings", classes="block-title")
+            yield Static("", id="settings")
+            yield Static("Related entities", classes="block-title")
+            yield Static("", id="tariffs-title", classes="related-title")
+            yield self._table("card-tariffs", [("name", "Name"), ("status", "Status"),
+                                               ("active", "Active services")])
+            yield Static("Background tasks", classes="related-title")
+            yield self._table("card-tasks", [("name", "Name"), ("schedule", "Schedule"), ("last_run", "Last run"),
+                                             ("result", "Last result"), ("duration", "Duration")])
+            yield Static("", id="notifications-title", classes="related-title")
+            yield self._table("card-notifications", [("description", "Description"), ("added", "Date added")])
+
+    @staticmethod
+    def _table(table_id: str, columns: list[tuple[str, str]]) -> DataTable:
+        table: DataTable = DataTable(cursor_type="row", id=table_id, classes="related")
+        for key, label in columns:
+            table.add_column(label, key=key)
+        return table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_card()
+        self.query_one("#card", VerticalScroll).focus()  # the top of the card first; Tab reaches the tables
+
+    def refresh_content(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        try:
+            self.card = self.backend.modules.card(self.card.id)
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            self.app.pop_screen()
+            return
+        self.show_card()
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_card(self) -> None:
+        card = self.card
+        updated = f"updated {format_time(card.updated_at)}" + (f" by {card.updated_by}" if card.updated_by else "")
+        self.query_one("#card-heading", Static).update(
+            Text(f"{card.name}  ·  {card.status.label}  ·  {card.product_type_name}  ·  {updated}")
+        )
+        self.query_one("#overview", Static).update(_pairs(self.overview_rows()))
+        settings = Table.grid(padding=(0, 0))
+        for group in card.settings:
+            settings.add_row(Text(group.title, style="bold underline"))
+            settings.add_row(_pairs([(f"  {v.label}", v.display) for v in group.values]))
+        self.query_one("#settings", Static).update(settings if card.settings else Text("No settings"))
+        self._fill_tariffs()
+        self._fill_tasks()
+        self._fill_notifications()
+
+    def overview_rows(self) -> list[tuple[str, str]]:
+        card = self.card
+        rows = [("Processing module", card.module_type_title)]
+        if card.supports_datacenter:
+            rows.append(("Data center", card.datacenter_name or "—"))
+        rows += [("Responsible department", card.department_name), ("Status", card.status.label)]
+        if card.reports_balance:
+            read = f" (read {format_time(card.balance_read_at)})" if card.balance_read_at else " (not read yet)"
+            rows.append(("Processing module balance", format_money(card.balance, card.balance_currency) + read))
+            if card.minimal_balance is not None:
+                rows.append(("Minimal balance", format_money(card.minimal_balance, card.balance_currency)))
+        return rows
+
+    def _fill_tariffs(self) -> None:
+        card = self.card
+        shown = len(card.tariffs)
+        extra = f", first {shown}" if shown < card.tariff_total else ""
+        self.query_one("#tariffs-title", Static).update(Text(f"Tariffs ({card.tariff_total:,}{extra})"))
+        table = self.query_one("#card-tariffs", DataTable)
+        table.clear()
+        for tariff in card.tariffs:
+            table.add_row(Text(tariff.name), Text(tariff.status.label), Text(f"{tariff.active_service_count:,}"),
+                          key=str(tariff.id))
+        table.add_row(Text("All tariffs of this module →", style="italic"), Text(""), Text(""), key=ALL_ROWS_KEY)
+
+    def _fill_tasks(self) -> None:
+        table = self.query_one("#card-tasks", DataTable)
+        table.clear()
+        for task in self.card.tasks:
+            result = task.last_result.label if task.last_result else "Never run"
+            table.add_row(Text(task.name + ("" if task.enabled else " (off)")), Text(task.schedule),
+                          Text(format_time(task.last_run_at)), Text(result),
+                          Text(format_duration(task.last_duration)), key=str(task.id))
+
+    def _fill_notifications(self) -> None:
+        card = self.card
+        self.query_one("#notifications-title", Static).update(
+            Text(f"Notifications (unread: {card.unread_notification_total:,})")
+        )
+        table = self.query_one("#card-notifications", DataTable)
+        table.clear()
+        for notification in card.notifications:
+            table.add_row(Text(notification.description), Text(format_time(notification.created_at)),
+                          key=str(notification.id))
+        table.add_row(Text("All notifications of this module →", style="italic"), Text(""), key=ALL_ROWS_KEY)
+
+    # ------------------------------------------------------------------ links
+
+    @on(DataTable.RowSelected, "#card-tariffs")
+    def _tariff_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value == ALL_ROWS_KEY:
+            self.action_module_tariffs()
+        else:
+            self._push_tariffs(TariffFilter(tariff_id=int(event.row_key.value or 0)))
+
+    @on(DataTable.RowSelected, "#card-tasks")
+    def _task_chosen(self) -> None:
+        self.action_module_tasks()
+
+    @on(DataTable.RowSelected, "#card-notifications")
+    def _notification_chosen(self) -> None:
+        self.action_module_notifications()
+
+    def _push_tariffs(self, flt: TariffFilter) -> None:
+        from tui.screens.tariff_list import TariffListScreen
+
+        self.app.push_screen(TariffListScreen(flt))
+
+    def action_module_tariffs(self) -> None:
+        self._push_tariffs(TariffFilter(module_id=self.card.id))
+
+    def action_module_services(self) -> None:
+        from tui.screens.service_list import ServiceListScreen
+
+        self.app.push_screen(ServiceListScreen(ServiceFilter(module_id=self.card.id)))
+
+    def action_module_notifications(self) -> None:
+        from tui.screens.notification_list import NotificationListScreen
+
+        self.app.push_screen(NotificationListScreen(NotificationFilter(module_id=self.card.id)))
+
+    def action_module_tasks(self) -> None:
+        from tui.screens.task_list import TaskListScreen
+
+        self.app.push_screen(TaskListScreen(TaskFilter(module_id=self.card.id)))

@@ -1,0 +1,50 @@
+"""Integration › Processing modules: every module with its type, placement, status and counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dto import ModuleFilter, ModuleRow, ModuleStatus, Page, PageRequest
+from core.moduletypes import MODULE_TYPES
+from tui.actions import bindings_for
+from tui.screens.list_base import ListScreen, cycle
+from tui.widgets.paged_table import Column
+
+
+class ModuleListScreen(ListScreen[ModuleFilter]):
+    SCREEN_ID = "modules"
+    FILTER_TYPE = ModuleFilter
+    BINDINGS = bindings_for("modules")
+
+    def columns(self) -> list[Column[Any]]:
+        return [
+            Column("name", "Name", lambda r: r.name),
+            Column("type", "Type", lambda r: r.module_type_title),
+            Column("datacenter", "Data center", lambda r: r.datacenter_name),
+            Column("department", "Department", lambda r: r.department_name),
+            Column("status", "Status", lambda r: r.status.label),
+            Column("priority", "Priority", lambda r: r.sort_priority),
+            Column("tariffs", "Tariffs", lambda r: f"{r.tariff_count:,}"),
+            Column("active", "Active services", lambda r: f"{r.active_service_count:,}"),
+        ]
+
+    def fetch(self, page: PageRequest) -> Page[ModuleRow]:
+        return self.backend.modules.list(self.filter, page)
+
+    def describe_filter(self) -> list[str]:
+        parts = super().describe_filter()
+        if self.filter.module_type:
+            mtype = MODULE_TYPES.get(self.filter.module_type)
+            parts.append(f"type {mtype.title if mtype else self.filter.module_type}")
+        if self.filter.status:
+            parts.append(f"status {self.filter.status.label}")
+        return parts
+
+    def action_cycle_status(self) -> None:
+        self.set_filter(status=cycle(list(ModuleStatus), self.filter.status))
+
+    def action_cycle_type(self) -> None:
+        self.set_filter(module_type=cycle(list(MODULE_TYPES), self.filter.module_type))
+
+    def open_row(self, row: ModuleRow) -> None:
+        self.app.open_card(row.id)

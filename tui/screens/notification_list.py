@@ -1,0 +1,57 @@
+"""Notifications: all of them, newest first, filterable by module; `r` marks one read, `R` all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dto import NotificationFilter, NotificationRow, Page, PageRequest
+from core.formatting import format_time
+from tui.actions import bindings_for
+from tui.screens.list_base import ListScreen
+from tui.widgets.paged_table import Column
+
+
+class NotificationListScreen(ListScreen[NotificationFilter]):
+    SCREEN_ID = "notifications"
+    FILTER_TYPE = NotificationFilter
+    BINDINGS = bindings_for("notifications")
+
+    def columns(self) -> list[Column[Any]]:
+        return [
+            Column("state", "State", lambda r: "Unread" if r.unread else "Read"),
+            Column("added", "Date added", lambda r: format_time(r.created_at)),
+            Column("module", "Processing module", lambda r: r.module_name),
+            Column("description", "Description", lambda r: r.description),
+        ]
+
+    def fetch(self, page: PageRequest) -> Page[NotificationRow]:
+        return self.backend.notifications.list(self.filter, PageRequest(page.offset, page.limit, "created", True))
+
+    def describe_filter(self) -> list[str]:
+        parts = []
+        if self.filter.module_id is not None:
+            parts.append(f"module {self.module_name(self.filter.module_id)}")
+        if self.filter.unread_only:
+            parts.append("unread only")
+        text = self.filter.text
+        return parts + ([f"description contains “{text}”"] if text else [])
+
+    def open_row(self, row: NotificationRow) -> None:
+        if row.module_id is not None:
+            self.app.open_card(row.module_id)
+
+    def action_mark_read(self) -> None:
+        row = self.paged.selected
+        if row is None or not row.unread:
+            return
+        self.backend.notifications.mark_read([row.id])
+        self._after_marking()
+
+    def action_mark_all_read(self) -> None:
+        count = self.backend.notifications.mark_all_read(self.filter.module_id)
+        self.notify(f"{count:,} notification(s) marked read.", title="Notifications")
+        self._after_marking()
+
+    def _after_marking(self) -> None:
+        self.paged.reload()
+        self.apply_pane()

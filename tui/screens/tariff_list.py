@@ -1,0 +1,49 @@
+"""Products › Tariff plans, filterable by processing module, status and name (or one tariff, from a card)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dto import Page, PageRequest, ServiceFilter, TariffFilter, TariffRow, TariffStatus
+from core.formatting import format_money
+from tui.actions import bindings_for
+from tui.screens.list_base import ListScreen, cycle
+from tui.widgets.paged_table import Column
+
+
+class TariffListScreen(ListScreen[TariffFilter]):
+    SCREEN_ID = "tariffs"
+    FILTER_TYPE = TariffFilter
+    BINDINGS = bindings_for("tariffs")
+
+    def columns(self) -> list[Column[Any]]:
+        return [
+            Column("name", "Name", lambda r: r.name),
+            Column("product", "Product type", lambda r: r.product_type_name),
+            Column("status", "Status", lambda r: r.status.label),
+            Column("price", "Price", lambda r: format_money(r.price)),
+            Column("modules", "Processing modules", lambda r: ", ".join(r.module_names) or "—"),
+            Column("active", "Active services", lambda r: f"{r.active_service_count:,}"),
+        ]
+
+    def fetch(self, page: PageRequest) -> Page[TariffRow]:
+        return self.backend.tariffs.list(self.filter, page)
+
+    def describe_filter(self) -> list[str]:
+        parts = []
+        if self.filter.tariff_id is not None:
+            parts.append(f"tariff {self.backend.tariffs.name(self.filter.tariff_id)}")
+        if self.filter.module_id is not None:
+            parts.append(f"module {self.module_name(self.filter.module_id)}")
+        if self.filter.status:
+            parts.append(f"status {self.filter.status.label}")
+        return parts + super().describe_filter()
+
+    def action_cycle_status(self) -> None:
+        self.set_filter(status=cycle(list(TariffStatus), self.filter.status))
+
+    def open_row(self, row: TariffRow) -> None:
+        """A tariff opens its services (on the module this list is filtered by, if any)."""
+        from tui.screens.service_list import ServiceListScreen
+
+        self.app.push_screen(ServiceListScreen(ServiceFilter(tariff_id=row.id, module_id=self.filter.module_id)))

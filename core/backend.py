@@ -10,6 +10,7 @@ import getpass
 from dataclasses import dataclass
 
 from core.clock import Clock, SystemClock
+from core.lifecycle import Commands, ConnectionChecker
 from core.queries import (
     ModuleQueries,
     NotificationService,
@@ -42,9 +43,15 @@ class Backend:
     notifications: NotificationService
     tasks: TaskQueries
     provider: ProviderQueries
+    commands: Commands
+
+    @property
+    def read_only(self) -> bool:
+        return self.commands.read_only
 
     @classmethod
-    def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str) -> Backend:
+    def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str,
+               checker: ConnectionChecker | None = None, read_only: bool = False) -> Backend:
         return cls(
             db=db,
             clock=clock,
@@ -56,6 +63,7 @@ class Backend:
             notifications=NotificationService(db, clock),
             tasks=TaskQueries(db),
             provider=ProviderQueries(db),
+            commands=Commands(db, clock, secrets, operator, checker=checker, read_only=read_only),
         )
 
     def close(self) -> None:
@@ -69,6 +77,8 @@ def open_backend(
     secrets: SecretBox | None = None,
     operator: str | None = None,
     upgrade: bool = True,
+    checker: ConnectionChecker | None = None,
+    read_only: bool = False,
 ) -> Backend:
     """Open (and by default migrate) the database at `url` and build the backend around it."""
     db = Database.open(url)
@@ -81,4 +91,6 @@ def open_backend(
         clock=clock or SystemClock(),
         secrets=secrets or SecretBox(load_or_create_key()),
         operator=operator or default_operator(),
+        checker=checker,
+        read_only=read_only,
     )

@@ -172,7 +172,7 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
     """Fill an empty, migrated database with the demo data set (one transaction)."""
     rng = random.Random(SEED)
     now = backend.clock.now()
-    with backend.db.sessions.begin() as session:
+    with backend.db.write() as session:
         session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
         departments = {name: Department(name=name) for name in (SALES, SUPPORT)}
         datacenters = {FRA: DataCenter(name=FRA, external_id="fra1"), AMS: DataCenter(name=AMS, external_id="ams2")}

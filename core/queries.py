@@ -456,7 +456,7 @@ class NotificationService:
         return self._mark(criterion)
 
     def _mark(self, criterion: ColumnElement[bool]) -> int:
-        with self._db.sessions.begin() as session:
+        with self._db.write() as session:
             result = session.execute(
                 update(Notification)
                 .where(criterion, Notification.read_at.is_(None))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -34,12 +36,20 @@ def resolve_database_url(url: str | None = None) -> str:
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+    # The driver's own implicit BEGIN is turned off: `_sqlite_begin` emits BEGIN (or BEGIN IMMEDIATE).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # noqa: ANN001
+    """Writers take SQLite's write lock up front, so a check-then-write cannot interleave."""
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
@@ -55,6 +65,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(resolved, echo=echo, pool_pre_ping=True)
 
@@ -65,11 +76,24 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    _writer: sessionmaker[Session] = field(repr=False)
 
     @classmethod
     def open(cls, url: str | None = None) -> Database:
         engine = make_engine(url)
-        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+        writer_bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        return cls(engine, sessionmaker(engine, expire_on_commit=False),
+                   sessionmaker(writer_bind, expire_on_commit=False))
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A read-write transaction, committed on success and rolled back on error.
+
+        SQLite: BEGIN IMMEDIATE, so concurrent writers serialize before their checks. PostgreSQL: READ
+        COMMITTED; the domain takes explicit row locks (SELECT … FOR UPDATE) where a rule needs them.
+        """
+        with self._writer() as session, session.begin():
+            yield session
 
     @property
     def dialect(self) -> str:

@@ -78,15 +78,16 @@ def test_url_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 
 
 def test_optimistic_version_column_refuses_a_stale_write(backend: Backend) -> None:
-    Session = backend.db.sessions
-    with Session() as first, Session() as second:
-        a = first.get(ProcessingModule, 1)
-        b = second.get(ProcessingModule, 1)
-        a.name = "renamed by A"
-        first.commit()
-        b.name = "renamed by B"
-        from sqlalchemy.orm.exc import StaleDataError
+    """A record read at version N cannot be written once someone else wrote version N+1."""
+    from sqlalchemy.orm.exc import StaleDataError
 
-        with pytest.raises(StaleDataError):
-            second.commit()
-    assert make_backend  # the shared factory is importable for other suites
+    with backend.db.sessions() as session:
+        stale = session.get(ProcessingModule, 1)
+    with backend.db.write() as session:
+        session.get(ProcessingModule, 1).name = "renamed by B"
+    with pytest.raises(StaleDataError):
+        with backend.db.write() as session:
+            session.add(stale)
+            stale.name = "renamed by A"
+    with backend.db.sessions() as session:
+        assert session.get(ProcessingModule, 1).name == "renamed by B"

@@ -19,9 +19,9 @@ class ServiceListScreen(ListScreen[ServiceFilter]):
     def columns(self) -> list[Column[Any]]:
         return [
             Column("name", "Name", lambda r: r.name),
+            Column("status", "Status", lambda r: r.status.label),
             Column("tariff", "Tariff", lambda r: r.tariff_name),
             Column("module", "Processing module", lambda r: r.module_name),
-            Column("status", "Status", lambda r: r.status.label),
             Column("remote", "Remote id", lambda r: r.remote_id),
             Column("created", "Created", lambda r: format_time(r.created_at)),
         ]

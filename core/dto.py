@@ -16,7 +16,7 @@ __all__ = [
     "CardTariff", "CardTask", "CardNotification",
     "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
     "NotificationFilter", "NotificationRow", "TaskFilter", "TaskRow", "TaskRunRow",
-    "DepartmentRow", "DataCenterRow",
+    "AuditRow", "DepartmentRow", "DataCenterRow",
 ]
 
 T = TypeVar("T")
@@ -77,6 +77,8 @@ class ModuleFilter:
     text: str = ""  # part of the name, case-insensitive
     module_type: str | None = None
     status: ModuleStatus | None = None
+    datacenter_id: int | None = None
+    department_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,17 @@ class TaskRunRow:
     result: RunResult
     message: str
     duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    summary: str
+    before: dict | None  # secrets already masked when written
+    after: dict | None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from core.dto import (
+    AuditRow,
     CardNotification,
     CardTariff,
     CardTask,
@@ -45,6 +46,7 @@ from core.secrets import SecretBox, SecretsUnavailable
 from storage.engine import Database
 from storage.enums import RunResult, ServiceStatus
 from storage.models import (
+    AuditEntry,
     BackgroundTask,
     DataCenter,
     Department,
@@ -130,6 +132,10 @@ class ModuleQueries:
             criteria.append(ProcessingModule.module_type == flt.module_type)
         if flt.status:
             criteria.append(ProcessingModule.status == flt.status)
+        if flt.datacenter_id is not None:
+            criteria.append(ProcessingModule.datacenter_id == flt.datacenter_id)
+        if flt.department_id is not None:
+            criteria.append(ProcessingModule.department_id == flt.department_id)
         return criteria
 
     def list(self, flt: ModuleFilter = ModuleFilter(), page: PageRequest = PageRequest()) -> Page[ModuleRow]:
@@ -182,6 +188,16 @@ class ModuleQueries:
             query = query.where(ProcessingModule.name.icontains(text, autoescape=True))
         with self._db.sessions() as session:
             return [Option(str(i), n) for i, n in session.execute(query)]
+
+    def history(self, module_id: int, page: PageRequest = PageRequest(limit=50)) -> Page[AuditRow]:
+        """The module's audit entries, newest first (secrets were masked when they were written)."""
+        criteria = [AuditEntry.object_type == "processing_module", AuditEntry.object_id == module_id]
+        query = select(AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.summary,
+                       AuditEntry.before, AuditEntry.after).where(*criteria)
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=AuditEntry),
+                          PageRequest(page.offset, page.limit, "at", True), {"at": AuditEntry.at}, "at",
+                          AuditEntry.id.desc(), lambda r: AuditRow(*r))
 
     @staticmethod
     def type_options() -> list[Option]:
@@ -532,6 +548,16 @@ class ProviderQueries:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def department_options(self) -> list[Option]:
+        with self._db.sessions() as session:
+            return [Option(str(i), n) for i, n in
+                    session.execute(select(Department.id, Department.name).order_by(Department.name).limit(500))]
+
+    def datacenter_options(self) -> list[Option]:
+        with self._db.sessions() as session:
+            return [Option(str(i), n) for i, n in
+                    session.execute(select(DataCenter.id, DataCenter.name).order_by(DataCenter.name).limit(500))]
 
     def departments(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DepartmentRow]:
         criteria = [Department.name.icontains(text, autoescape=True)] if text else []

@@ -229,3 +229,20 @@ def test_module_options_are_bounded_and_filtered(seeded_backend: Backend) -> Non
         "Namecheap main", "Namecheap reseller", "Namecheap sandbox"]
     assert {o.value for o in seeded_backend.modules.type_options()} == {"vmmanager6", "cpanel", "namecheap"}
     assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == 14
+
+
+def test_modules_by_datacenter_and_department(seeded_backend: Backend) -> None:
+    fra = next(r for r in seeded_backend.provider.datacenters().rows if r.name == "Frankfurt FRA1")
+    rows = seeded_backend.modules.list(ModuleFilter(datacenter_id=fra.id)).rows
+    assert {r.name for r in rows} == {"VM Frankfurt 1", "VM Frankfurt 2", "VM Frankfurt legacy"}
+    sales = next(r for r in seeded_backend.provider.departments().rows if r.name == "Sales department")
+    assert seeded_backend.modules.list(ModuleFilter(department_id=sales.id)).total == 3
+    assert [o.label for o in seeded_backend.provider.department_options()] == ["Sales department", "Technical support"]
+    assert [o.label for o in seeded_backend.provider.datacenter_options()] == ["Amsterdam AMS2", "Frankfurt FRA1"]
+
+
+def test_module_history_newest_first(backend: Backend) -> None:
+    module = module_id(backend, "VM Frankfurt 2")
+    backend.commands.set_module_enabled(module, False)
+    history = backend.modules.history(module)
+    assert [r.action for r in history.rows] == ["disable", "create"] and history.rows[0].actor == "tester"

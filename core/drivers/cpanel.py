@@ -1,0 +1,167 @@
+"""cPanel/WHM over WHM API 1 (DOMAIN.md §6.2): `GET /json-api/<function>?api.version=1`, success only
+when metadata.result == 1, accounts listed in chunks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.drivers.base import (
+    Balance,
+    ConfigChange,
+    ConfigPlan,
+    RemoteService,
+    RemoteStatus,
+    ServiceResult,
+    ServiceSpec,
+)
+from core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
+from core.drivers.http import HttpDriver, decode_json, guarded
+
+MAX_CHUNKS = 10_000
+
+
+class CpanelDriver(HttpDriver):
+    module_type = "cpanel"
+    system = "WHM"
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self._version: str | None = None
+
+    def base_url(self) -> str:
+        if self.config.base_url:
+            return str(self.config.base_url).rstrip("/")
+        host = str(self.config.setting("host", "")).strip()
+        return f"https://{host}:{int(self.config.setting('port', 2087))}"
+
+    def _call(self, function: str, params: dict[str, Any] | None = None, *, idempotent: bool,
+              operation: str | None = None) -> dict[str, Any]:
+        operation = operation or function
+        headers = {"Authorization": f"whm {self.config.setting('whm_user', 'root')}:{self.config.secret('api_token')}"}
+        query = {"api.version": "1", **(params or {})}
+        answer = self.http.request(operation, "GET", f"/json-api/{function}", params=query, headers=headers,
+                                   idempotent=idempotent)
+        if answer.status >= 500:
+            raise PanelUnavailable(f"WHM at {self.http.host} failed with HTTP {answer.status}.",
+                                   operation=operation, hint="Try again later; check cPanel's error log.",
+                                   code=answer.status)
+        payload = decode_json(answer, self.system, self.http.host)
+        metadata = payload.get("metadata") if isinstance(payload, dict) else None
+        if not isinstance(metadata, dict):
+            raise UnexpectedAnswer(f"WHM at {self.http.host} answered {function} without metadata "
+                                   f"(HTTP {answer.status}); is this WHM API 1?")
+        if str(metadata.get("result")) != "1":
+            reason = str(metadata.get("reason") or "no reason given")
+            raise PanelRefused(f"WHM refused {function}: {reason}", operation=operation)
+        if answer.status >= 400:
+            raise PanelRefused(f"WHM refused {function} with HTTP {answer.status}.", operation=operation)
+        data = payload.get("data")
+        return {"data": data if isinstance(data, dict) else {}, "metadata": metadata}
+
+    # --- the interface ------------------------------------------------------------------------------
+
+    def authenticate(self) -> str:
+        self._version = str(self._call("version", idempotent=True, operation="authenticate")["data"].get("version", ""))
+        return f"API token of {self.config.setting('whm_user', 'root')} accepted"
+
+    def api_version(self) -> str:
+        if self._version is None:
+            self.authenticate()
+        return f"WHM {self._version}, API 1"
+
+    @guarded
+    def update_configuration(self) -> ConfigPlan:
+        packages = [str(p.get("name")) for p in self._call("listpkgs", idempotent=True)["data"].get("pkg", [])
+                    if isinstance(p, dict) and p.get("name")]
+        settings = self.config.settings
+        choices = [[name, name] for name in packages]
+        changes: list[ConfigChange] = []
+        notes: list[str] = [f"{len(packages)} package(s) on the server."]
+        if settings.get("package_choices") != choices:
+            changes.append(ConfigChange("package_choices", "Packages", settings.get("package_choices"), choices,
+                                        "read from the server"))
+        current = str(settings.get("default_package") or "")
+        if not packages:
+            notes.append("The server has no packages: accounts would get WHM's default.")
+        elif current not in packages:
+            reason = f"package {current} no longer exists" if current else "no default package was chosen"
+            changes.append(ConfigChange("default_package", "Default package", settings.get("default_package"),
+                                        packages[0], reason))
+        return ConfigPlan(tuple(changes), {"default_package": tuple((p, p) for p in packages)}, tuple(notes))
+
+    @guarded
+    def read_balance(self) -> Balance | None:
+        return None
+
+    def _accounts(self, **search: str) -> list[dict[str, Any]]:
+        size = max(1, self.config.page_size)
+        accounts: list[dict[str, Any]] = []
+        start = 1
+        for _ in range(MAX_CHUNKS):
+            params = {"api.chunk.enable": "1", "api.chunk.size": str(size), "api.chunk.start": str(start), **search}
+            result = self._call("listaccts", params, idempotent=True, operation="list accounts")
+            chunk = [a for a in result["data"].get("acct", []) if isinstance(a, dict)]
+            accounts.extend(chunk)
+            info = result["metadata"].get("chunk")
+            if not isinstance(info, dict) or len(chunk) < size or len(accounts) >= int(info.get("records", 0)):
+                break
+            start += size
+        return accounts
+
+    @staticmethod
+    def _service(account: dict[str, Any]) -> RemoteService:
+        suspended = str(account.get("suspended", "0")) == "1"
+        return RemoteService(
+            remote_id=str(account.get("user", "")), name=str(account.get("domain", "")),
+            status=RemoteStatus.SUSPENDED if suspended else RemoteStatus.ACTIVE, plan=str(account.get("plan", "")),
+            details={"email": account.get("email", ""), "suspendreason": account.get("suspendreason", "")},
+        )
+
+    @guarded
+    def list_remote_services(self) -> list[RemoteService]:
+        return [self._service(account) for account in self._accounts()]
+
+    @guarded
+    def open_service(self, spec: ServiceSpec) -> ServiceResult:
+        options = dict(spec.options)
+        username = str(options.get("username") or re.sub(r"[^a-z0-9]", "", spec.name.lower())[:8] or "user")
+        existing = self._accounts(search=username, searchtype="user", searchmethod="exact")
+        if existing:  # a retry after a timeout must not fail or create a twin
+            account = existing[0]
+            if account.get("domain") != spec.name:
+                raise PanelRefused(
+                    f"WHM already has an account {username} for another domain ({account.get('domain')}).",
+                    operation="open", hint="Choose another username.",
+                )
+            return ServiceResult(username, self._service(account).status,
+                                 f"Account {username} already exists.", already_existed=True)
+        params = {
+            "username": username, "domain": spec.name,
+            "plan": spec.plan or self.config.setting("default_package", ""),
+            "password": str(options.get("password", "")), "contactemail": str(options.get("contactemail", "")),
+        }
+        for index in (1, 2):
+            if self.config.setting(f"nameserver{index}"):
+                params[f"nameserver{index}"] = self.config.setting(f"nameserver{index}")
+        self._call("createacct", {k: v for k, v in params.items() if v}, idempotent=False, operation="create account")
+        return ServiceResult(username, RemoteStatus.ACTIVE, f"Account {username} created for {spec.name}.")
+
+    @guarded
+    def suspend_service(self, remote_id: str) -> ServiceResult:
+        self._call("suspendacct", {"user": remote_id, "reason": "Suspended by billing"}, idempotent=True,
+                   operation="suspend account")
+        return ServiceResult(remote_id, RemoteStatus.SUSPENDED, f"Account {remote_id} suspended.")
+
+    @guarded
+    def resume_service(self, remote_id: str) -> ServiceResult:
+        self._call("unsuspendacct", {"user": remote_id}, idempotent=True, operation="unsuspend account")
+        return ServiceResult(remote_id, RemoteStatus.ACTIVE, f"Account {remote_id} unsuspended.")
+
+    @guarded
+    def close_service(self, remote_id: str) -> ServiceResult:
+        if not self._accounts(search=remote_id, searchtype="user", searchmethod="exact"):
+            return ServiceResult(remote_id, RemoteStatus.DELETED, f"Account {remote_id} is not on the server: "
+                                 "already removed.")
+        self._call("removeacct", {"username": remote_id}, idempotent=False, operation="remove account")
+        return ServiceResult(remote_id, RemoteStatus.DELETED, f"Account {remote_id} removed.")

@@ -1,0 +1,213 @@
+"""VMmanager 6 over its REST API (DOMAIN.md §6.1): token auth, lists, VM actions as polled tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.drivers.base import (
+    Balance,
+    ConfigChange,
+    ConfigPlan,
+    RemoteService,
+    RemoteStatus,
+    ServiceResult,
+    ServiceSpec,
+)
+from core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
+from core.drivers.http import Answer, HttpDriver, decode_json, guarded
+
+UNAUTHORIZED = 3001
+NOT_FOUND = 4004
+STATES = {
+    "active": RemoteStatus.ACTIVE,
+    "stopped": RemoteStatus.SUSPENDED,
+    "creating": RemoteStatus.PENDING,
+    "deleting": RemoteStatus.PENDING,
+}
+
+
+class VmmanagerDriver(HttpDriver):
+    module_type = "vmmanager6"
+    system = "VMmanager"
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self._token: str | None = None
+
+    def base_url(self) -> str:
+        return str(self.config.base_url or self.config.setting("url", "")).rstrip("/")
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    def _decode(self, answer: Answer, operation: str) -> Any:
+        if answer.status >= 500 and not answer.body.lstrip().startswith(b"{"):
+            raise PanelUnavailable(
+                f"VMmanager at {self.http.host} failed with HTTP {answer.status}.",
+                operation=operation, hint="Try again later; check the panel's own logs.", code=answer.status,
+            )
+        payload = decode_json(answer, self.system, self.http.host)
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if isinstance(error, dict):
+            code = error.get("code")
+            message = str(error.get("msg") or "no reason given")
+            if code == UNAUTHORIZED:
+                raise BadCredentials(
+                    f"VMmanager at {self.http.host} refused the login (error {code}: {message}).",
+                    operation=operation, hint="Check the e-mail and the password in the module's settings.",
+                )
+            value = f" ({error.get('value')})" if error.get("value") not in (None, "") else ""
+            raise PanelRefused(f"VMmanager refused: {message}{value} [code {code}]", operation=operation, code=code)
+        if answer.status >= 400:
+            raise PanelRefused(f"VMmanager refused the call with HTTP {answer.status}.", operation=operation,
+                               code=answer.status)
+        return payload
+
+    def _login(self) -> str:
+        answer = self.http.request(
+            "authenticate", "POST", "/auth/v4/public/token",
+            json_body={"email": self.config.setting("email", ""), "password": self.config.secret("password")},
+            idempotent=True,  # a token request creates nothing: safe to retry while the instance wakes
+        )
+        payload = self._decode(answer, "authenticate")
+        token = payload.get("token") if isinstance(payload, dict) else None
+        if not token:
+            raise UnexpectedAnswer(f"VMmanager at {self.http.host} answered the login without a token.")
+        self._token = str(token)
+        return self._token
+
+    def _call(self, operation: str, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        fresh = self._token is None
+        token = self._token or self._login()
+        try:
+            answer = self.http.request(operation, method, path, headers={"x-xsrf-token": token},
+                                       idempotent=idempotent, **kwargs)
+            return self._decode(answer, operation)
+        except BadCredentials:
+            if fresh:
+                raise
+            self._token = None  # the session expired: log in again once, then give up
+            answer = self.http.request(operation, method, path, headers={"x-xsrf-token": self._login()},
+                                       idempotent=idempotent, **kwargs)
+            return self._decode(answer, operation)
+
+    def _list(self, what: str, where: str | None = None) -> list[dict[str, Any]]:
+        params = {"where": where} if where else None
+        payload = self._call(f"list {what}", "GET", f"/vm/v3/{what}", params=params, idempotent=True)
+        items = payload.get("list") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise UnexpectedAnswer(f"VMmanager's /vm/v3/{what} answer has no list.")
+        return [item for item in items if isinstance(item, dict)]
+
+    def _wait_task(self, task_id: Any, operation: str) -> None:
+        """Poll the task until complete or fail, at most task_timeout / task_poll_interval polls."""
+        config = self.config
+        polls = max(1, int(config.task_timeout / max(config.task_poll_interval, 1e-6)))
+        for poll in range(polls):
+            items = self._list("task", f"(id EQ {int(task_id)})")
+            status = str(items[0].get("status", "")) if items else ""
+            if status == "complete":
+                return
+            if status == "fail":
+                output = items[0].get("output") or "no reason given"
+                raise PanelRefused(f"VMmanager task {task_id} ({operation}) failed: {output}", operation=operation)
+            if poll < polls - 1:
+                config.sleeper(config.task_poll_interval)
+        raise Timeout(
+            f"VMmanager task {task_id} ({operation}) was still running after {config.task_timeout:g} s.",
+            operation=operation, hint="It may still finish: check the task in VMmanager before retrying.",
+        )
+
+    def _action(self, operation: str, method: str, path: str, status: RemoteStatus, remote_id: str) -> ServiceResult:
+        try:
+            payload = self._call(operation, method, path, idempotent=True)
+        except PanelRefused as refused:
+            if refused.code == NOT_FOUND and status is RemoteStatus.DELETED:
+                return ServiceResult(remote_id, RemoteStatus.DELETED, "Not on the panel: already deleted.")
+            raise
+        task = payload.get("task") if isinstance(payload, dict) else None
+        if task is not None:
+            self._wait_task(task, operation)
+        return ServiceResult(remote_id, status, f"VM {remote_id}: {operation} done.")
+
+    # --- the interface ------------------------------------------------------------------------------
+
+    def authenticate(self) -> str:
+        self._token = None
+        self._login()
+        return f"logged in as {self.config.setting('email', '')}"
+
+    def api_version(self) -> str:
+        clusters = self._list("cluster")
+        return f"vm/v3 ({len(clusters)} cluster{'s' if len(clusters) != 1 else ''} visible)"
+
+    @guarded
+    def update_configuration(self) -> ConfigPlan:
+        clusters = [(str(c.get("id")), str(c.get("name", c.get("id")))) for c in self._list("cluster")]
+        templates = [(str(o.get("id")), str(o.get("name", o.get("id")))) for o in self._list("os")]
+        nodes = self._list("node")
+        settings = self.config.settings
+        changes: list[ConfigChange] = []
+        notes = [f"{len(nodes)} node(s) in {len(clusters)} cluster(s); {len(templates)} OS template(s)."]
+        for key, label, values in (("cluster_choices", "Clusters", clusters), ("os_templates", "OS templates", templates)):
+            after = [list(pair) for pair in values]
+            if settings.get(key) != after:
+                changes.append(ConfigChange(key, label, settings.get(key), after, "read from the panel"))
+        current = str(settings.get("cluster") or "")
+        ids = [value for value, _ in clusters]
+        if not ids:
+            notes.append("The panel has no clusters: VMs cannot be created until one exists.")
+        elif current not in ids:
+            reason = f"cluster {current} no longer exists" if current else "no cluster was chosen"
+            changes.append(ConfigChange("cluster", "Cluster", settings.get("cluster"), ids[0], reason))
+        return ConfigPlan(tuple(changes), {"cluster": tuple(clusters), "os_template": tuple(templates)}, tuple(notes))
+
+    @guarded
+    def read_balance(self) -> Balance | None:
+        return None
+
+    @guarded
+    def list_remote_services(self) -> list[RemoteService]:
+        services = []
+        for host in self._list("host"):
+            state = str(host.get("state", ""))
+            os_info = host.get("os") if isinstance(host.get("os"), dict) else {}
+            cluster = host.get("cluster") if isinstance(host.get("cluster"), dict) else {}
+            services.append(RemoteService(
+                remote_id=str(host.get("id")), name=str(host.get("name", "")),
+                status=STATES.get(state, RemoteStatus.UNKNOWN), plan=str(os_info.get("id", "")),
+                details={"state": state, "cluster": cluster.get("id")},
+            ))
+        return services
+
+    @guarded
+    def open_service(self, spec: ServiceSpec) -> ServiceResult:
+        existing = self._list("host", f"(name EQ '{spec.name}')")
+        if existing:  # a retry after a timeout must not create a twin
+            host = existing[0]
+            return ServiceResult(str(host.get("id")), STATES.get(str(host.get("state")), RemoteStatus.UNKNOWN),
+                                 f"VM {spec.name} already exists on the panel.", already_existed=True)
+        options = dict(spec.options)
+        body = {
+            "name": spec.name,
+            "cluster": int(options.pop("cluster", None) or self.config.setting("cluster") or 0),
+            "os": int(spec.plan or options.pop("os", 0) or 0),
+            **options,
+        }
+        payload = self._call("create VM", "POST", "/vm/v3/host", json_body=body, idempotent=False)
+        if not isinstance(payload, dict) or "id" not in payload:
+            raise UnexpectedAnswer("VMmanager answered the VM creation without an id.")
+        if payload.get("task") is not None:
+            self._wait_task(payload["task"], "create VM")
+        return ServiceResult(str(payload["id"]), RemoteStatus.ACTIVE, f"VM {spec.name} created.")
+
+    @guarded
+    def suspend_service(self, remote_id: str) -> ServiceResult:
+        return self._action("stop VM", "POST", f"/vm/v3/host/{int(remote_id)}/stop", RemoteStatus.SUSPENDED, remote_id)
+
+    @guarded
+    def resume_service(self, remote_id: str) -> ServiceResult:
+        return self._action("start VM", "POST", f"/vm/v3/host/{int(remote_id)}/start", RemoteStatus.ACTIVE, remote_id)
+
+    @guarded
+    def close_service(self, remote_id: str) -> ServiceResult:
+        return self._action("delete VM", "DELETE", f"/vm/v3/host/{int(remote_id)}", RemoteStatus.DELETED, remote_id)

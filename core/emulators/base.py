@@ -1,0 +1,300 @@
+"""The loopback HTTP server the emulators share: request parsing, switchable faults, optional HTTPS.
+
+An emulator is an `EmulatorApp` (stateful, answers one parsed `Request` with a `Reply`) served by a
+`ThreadingHTTPServer` on 127.0.0.1 in a daemon thread. Faults are switched on the returned
+`EmulatorHandle` and apply to the next N requests (or all of them), so tests can say "503 twice, then
+OK". Stdlib only (plus `cryptography` for the HTTPS certificate).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from core.emulators.tls import LocalCertificate, make_local_certificate
+
+LOOPBACK = "127.0.0.1"
+HUGE_BODY_BYTES = 10 * 1024 * 1024
+
+
+class FaultKind(enum.StrEnum):
+    LATENCY = "latency"  # answer normally, after `delay` seconds
+    ERROR_500 = "500"
+    ERROR_503 = "503"
+    ERROR_429 = "429"
+    WRONG_CREDENTIALS = "wrong_credentials"  # answer as if the credentials were wrong
+    HTML = "html"  # a 200 HTML page instead of the API's JSON/XML
+    TRUNCATED = "truncated"  # announce the full length, send half, close
+    SLOW_BODY = "slow_body"  # trickle the answer one byte per `delay` seconds
+    HUGE_BODY = "huge_body"  # a 10 MB answer (`chunked=True`: without Content-Length)
+    MALFORMED = "malformed"  # a body that does not parse (broken JSON / XML)
+    REDIRECT = "redirect"  # 302 to another address
+    DOCTYPE = "doctype"  # XML carrying a DTD with an entity (XXE bait)
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    remaining: int | None = None  # None: every request; n: the next n requests
+    delay: float = 0.05
+    chunked: bool = False
+    path_prefix: str = ""  # only requests whose path starts with this
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> Reply:
+        return cls(status, json.dumps(payload).encode(), "application/json")
+
+    @classmethod
+    def xml(cls, text: str, status: int = 200) -> Reply:
+        return cls(status, text.encode(), "text/xml; charset=utf-8")
+
+
+class EmulatorApp:
+    """Subclasses implement `handle` and, for faults, the system's own 'wrong credentials' answer."""
+
+    name = "emulator"
+    state: Any = None
+
+    def handle(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def unauthorized(self, request: Request) -> Reply:
+        return Reply.json({"error": "unauthorized"}, 401)
+
+    def malformed(self, request: Request) -> Reply:
+        return Reply(200, b'{"list": [{"id": 1, "name": "trunc', "application/json")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handle: EmulatorHandle, tls: ssl.SSLContext | None) -> None:
+        self.handle_ref = handle
+        self.tls = tls
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:  # handshake later, in the handler's thread, so a bad client can't stall accept
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet: clients abort on purpose
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
+
+    def handle_one(self) -> None:
+        handle = self.server.handle_ref
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        fault = handle._take_fault(request.path)
+        handle.requests.append(request)
+        reply = self._reply_for(handle, request, fault)
+        if reply is None:
+            return
+        self._send(reply, fault)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = handle_one
+
+    def _reply_for(self, handle: EmulatorHandle, request: Request, fault: Fault | None) -> Reply | None:
+        app = handle.app
+        kind = fault.kind if fault else None
+        if kind is FaultKind.LATENCY:
+            time.sleep(fault.delay)  # type: ignore[union-attr]
+        if kind is FaultKind.ERROR_500:
+            return Reply(500, b"Internal Server Error", "text/plain")
+        if kind is FaultKind.ERROR_503:
+            return Reply(503, b"Service Unavailable: the instance is waking up", "text/plain", {"Retry-After": "0"})
+        if kind is FaultKind.ERROR_429:
+            return Reply(429, b"Too Many Requests", "text/plain", {"Retry-After": "0"})
+        if kind is FaultKind.WRONG_CREDENTIALS:
+            return app.unauthorized(request)
+        if kind is FaultKind.HTML:
+            return Reply(200, b"<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>", "text/html")
+        if kind is FaultKind.MALFORMED:
+            return app.malformed(request)
+        if kind is FaultKind.REDIRECT:
+            return Reply(302, b"", "text/plain", {"Location": "https://login.example.invalid/sso?next=/"})
+        if kind is FaultKind.DOCTYPE:
+            text = (
+                '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+                '<ApiResponse Status="OK"><Errors/><CommandResponse>&lol2;</CommandResponse></ApiResponse>'
+            )
+            return Reply.xml(text)
+        if kind is FaultKind.HUGE_BODY:
+            return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
+        with handle.lock:
+            return app.handle(request)
+
+    def _send(self, reply: Reply, fault: Fault | None) -> None:
+        kind = fault.kind if fault else None
+        body = reply.body
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        chunked_huge = kind is FaultKind.HUGE_BODY and fault.chunked  # type: ignore[union-attr]
+        if not chunked_huge:
+            self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            if kind is FaultKind.TRUNCATED:
+                self.wfile.write(body[: max(1, len(body) // 2)])
+                self.wfile.flush()
+                return
+            if kind is FaultKind.SLOW_BODY:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.delay)  # type: ignore[union-attr]
+                return
+            if chunked_huge:
+                step = 64 * 1024
+                for start in range(0, len(body), step):
+                    self.wfile.write(body[start : start + step])
+                return
+            self.wfile.write(body)
+        except OSError:  # the client gave up (deadline, size cap): that is the point of the fault
+            pass
+
+
+class EmulatorHandle:
+    """A running emulator: its address, its state, its request log and its fault switches."""
+
+    def __init__(self, app: EmulatorApp, host: str, port: int, https: bool) -> None:
+        if host not in (LOOPBACK, "localhost", "::1"):
+            raise ValueError("emulators bind loopback only")
+        self.app = app
+        self.lock = threading.RLock()
+        self.requests: list[Request] = []
+        self.certificate: LocalCertificate | None = None
+        self._faults: list[Fault] = []
+        tls_context = None
+        if https:
+            self.certificate = make_local_certificate()
+            tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls_context.load_cert_chain(self.certificate.cert_file, self.certificate.key_file)
+        self._server = _Server((host, port), self, tls_context)
+        self.host = host
+        self.port = self._server.server_address[1]
+        scheme = "https" if https else "http"
+        self.base_url = f"{scheme}://{host}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{app.name}-emulator", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    @property
+    def ca_file(self) -> str | None:
+        return str(self.certificate.ca_file) if self.certificate else None
+
+    def set_fault(
+        self,
+        kind: FaultKind | str,
+        *,
+        times: int | None = None,
+        delay: float = 0.05,
+        chunked: bool = False,
+        path_prefix: str = "",
+    ) -> None:
+        """Switch a fault on for the next `times` requests (all requests when None)."""
+        with self.lock:
+            self._faults.append(Fault(FaultKind(kind), times, delay, chunked, path_prefix))
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self._faults:
+                if fault.path_prefix and not path.startswith(fault.path_prefix):
+                    continue
+                if fault.remaining is None:
+                    return fault
+                if fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault
+            return None
+
+    def paths(self) -> list[str]:
+        return [f"{r.method} {r.path}" for r in self.requests]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=2)
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released): for the 'connection refused' case."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,55 @@
+"""The recorded tour of the console: the scenes the snapshot tests check and `scripts/screenshots.py`
+renders into `screenshots/`. Read in order, they walk an operator through the console.
+
+Each scene starts the app from `make_app` on the seeded demo data with a fixed clock, presses keys,
+and is captured at its terminal size. One list, so the snapshots and the README's pictures never drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SMALL = (80, 24)
+LARGE = (120, 40)
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str  # file and test name, ordered: NN_what
+    caption: str  # one line for the README
+    start: str = "menu"  # make_app's start: menu, a destination id, or card:<id>
+    press: tuple[str, ...] = ()
+    size: tuple[int, int] = SMALL
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("01_main_menu", "The main menu mirrors the platform's: Integration, Products, Provider, "
+          "Notifications, Background tasks"),
+    Scene("02_modules", "Integration › Processing modules: a paged list with type, data center, status",
+          press=("enter",)),
+    Scene("03_modules_filtered", "`/` filters the current list as you type", start="modules",
+          press=("slash", *"cpanel", "enter")),
+    Scene("04_module_card", "The card of a module: Overview, Settings grouped by the type's schema, "
+          "secrets masked", start="modules", press=("enter",)),
+    Scene("05_module_card_related", "Related entities: tariffs with active services, background tasks, "
+          "unread notifications", start="modules", press=("enter", "tab")),
+    Scene("06_tariffs_of_module", "From the card: all tariff plans of this module", start="modules",
+          press=("enter", "t")),
+    Scene("07_services_of_module", "Services of the module, every status", start="modules",
+          press=("enter", "s")),
+    Scene("08_notifications_of_module", "Notifications filtered by the module", start="modules",
+          press=("down", "enter", "n")),
+    Scene("09_background_tasks", "Background tasks of every module with their last run", start="tasks"),
+    Scene("10_tariff_plans", "Products › Tariff plans: linked modules and active services", start="tariffs"),
+    Scene("11_services", "Products › Services, a page at a time", start="services"),
+    Scene("12_data_centers", "Integration › Data centers", start="datacenters"),
+    Scene("13_departments", "Provider › Departments", start="departments"),
+    Scene("14_notifications", "Notifications: all, newest first, unread marked", start="notifications"),
+    Scene("15_notifications_pane", "F2 shows the pane of the latest unread notifications at 80x24",
+          start="modules", press=("f2",)),
+    Scene("16_help", "`?` lists the keys of the current screen", start="modules", press=("question_mark",)),
+    Scene("17_palette", "ctrl+p jumps to any section", start="modules", press=("ctrl+p", *"tariff")),
+    Scene("18_menu_wide", "At 120x40 the notifications pane stays open beside every screen", size=LARGE),
+    Scene("19_modules_wide", "The modules list with every column at 120x40", start="modules", size=LARGE),
+    Scene("20_module_card_wide", "The card at 120x40", start="modules", press=("enter",), size=LARGE),
+)

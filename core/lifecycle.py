@@ -287,6 +287,24 @@ class Commands:
                 "sort_priority": module.sort_priority, "minimal_balance": module.minimal_balance,
                 **module.settings, **secrets}
 
+    def check_module_connection(self, module_id: int) -> CheckOutcome | None:
+        """Run the connection checker on a saved module's settings; None when no checker is configured.
+
+        The console's "Update configuration" calls this until drivers are wired in; nothing is written.
+        """
+        with self._db.sessions() as session:
+            module = session.get(ProcessingModule, module_id)
+            if module is None:
+                raise NotFound(f"Processing module #{module_id} no longer exists.")
+            type_key, settings = module.module_type, dict(module.settings)
+            try:
+                secrets = self._secrets.open(module.secrets)
+            except SecretsUnavailable:
+                secrets = {}
+        if self._checker is None:
+            return None
+        return self._checker(type_key, settings, secrets)
+
     def set_module_enabled(self, module_id: int, enabled: bool) -> None:
         self._writable()
         status = ModuleStatus.ENABLED if enabled else ModuleStatus.DISABLED

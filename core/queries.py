@@ -359,6 +359,22 @@ class TariffQueries:
             raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
         return found
 
+    def module_choices(self, tariff_id: int, limit: int = 500) -> list[tuple[Option, bool]]:
+        """The Modules dialog of a tariff: modules of its product type (and any linked one), with whether
+        each is linked now; lowest sort priority first."""
+        linked = select(TariffModule.module_id).where(TariffModule.tariff_id == tariff_id)
+        with self._db.sessions() as session:
+            product_type = session.scalar(select(Tariff.product_type).where(Tariff.id == tariff_id))
+            if product_type is None:
+                raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
+            linked_ids = set(session.scalars(linked))
+            rows = session.execute(
+                select(ProcessingModule.id, ProcessingModule.name)
+                .where((ProcessingModule.product_type == product_type) | ProcessingModule.id.in_(linked))
+                .order_by(ProcessingModule.sort_priority, ProcessingModule.name).limit(limit)
+            ).all()
+        return [(Option(str(i), n), i in linked_ids) for i, n in rows]
+
     def options(self, text: str = "", limit: int = 50) -> list[Option]:
         query = select(Tariff.id, Tariff.name).order_by(Tariff.name, Tariff.id).limit(limit)
         if text:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -190,10 +191,16 @@ class BackgroundTask(Base):
     name: Mapped[str] = mapped_column(String(100))
     schedule: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The next fire time (UTC) computed in the module's time zone; NULL until the scheduler first sees it.
+    next_run_at: Mapped[datetime | None]
 
     module: Mapped[ProcessingModule] = relationship(back_populates="tasks")
 
-    __table_args__ = (UniqueConstraint("module_id", "kind", name="uq_background_task_module_kind"),)
+    __table_args__ = (
+        UniqueConstraint("module_id", "kind", name="uq_background_task_module_kind"),
+        # The scheduler's tick asks for the earliest due task: an index walk, not a scan of every task.
+        Index("ix_background_task_due", "enabled", "next_run_at"),
+    )
 
 
 class TaskRun(Base):
@@ -209,9 +216,15 @@ class TaskRun(Base):
     # Claim token and lease (the scheduler's exactly-once protocol).
     claim_token: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
+    # Fire times that passed while nothing ran (downtime), folded into this one catch-up run.
+    missed_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("task_id", "scheduled_for", name="uq_task_run_task_scheduled"),
+        # At most one run of a task in progress, whatever the number of workers.
+        Index("uq_task_run_one_in_progress", "task_id", unique=True,
+              sqlite_where=text("result = 'in_progress'"), postgresql_where=text("result = 'in_progress'")),
         # The last run of a task; runs in progress per module (delete pre-check).
         Index("ix_task_run_task_started", "task_id", "started_at"),
         Index("ix_task_run_result", "result"),
@@ -223,8 +236,11 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int | None] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    # The task whose runs raised it (failure streaks are counted on one notification per task).
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("background_task.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(String(500))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
 

@@ -16,7 +16,7 @@ from core.drivers.base import (
     ServiceSpec,
 )
 from core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
-from core.drivers.http import HttpDriver, decode_json, guarded
+from core.drivers.http import Answer, HttpDriver, decode_json, guarded
 
 MAX_CHUNKS = 10_000
 
@@ -40,8 +40,10 @@ class CpanelDriver(HttpDriver):
         operation = operation or function
         headers = {"Authorization": f"whm {self.config.setting('whm_user', 'root')}:{self.config.secret('api_token')}"}
         query = {"api.version": "1", **(params or {})}
-        answer = self.http.request(operation, "GET", f"/json-api/{function}", params=query, headers=headers,
-                                   idempotent=idempotent)
+        return self.http.request(operation, "GET", f"/json-api/{function}", params=query, headers=headers,
+                                 idempotent=idempotent, decode=lambda answer: self._decode(answer, function, operation))
+
+    def _decode(self, answer: Answer, function: str, operation: str) -> dict[str, Any]:
         if answer.status >= 500:
             raise PanelUnavailable(f"WHM at {self.http.host} failed with HTTP {answer.status}.",
                                    operation=operation, hint="Try again later; check cPanel's error log.",

@@ -61,10 +61,12 @@ class PanelRefused(DriverError):
     kind = "refused"
     title = "Refused by the panel"
 
+    default_hint = "The reason is the panel's own words: fix what it names, then try again."
+
     def __init__(self, reason: str, *, operation: str = "", hint: str = "", code: str | int | None = None) -> None:
         self.reason = reason
         self.code = code
-        super().__init__(reason, operation=operation, hint=hint)
+        super().__init__(reason, operation=operation, hint=hint or self.default_hint)
 
 
 class PanelUnavailable(PanelRefused):
@@ -72,6 +74,7 @@ class PanelUnavailable(PanelRefused):
 
     kind = "unavailable"
     title = "Panel unavailable"
+    default_hint = "Try again later; if it persists, check the panel's own logs."
 
 
 class UnexpectedAnswer(DriverError):

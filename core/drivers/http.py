@@ -159,11 +159,14 @@ class HttpCaller:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
-    ) -> Answer:
+        decode: Callable[[Answer], Any] | None = None,
+    ) -> Any:
         """One API call: retried (idempotent calls only) on 429/503/connect errors within the deadline.
 
         Raises BadCredentials on 401/403, UnexpectedAnswer on a redirect, PanelUnavailable when 429/503
-        outlasts the retries; any other status is returned for the driver to decode.
+        outlasts the retries. Any other answer goes through `decode` (the driver's reading of the body,
+        which may raise a typed error of its own) inside the call, so the call log records its outcome;
+        without `decode` the Answer itself is returned.
         """
         config = self.config
         deadline_at = time.monotonic() + config.deadline
@@ -174,16 +177,19 @@ class HttpCaller:
             url = redact_url(str(self.client.build_request(method, path, params=params).url))
             answer: Answer | None = None
             retryable = False
+            result: Any = None
             try:
                 answer = self._send_once(method, path, params, json_body, headers, deadline_at)
                 error = self._status_error(answer, operation, attempt)
                 retryable = answer.status in RETRY_STATUSES
+                if error is None:
+                    result = decode(answer) if decode is not None else answer
             except DriverError as failure:
                 error = failure
-                retryable = bool(getattr(failure, "retryable", False))
+                retryable = retryable or bool(getattr(failure, "retryable", False))
             self._record(operation, method, url, answer, started, error, attempt, headers)
             if error is None and answer is not None:
-                return answer
+                return result
             assert error is not None
             if idempotent and retryable and attempt < config.max_attempts:
                 pause = self._backoff(attempt, answer)

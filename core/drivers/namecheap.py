@@ -87,8 +87,8 @@ class NamecheapDriver(HttpDriver):
             "UserName": config.setting("user_name", "") or config.setting("api_user", ""),
             "ClientIp": config.setting("client_ip", ""), "Command": command, **(extra or {}),
         }
-        answer = self.http.request(operation, "GET", "/xml.response", params=params, idempotent=idempotent)
-        return self._decode(answer, command, operation)
+        return self.http.request(operation, "GET", "/xml.response", params=params, idempotent=idempotent,
+                                 decode=lambda answer: self._decode(answer, command, operation))
 
     def _decode(self, answer: Answer, command: str, operation: str) -> ET.Element:
         if answer.status >= 500:

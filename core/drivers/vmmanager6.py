@@ -67,8 +67,9 @@ class VmmanagerDriver(HttpDriver):
             "authenticate", "POST", "/auth/v4/public/token",
             json_body={"email": self.config.setting("email", ""), "password": self.config.secret("password")},
             idempotent=True,  # a token request creates nothing: safe to retry while the instance wakes
+            decode=lambda answer: self._decode(answer, "authenticate"),
         )
-        payload = self._decode(answer, "authenticate")
+        payload = answer
         token = payload.get("token") if isinstance(payload, dict) else None
         if not token:
             raise UnexpectedAnswer(f"VMmanager at {self.http.host} answered the login without a token.")
@@ -77,18 +78,20 @@ class VmmanagerDriver(HttpDriver):
 
     def _call(self, operation: str, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
         fresh = self._token is None
+
+        def decode(answer: Answer) -> Any:
+            return self._decode(answer, operation)
+
         token = self._token or self._login()
         try:
-            answer = self.http.request(operation, method, path, headers={"x-xsrf-token": token},
-                                       idempotent=idempotent, **kwargs)
-            return self._decode(answer, operation)
+            return self.http.request(operation, method, path, headers={"x-xsrf-token": token},
+                                     idempotent=idempotent, decode=decode, **kwargs)
         except BadCredentials:
             if fresh:
                 raise
             self._token = None  # the session expired: log in again once, then give up
-            answer = self.http.request(operation, method, path, headers={"x-xsrf-token": self._login()},
-                                       idempotent=idempotent, **kwargs)
-            return self._decode(answer, operation)
+            return self.http.request(operation, method, path, headers={"x-xsrf-token": self._login()},
+                                     idempotent=idempotent, decode=decode, **kwargs)
 
     def _list(self, what: str, where: str | None = None) -> list[dict[str, Any]]:
         params = {"where": where} if where else None

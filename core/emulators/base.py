@@ -179,7 +179,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is FaultKind.HUGE_BODY:
             return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
         with handle.lock:
-            return app.handle(request)
+            try:
+                return app.handle(request)
+            except Exception as exc:  # a bug or odd state in the emulator: answer like a crashing panel
+                return Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
 
     def _send(self, reply: Reply, fault: Fault | None) -> None:
         kind = fault.kind if fault else None

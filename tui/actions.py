@@ -100,6 +100,58 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    "Background tasks of this module", _on("card")),
     OperatorAction("card.reload", "ctrl+r", "reload", "Reload", "Read the card again from the database",
                    _on("card"), show=False),
+    OperatorAction("card.history", "h", "module_history", "History",
+                   "The audit history of this module: when, who, what", _on("card")),
+    # -------------------------------------------------------------- module lifecycle (writes)
+    OperatorAction("module.add", "a", "add_module", "Add",
+                   "Add a processing module: product type, module type, settings, Finish", _on("modules"),
+                   mutates=True),
+    OperatorAction("module.edit", "e", "edit_module", "Edit", "Edit this module's parameters and settings",
+                   _on("card"), mutates=True),
+    OperatorAction("module.update_config", "u", "update_configuration", "Update config",
+                   "Synchronise the configuration with the external system (checks the connection)",
+                   _on("card"), mutates=True),
+    OperatorAction("module.enable", "E", "enable_module", "Enable",
+                   "Enable the module: new services may be placed on it", _on("modules", "card"), mutates=True),
+    OperatorAction("module.disable", "D", "disable_module", "Disable",
+                   "Disable the module (asks first): existing services keep running, no new ones are placed",
+                   _on("modules", "card"), mutates=True),
+    OperatorAction("module.delete", "delete", "delete_module", "Delete",
+                   "Delete the module: lists what blocks it first, then asks", _on("modules", "card"),
+                   mutates=True, key_display="Del"),
+    # -------------------------------------------------------------- tariffs and schedules (writes)
+    OperatorAction("tariff.modules", "l", "link_modules", "Modules",
+                   "Choose the processing modules linked to the selected tariff", _on("tariffs"), mutates=True),
+    OperatorAction("tariff.enable", "E", "enable_tariff", "Enable", "Set the selected tariff Active",
+                   _on("tariffs"), mutates=True),
+    OperatorAction("tariff.disable", "D", "disable_tariff", "Disable", "Set the selected tariff Disabled",
+                   _on("tariffs"), mutates=True),
+    OperatorAction("task.schedule", "e", "edit_schedule", "Schedule",
+                   "Edit the selected task's cron schedule and whether it runs", _on("tasks"), mutates=True),
+    # -------------------------------------------------------------- the Add wizard and the edit form
+    OperatorAction("wizard.next", "ctrl+n", "next_step", "Next", "Go to the next step (Finish on the last one)",
+                   _on("wizard")),
+    OperatorAction("wizard.previous", "ctrl+b", "previous_step", "Back", "Go to the previous step",
+                   _on("wizard")),
+    OperatorAction("wizard.finish", "ctrl+s", "finish", "Finish",
+                   "Check the connection and create the module (on the last step)", _on("wizard"), mutates=True),
+    OperatorAction("form.save", "ctrl+s", "save", "Ok", "Save the changes", _on("edit"), mutates=True),
+    OperatorAction("form.reload", "ctrl+r", "reload_form", "Reload",
+                   "After a conflict: take the saved version, keep what you typed", _on("edit")),
+    # -------------------------------------------------------------- delete pre-check
+    OperatorAction("blockers.tariffs", "t", "fix_tariffs", "Tariffs",
+                   "Tariff plans still linking this module (re-link them or disable them)", _on("delete_check")),
+    OperatorAction("blockers.active", "a", "fix_active_services", "Active services",
+                   "Active services on this module", _on("delete_check")),
+    OperatorAction("blockers.other", "o", "fix_other_services", "Services",
+                   "Every service of this module", _on("delete_check")),
+    OperatorAction("blockers.tasks", "b", "fix_tasks", "Tasks",
+                   "Background tasks of this module (wait for those in progress)", _on("delete_check")),
+    OperatorAction("blockers.recheck", "ctrl+r", "recheck", "Check again", "Look for blockers again",
+                   _on("delete_check")),
+    OperatorAction("blockers.delete", "delete", "delete_module", "Delete",
+                   "Delete the module once nothing blocks it (asks first)", _on("delete_check"), mutates=True,
+                   key_display="Del"),
 )
 
 
@@ -155,7 +207,10 @@ DESTINATION_BY_ID = {d.id: d for d in DESTINATIONS}
 
 def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
     """The README's key table."""
-    names = {d.id: d.title for d in DESTINATIONS} | {EVERYWHERE: "everywhere", "card": "module card"}
+    names = {d.id: d.title for d in DESTINATIONS} | {
+        EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
+        "delete_check": "delete pre-check",
+    }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:
         where = "lists" if action.screens == LIST_SCREENS else ", ".join(

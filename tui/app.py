@@ -55,7 +55,10 @@ class ProcmodApp(App[None]):
                  read_only: bool = False) -> None:
         super().__init__()
         self.backend = backend
-        self.read_only = read_only
+        #: Read-only here and in the domain: keys are gone and the commands refuse to write.
+        self.read_only = read_only or backend.commands.read_only
+        if self.read_only:
+            backend.commands.read_only = True
         self._start = start
         #: The operator's choice for the pane; None follows the terminal width.
         self.pane_wanted: bool | None = None if show_pane else False

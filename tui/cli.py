@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="database URL (sqlite:///path.db, postgresql://…) or a SQLite file path; "
                              "default: $PROCMOD_DATABASE_URL, else procmod.db in the user data directory")
     parser.add_argument("--operator", metavar="NAME", help="the name written in the audit log (default: your login)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="open the console read-only: every key that changes something is gone")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="open the console on a fresh demo database",
@@ -51,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return _db_upgrade(args.db)
         if args.command == "demo":
-            return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True)
-        return _run_console(args.db, operator=args.operator, demo=False)
+            return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
+                                read_only=args.read_only)
+        return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only)
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW
@@ -78,7 +81,7 @@ def _fresh_demo_url() -> str:
     return f"sqlite:///{directory / 'demo.db'}"
 
 
-def _run_console(url: str | None, *, operator: str | None, demo: bool) -> int:
+def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False) -> int:
     from core.backend import open_backend
 
     backend = open_backend(url, operator=operator)
@@ -93,7 +96,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool) -> int:
             seed_demo(backend)
         from tui.app import make_app
 
-        make_app(backend).run()
+        make_app(backend, read_only=read_only).run()
     finally:
         backend.close()
     if demo:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
+from textual.dom import DOMNode
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from tui.actions import EVERYWHERE, bindings_for, mutating_actions
 from tui.widgets.breadcrumbs import Breadcrumbs
@@ -16,6 +18,13 @@ from tui.widgets.notifications_pane import NotificationsPane
 if TYPE_CHECKING:
     from core.backend import Backend
     from tui.app import ProcmodApp
+
+
+def report_failed_worker(node: DOMNode, event: Worker.StateChanged) -> None:
+    """A worker that raised something its own handlers did not expect: a readable error, no traceback."""
+    if event.state is WorkerState.ERROR:
+        error = event.worker.error
+        node.notify(str(error) or type(error).__name__, title="Could not finish", severity="error")
 
 
 class ConsoleScreen(Screen[None]):
@@ -75,7 +84,7 @@ class ConsoleScreen(Screen[None]):
                 first = first and not part
             if screen is self:
                 break
-        self.query_one(Breadcrumbs).show(crumbs)
+        self.query_one(Breadcrumbs).show(crumbs, read_only=self.app.read_only)
         self.apply_pane()
 
     def apply_pane(self) -> None:
@@ -84,6 +93,9 @@ class ConsoleScreen(Screen[None]):
         pane.display = visible
         if visible:
             pane.refresh_notifications()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
 
     # ------------------------------------------------------------------ global actions
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from core.dto import ModuleCard, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
+from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
 from core.formatting import format_duration, format_money, format_time
 from core.queries import NotFound
 from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
+from tui.screens.module_actions import ModuleActions, ModuleRef
 
 ALL_ROWS_KEY = "all"
 
@@ -33,13 +33,27 @@ def _pairs(rows: list[tuple[str, str]]) -> Table:
     return grid
 
 
-class ModuleCardScreen(ConsoleScreen):
+class ModuleCardScreen(ModuleActions):
     SCREEN_ID = "card"
     BINDINGS = bindings_for("card")
 
     def __init__(self, card: ModuleCard) -> None:
         super().__init__()
         self.card = card
+
+    @property
+    def shown_module_id(self) -> int:
+        return self.card.id
+
+    def target_module(self) -> ModuleRef | None:
+        return ModuleRef(self.card.id, self.card.name)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "enable_module" and self.card.status is ModuleStatus.ENABLED:
+            return False
+        if action == "disable_module" and self.card.status is ModuleStatus.DISABLED:
+            return False
+        return super().check_action(action, parameters)
 
     def crumbs(self, *, first: bool) -> tuple[str, ...]:
         return ("Integration", "Processing modules", self.card.name) if first else (self.card.name,)
@@ -89,6 +103,8 @@ class ModuleCardScreen(ConsoleScreen):
 
     def show_card(self) -> None:
         card = self.card
+        self.update_frame()  # the name may have changed
+        self.refresh_bindings()
         updated = f"updated {format_time(card.updated_at)}" + (f" by {card.updated_by}" if card.updated_by else "")
         self.query_one("#card-heading", Static).update(
             Text(f"{card.name}  ·  {card.status.label}  ·  {card.product_type_name}  ·  {updated}")
@@ -188,3 +204,40 @@ class ModuleCardScreen(ConsoleScreen):
         from tui.screens.task_list import TaskListScreen
 
         self.app.push_screen(TaskListScreen(TaskFilter(module_id=self.card.id)))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def action_module_history(self) -> None:
+        from tui.screens.module_history import ModuleHistoryScreen
+
+        self.app.push_screen(ModuleHistoryScreen(self.card.id, self.card.name))
+
+    def action_edit_module(self) -> None:
+        from tui.screens.module_edit import EditModuleScreen
+
+        try:
+            form = self.backend.commands.edit_form(self.card.id)
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            return
+        self.app.push_screen(EditModuleScreen(form, self.card.name))
+
+    def action_update_configuration(self) -> None:
+        self.notify("Checking the connection…", title=f"Update configuration: {self.card.name}")
+        self._update_configuration(ModuleRef(self.card.id, self.card.name))
+
+    @work(thread=True, group="lifecycle", exit_on_error=False)
+    def _update_configuration(self, module: ModuleRef) -> None:
+        try:
+            outcome = self.backend.commands.check_module_connection(module.id)
+        except NotFound as gone:
+            self.post_message(self.Failed(str(gone)))
+            return
+        if outcome is None:
+            self.post_message(self.Failed(f"No driver is configured for {module.name} yet: the configuration "
+                                          "cannot be synchronised with the external system."))
+        elif outcome.ok:
+            self.post_message(self.Changed(module, f"{module.name}: connection checked ({outcome.message})"))
+        else:
+            stage = f" at {outcome.stage}" if outcome.stage else ""
+            self.post_message(self.Failed(f"{module.name}: connection check failed{stage}: {outcome.message}"))

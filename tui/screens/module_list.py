@@ -8,10 +8,11 @@ from core.dto import ModuleFilter, ModuleRow, ModuleStatus, Page, PageRequest
 from core.moduletypes import MODULE_TYPES
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle
+from tui.screens.module_actions import ModuleActions, ModuleRef
 from tui.widgets.paged_table import Column
 
 
-class ModuleListScreen(ListScreen[ModuleFilter]):
+class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
     SCREEN_ID = "modules"
     FILTER_TYPE = ModuleFilter
     BINDINGS = bindings_for("modules")
@@ -48,3 +49,12 @@ class ModuleListScreen(ListScreen[ModuleFilter]):
 
     def open_row(self, row: ModuleRow) -> None:
         self.app.open_card(row.id)
+
+    def target_module(self) -> ModuleRef | None:
+        row = self.paged.selected
+        return ModuleRef(row.id, row.name) if row is not None else None
+
+    def action_add_module(self) -> None:
+        from tui.screens.module_wizard import AddModuleScreen
+
+        self.app.push_screen(AddModuleScreen())

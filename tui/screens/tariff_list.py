@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from textual import work
+from textual.message import Message
 
 from core.dto import Page, PageRequest, ServiceFilter, TariffFilter, TariffRow, TariffStatus
 from core.formatting import format_money
+from core.queries import NotFound
+from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle
 from tui.widgets.paged_table import Column
@@ -47,3 +53,47 @@ class TariffListScreen(ListScreen[TariffFilter]):
         from tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(tariff_id=row.id, module_id=self.filter.module_id)))
+
+    # ------------------------------------------------------------------ Modules, Enable, Disable
+
+    @dataclass
+    class StatusSet(Message):
+        text: str
+        error: bool
+
+    def action_link_modules(self) -> None:
+        from tui.screens.tariff_modules import TariffModulesScreen
+
+        row = self.paged.selected
+        if row is None:
+            return
+
+        def saved(done: bool | None) -> None:
+            if done:
+                self.notify(f"Linked modules of {row.name} saved", title="Tariff plans")
+                self.paged.reload()
+
+        self.app.push_screen(TariffModulesScreen(row), saved)
+
+    def action_enable_tariff(self) -> None:
+        if (row := self.paged.selected) is not None:
+            self._set_status(row, TariffStatus.ACTIVE)
+
+    def action_disable_tariff(self) -> None:
+        if (row := self.paged.selected) is not None:
+            self._set_status(row, TariffStatus.DISABLED)
+
+    @work(thread=True, group="lifecycle", exit_on_error=False)
+    def _set_status(self, row: TariffRow, status: TariffStatus) -> None:
+        try:
+            self.backend.commands.set_tariff_status(row.id, status)
+        except ValidationError as invalid:
+            self.post_message(self.StatusSet(f"{row.name}: " + "; ".join(invalid.errors.values()), True))
+        except NotFound as gone:
+            self.post_message(self.StatusSet(str(gone), True))
+        else:
+            self.post_message(self.StatusSet(f"{row.name} is now {status.label}", False))
+
+    def on_tariff_list_screen_status_set(self, event: StatusSet) -> None:
+        self.notify(event.text, title="Tariff plans", severity="error" if event.error else "information")
+        self.paged.reload()

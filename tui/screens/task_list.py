@@ -42,3 +42,17 @@ class TaskListScreen(ListScreen[TaskFilter]):
 
     def open_row(self, row: TaskRow) -> None:
         self.app.open_card(row.module_id)
+
+    def action_edit_schedule(self) -> None:
+        from tui.screens.schedule_editor import ScheduleScreen
+
+        row = self.paged.selected
+        if row is None:
+            return
+
+        def saved(done: bool | None) -> None:
+            if done:
+                self.notify(f"Schedule of {row.name} ({row.module_name}) saved", title="Background tasks")
+                self.paged.reload()
+
+        self.app.push_screen(ScheduleScreen(row), saved)

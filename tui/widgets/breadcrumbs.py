@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 SEPARATOR = " › "
+#: Shown at the end of the line when nothing can be changed (procmod --read-only).
+READ_ONLY_BADGE = "[read-only]"
 
 
 class Breadcrumbs(Static):
@@ -26,7 +28,12 @@ class Breadcrumbs(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__("", id=id)
         self.crumbs: tuple[str, ...] = ()
+        self.read_only = False
 
-    def show(self, crumbs: Iterable[str]) -> None:
+    def show(self, crumbs: Iterable[str], *, read_only: bool = False) -> None:
         self.crumbs = tuple(c for c in crumbs if c)
-        self.update(Text(SEPARATOR.join(self.crumbs) or "procmod"))
+        self.read_only = read_only
+        line = Text(SEPARATOR.join(self.crumbs) or "procmod")
+        if read_only:
+            line.append("  ").append(READ_ONLY_BADGE, style="reverse")
+        self.update(line)

@@ -1,0 +1,192 @@
+"""Edit a processing module: its parameters and every settings group, with the current values.
+
+Passwords show only whether they are set; left blank they stay unchanged. Ok (ctrl+s) saves through
+`update_module` in a worker with the version the form was opened at: if someone saved in between, the
+form says who and when, keeps what the operator typed, and ctrl+r takes the saved version (marking the
+fields where it differs) so the next Ok saves over it knowingly. Esc discards, asking when anything changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Input, Static
+
+from core.lifecycle import Conflict, ModuleForm, ModuleParams
+from core.moduletypes import FieldKind, SettingGroup, module_type
+from core.queries import NotFound
+from core.validation import ValidationError
+from tui.actions import bindings_for
+from tui.screens.base import ConsoleScreen
+from tui.widgets.module_fields import initial_values, parameter_fields, setting_sections, to_params
+from tui.widgets.schema_form import SchemaForm
+
+
+class EditModuleScreen(ConsoleScreen):
+    SCREEN_ID = "edit"
+    BINDINGS = bindings_for("edit")
+
+    @dataclass
+    class Saved(Message):
+        version: int
+
+    @dataclass
+    class Refused(Message):
+        errors: dict[str, str]
+
+    @dataclass
+    class Conflicted(Message):
+        text: str
+
+    def __init__(self, form: ModuleForm, module_name: str) -> None:
+        super().__init__()
+        self.module_form = form
+        self.module_name = module_name
+        self.shown_module_id = form.id
+        self.mtype = module_type(form.module_type)
+        self.busy = False
+        self.conflict = False
+
+    def crumbs(self, *, first: bool) -> tuple[str, ...]:
+        return ("Integration", "Processing modules", self.module_name, "Edit") if first else ("Edit",)
+
+    def compose_content(self) -> ComposeResult:
+        sections = [(None, parameter_fields(self.mtype, self.backend)),
+                    *setting_sections(self.mtype, tuple(SettingGroup), self.module_form.secrets_set)]
+        yield Static(Text(f"Edit {self.module_name} ({self.mtype.title}); * marks required fields", style="bold"),
+                     id="form-title")
+        with VerticalScroll(id="form-scroll"):
+            yield SchemaForm(sections, initial_values(self.module_form.params), id="edit-form")
+        yield Static("", id="form-message")
+        with Horizontal(id="form-buttons"):
+            yield Button("Ok", id="form-ok", variant="primary", compact=True)
+            yield Button("Cancel", id="form-cancel", compact=True)
+
+    @property
+    def form(self) -> SchemaForm:
+        return self.query_one("#edit-form", SchemaForm)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.form.focus_first()
+
+    def say(self, message: str, kind: str = "") -> None:
+        line = self.query_one("#form-message", Static)
+        line.update(Text(message))
+        line.set_class(kind == "error", "-error")
+        line.set_class(kind == "warning", "-warning")
+
+    @on(Input.Submitted)
+    def _enter_moves_on(self) -> None:
+        self.focus_next()
+
+    # ------------------------------------------------------------------ save
+
+    def params(self) -> ModuleParams:
+        return to_params(self.form.values(), self.mtype)
+
+    @on(Button.Pressed, "#form-ok")
+    def action_save(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.say("Saving…")
+        self._save(self.module_form.id, self.module_form.version, self.params())
+
+    @work(thread=True, group="lifecycle", exit_on_error=False)
+    def _save(self, module_id: int, version: int, params: ModuleParams) -> None:
+        try:
+            new_version = self.backend.commands.update_module(module_id, version, params)
+        except ValidationError as invalid:
+            self.post_message(self.Refused(invalid.errors))
+        except Conflict as conflict:
+            self.post_message(self.Conflicted(str(conflict)))
+        else:
+            self.post_message(self.Saved(new_version))
+
+    def on_edit_module_screen_saved(self, event: Saved) -> None:
+        self.busy = False
+        name = self.params().name.strip() or self.module_name
+        self.app.pop_screen()  # the card reads itself again when shown
+        self.app.notify(f"Saved {name}", title="Processing modules")
+
+    def on_edit_module_screen_refused(self, event: Refused) -> None:
+        self.busy = False
+        shown = self.form.show_errors(event.errors)
+        others = [m for k, m in event.errors.items() if k not in shown]
+        self.say(" ".join([f"{len(event.errors)} field(s) need attention; nothing was saved.", *others]), "error")
+        if shown:
+            self.form.focus_field(shown[0])
+
+    def on_edit_module_screen_conflicted(self, event: Conflicted) -> None:
+        self.busy = False
+        self.conflict = True
+        self.say(event.text + "  ctrl+r reloads.", "warning")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ conflict: reload keeping typed values
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reload_form" and not self.conflict:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_reload_form(self) -> None:
+        try:
+            fresh = self.backend.commands.edit_form(self.module_form.id)
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            self.app.pop_screen()
+            return
+        saved = initial_values(fresh.params)
+        typed = self.form.values()
+        notes = {}
+        for key, fld in self.form.fields.items():
+            if fld.secret or key not in saved:
+                continue
+            if _comparable(saved[key], fld.kind) != _comparable(typed.get(key), fld.kind):
+                notes[key] = f"Saved now: {_shown(saved[key], fld)}"
+        self.module_form = fresh
+        self.conflict = False
+        self.form.show_notes(notes)
+        self.say(f"Reloaded the saved version: {len(notes)} field(s) differ from yours (marked). "
+                 "Your values are kept; Ok saves them over it.", "warning")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ leaving
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_back(self) -> None:
+        if self.busy:
+            return
+        if not self.form.dirty:
+            self.app.pop_screen()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmScreen(f"Discard your changes to {self.module_name}?",
+                                           "Nothing has been saved.", confirm_label="Discard"), answered)
+
+
+def _comparable(value: Any, kind: FieldKind) -> Any:
+    if kind in (FieldKind.FLAG, FieldKind.SWITCH):
+        return bool(value)
+    return "" if value is None else str(value).strip()
+
+
+def _shown(value: Any, fld: Any) -> str:
+    if fld.kind in (FieldKind.FLAG, FieldKind.SWITCH):
+        return "on" if value else "off"
+    if fld.choices:
+        return dict(fld.choices).get(str(value), str(value) or "—")
+    return str(value) if value not in (None, "") else "—"

@@ -1,0 +1,46 @@
+"""The audit history of a processing module: when, who, what (secrets were masked when written)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from core.formatting import format_time
+from tui.screens.base import ConsoleScreen
+
+
+class ModuleHistoryScreen(ConsoleScreen):
+    SCREEN_ID = "history"
+
+    def __init__(self, module_id: int, module_name: str) -> None:
+        super().__init__()
+        self.module_id = module_id
+        self.module_name = module_name
+
+    def crumbs(self, *, first: bool) -> tuple[str, ...]:
+        return ("Integration", "Processing modules", self.module_name, "History") if first else ("History",)
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("", id="blockers-title")
+        table: DataTable = DataTable(cursor_type="row", id="history")
+        table.add_column("When", key="when")
+        table.add_column("Who", key="who")
+        table.add_column("What", key="what")
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.refresh_content()
+        self.query_one("#history", DataTable).focus()
+
+    def refresh_content(self) -> None:
+        page = self.backend.modules.history(self.module_id)
+        shown = f", latest {len(page.rows)}" if len(page.rows) < page.total else ""
+        self.query_one("#blockers-title", Static).update(Text(f"Changes ({page.total:,}{shown}), newest first"))
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        for entry in page.rows:
+            table.add_row(Text(format_time(entry.at)), Text(entry.actor), Text(entry.summary), key=str(entry.id))
+        if not page.rows:
+            table.add_row(Text("—"), Text(""), Text("No recorded changes"), key="none")

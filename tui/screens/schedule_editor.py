@@ -1,0 +1,122 @@
+"""Edit a background task's cron schedule and whether it runs. The schedule is checked as it is typed
+(croniter's reason inline) and the next three run times are shown; Ok saves through `set_task_schedule`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+from textual.worker import Worker
+
+from core.backend import Backend
+from core.dto import TaskRow
+from core.formatting import format_time
+from core.lifecycle import next_run_times, validate_cron
+from core.queries import NotFound
+from core.validation import ValidationError
+from tui.screens.base import report_failed_worker
+
+TIME_ZONE = "UTC"
+
+
+class ScheduleScreen(ModalScreen[bool]):
+    """Dismisses True when saved, False when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close without changing the schedule", id="schedule.cancel"),
+        Binding("ctrl+s", "save", "Ok", tooltip="Save the schedule", id="schedule.save"),
+    ]
+
+    @dataclass
+    class Done(Message):
+        error: str | None
+
+    def __init__(self, task: TaskRow) -> None:
+        super().__init__()
+        self.task_row = task
+        self.busy = False
+        self.error = ""
+        self.next_runs: list[str] = []
+
+    @property
+    def backend(self) -> Backend:
+        return self.app.backend  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="schedule-dialog"):
+            yield Static(Text(f"Schedule of {self.task_row.name} · {self.task_row.module_name}"), id="dialog-title")
+            yield Static(Text("Cron, five fields: minute hour day month weekday (times in UTC)"), id="dialog-hint")
+            field = Input(self.task_row.schedule, id="schedule-text", compact=True)
+            field.cursor_blink = False
+            yield field
+            yield Static("", id="dialog-error")
+            yield Static("", id="schedule-runs")
+            yield Checkbox("Enabled: the task runs on this schedule", self.task_row.enabled, id="schedule-enabled",
+                           compact=True)
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Cancel", id="dialog-cancel", compact=True)
+                yield Button("Ok", id="dialog-ok", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self._check(self.task_row.schedule)
+        self.query_one("#schedule-text", Input).focus()
+
+    @on(Input.Changed, "#schedule-text")
+    def _typed(self, event: Input.Changed) -> None:
+        self._check(event.value)
+
+    def _check(self, text: str) -> None:
+        try:
+            normalized = validate_cron(text)
+            runs = next_run_times(normalized, self.backend.clock.now(), 3, TIME_ZONE)
+        except ValidationError as invalid:
+            self.error = "; ".join(invalid.errors.values())
+            self.next_runs = []
+        else:
+            self.error = ""
+            self.next_runs = [format_time(r) for r in runs]
+        self.query_one("#dialog-error", Static).update(Text(self.error))
+        self.query_one("#schedule-runs", Static).update(
+            Text("Next runs: " + ", ".join(self.next_runs)) if self.next_runs else Text(""))
+        self.query_one("#dialog-ok", Button).disabled = bool(self.error)
+
+    @on(Input.Submitted, "#schedule-text")
+    @on(Button.Pressed, "#dialog-ok")
+    def action_save(self) -> None:
+        if self.busy or self.error:
+            return
+        self.busy = True
+        self._save(self.query_one("#schedule-text", Input).value, self.query_one(Checkbox).value)
+
+    @work(thread=True, group="lifecycle", exit_on_error=False)
+    def _save(self, schedule: str, enabled: bool) -> None:
+        try:
+            self.backend.commands.set_task_schedule(self.task_row.id, schedule, enabled)
+        except ValidationError as invalid:
+            self.post_message(self.Done("; ".join(invalid.errors.values())))
+        except NotFound as gone:
+            self.post_message(self.Done(str(gone)))
+        else:
+            self.post_message(self.Done(None))
+
+    def on_schedule_screen_done(self, event: Done) -> None:
+        self.busy = False
+        if event.error is None:
+            self.dismiss(True)
+        else:
+            self.error = event.error
+            self.query_one("#dialog-error", Static).update(Text(event.error))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
+
+    @on(Button.Pressed, "#dialog-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

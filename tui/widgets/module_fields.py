@@ -1,0 +1,68 @@
+"""The fields of a processing module's forms (the Add wizard and Edit), built from its type's schema.
+
+Parameters first (name, data center when the type has them, department, sort priority, minimal balance
+when the type reports a balance), then the settings groups. Values go back to `ModuleParams` here, so the
+wizard and the edit form send the domain the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.backend import Backend
+from core.lifecycle import ModuleParams
+from core.moduletypes import FieldKind, ModuleType, SettingGroup
+from tui.widgets.schema_form import FormField, Section
+
+PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
+
+
+def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
+    fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards")]
+    if mtype.supports_datacenter:
+        fields.append(FormField("datacenter_id", "Data center", FieldKind.SELECT, required=True, choices=tuple(
+            (o.value, o.label) for o in backend.provider.datacenter_options())))
+    fields.append(FormField("department_id", "Responsible department", FieldKind.SELECT, required=True,
+                            help="Receives the module's tasks and notifications",
+                            choices=tuple((o.value, o.label) for o in backend.provider.department_options())))
+    fields.append(FormField("sort_priority", "Sort priority", FieldKind.NUMBER, required=True,
+                            help="Lower is tried first when a tariff links several modules"))
+    if mtype.reports_balance:
+        fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
+                                "falls below it, e.g. 100.00"))
+    return fields
+
+
+def setting_sections(mtype: ModuleType, groups: tuple[SettingGroup, ...],
+                     secrets_set: frozenset[str] = frozenset()) -> list[Section]:
+    """The type's settings groups among `groups`, in card order; a group the type lacks is absent."""
+    return [(group.value, [FormField.from_setting(f, secret_set=f.key in secrets_set) for f in fields])
+            for group, fields in mtype.groups() if group in groups]
+
+
+def other_groups() -> tuple[SettingGroup, ...]:
+    return tuple(g for g in SettingGroup if g is not SettingGroup.CONNECTION)
+
+
+def to_params(values: dict[str, Any], mtype: ModuleType) -> ModuleParams:
+    """Form values (all forms of one module merged) → the domain's ModuleParams."""
+
+    def as_id(raw: Any) -> int | None:
+        return int(raw) if str(raw or "").isdigit() else None
+
+    settings = {f.key: values[f.key] for f in mtype.fields if f.key in values}
+    return ModuleParams(
+        name=values.get("name", ""), department_id=as_id(values.get("department_id")),
+        datacenter_id=as_id(values.get("datacenter_id")), sort_priority=values.get("sort_priority", ""),
+        minimal_balance=values.get("minimal_balance") or None, settings=settings,
+    )
+
+
+def initial_values(params: ModuleParams) -> dict[str, Any]:
+    """ModuleParams → form values (ids as the selects' string values)."""
+    values: dict[str, Any] = dict(params.settings)
+    values.update(name=params.name, sort_priority=params.sort_priority,
+                  department_id=str(params.department_id) if params.department_id is not None else "",
+                  datacenter_id=str(params.datacenter_id) if params.datacenter_id is not None else "",
+                  minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance))
+    return values

@@ -1,0 +1,198 @@
+"""A form generated from a module type's settings schema (and the module's own parameters).
+
+One row per field: the label, an input chosen by the field's kind (Input for text, url, number and masked
+password; Checkbox for a flag; Switch for a switch; Select for a select with choices, free text when the
+schema gives none), the help line, and an inline error under the field. The form only collects values
+and shows errors: validation is the domain's (`core.validation`), the screen decides what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static, Switch
+
+from core.moduletypes import FieldKind, SettingField
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form: a setting of the schema, or one of the module's own parameters."""
+
+    key: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = False
+    help: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    secret_set: bool = False  # a password already stored: left blank, it stays unchanged
+
+    @classmethod
+    def from_setting(cls, setting: SettingField, *, secret_set: bool = False) -> FormField:
+        return cls(setting.key, setting.label, setting.kind, setting.required, setting.help, setting.choices,
+                   secret_set=secret_set)
+
+    @property
+    def secret(self) -> bool:
+        return self.kind is FieldKind.PASSWORD
+
+
+#: A titled group of fields (the title None draws no heading).
+Section = tuple[str | None, list[FormField]]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class SchemaForm(Vertical):
+    """Fields in sections; `values()` reads them, `show_errors()` puts each message under its field."""
+
+    DEFAULT_CSS = """
+    SchemaForm { height: auto; }
+    SchemaForm .form-section { text-style: bold underline; margin-top: 1; }
+    SchemaForm .form-field { height: auto; }
+    SchemaForm .form-row { height: auto; }
+    SchemaForm .form-label { width: 26; padding: 0 1 0 0; }
+    SchemaForm .form-row > Input, SchemaForm .form-row > Select { width: 1fr; }
+    SchemaForm Switch { border: none; height: 1; padding: 0; width: auto; }
+    SchemaForm .form-help { color: $text-muted; padding-left: 26; }
+    SchemaForm .form-note { color: $warning; padding-left: 26; }
+    SchemaForm .form-error { color: $error; padding-left: 26; text-style: bold; }
+    SchemaForm .-empty { display: none; }
+    """
+
+    def __init__(self, sections: Iterable[Section], values: Mapping[str, Any] | None = None, *,
+                 id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.sections = [(title, list(fields)) for title, fields in sections]
+        self.fields = {f.key: f for _, fields in self.sections for f in fields}
+        self._initial = dict(values or {})
+        #: The errors shown now, by field key.
+        self.errors: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def compose(self) -> ComposeResult:
+        for title, fields in self.sections:
+            if title:
+                yield Static(Text(title), classes="form-section")
+            for fld in fields:
+                with Vertical(classes="form-field", id=f"field-{fld.key}"):
+                    with Horizontal(classes="form-row"):
+                        yield Label(Text(fld.label + (" *" if fld.required else "")), classes="form-label")
+                        yield self._input(fld, self._initial.get(fld.key))
+                    yield Static(Text(self._help(fld)), classes="form-help" + ("" if self._help(fld) else " -empty"))
+                    yield Static("", classes="form-note -empty")
+                    yield Static("", classes="form-error -empty")
+
+    @staticmethod
+    def _help(fld: FormField) -> str:
+        if fld.secret:
+            state = "set; leave blank to keep it" if fld.secret_set else "not set"
+            return f"{fld.help}  ({state})".strip() if fld.help else f"Currently {state}"
+        return fld.help
+
+    @staticmethod
+    def _input(fld: FormField, value: Any) -> Widget:
+        widget_id = f"input-{fld.key}"
+        if fld.kind is FieldKind.FLAG:
+            return Checkbox("", bool(value), compact=True, id=widget_id)
+        if fld.kind is FieldKind.SWITCH:
+            return Switch(bool(value), animate=False, id=widget_id)
+        if fld.kind is FieldKind.SELECT and fld.choices:
+            options = [(label, choice) for choice, label in fld.choices]
+            current = _text(value)
+            selected = current if current in dict(fld.choices) else Select.NULL
+            return Select(options, value=selected, allow_blank=True, compact=True, id=widget_id,
+                          prompt="Choose…")
+        field = Input(
+            "" if fld.secret else _text(value), password=fld.secret, compact=True, id=widget_id,
+            placeholder=("•••••• (unchanged)" if fld.secret_set else "") if fld.secret else "",
+            type="integer" if fld.kind is FieldKind.NUMBER else "text",
+        )
+        field.cursor_blink = False
+        return field
+
+    # ------------------------------------------------------------------ values
+
+    def widget_of(self, key: str) -> Widget:
+        return self.query_one(f"#input-{key}")
+
+    def value_of(self, key: str) -> Any:
+        widget = self.widget_of(key)
+        if isinstance(widget, Checkbox | Switch):
+            return widget.value
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.NULL else widget.value
+        assert isinstance(widget, Input)
+        return widget.value
+
+    def values(self) -> dict[str, Any]:
+        return {key: self.value_of(key) for key in self.fields}
+
+    def set_value(self, key: str, value: Any) -> None:
+        widget = self.widget_of(key)
+        if isinstance(widget, Checkbox | Switch):
+            widget.value = bool(value)
+        elif isinstance(widget, Select):
+            widget.value = _text(value) if _text(value) in dict(self.fields[key].choices) else Select.NULL
+        elif isinstance(widget, Input):
+            widget.value = _text(value)
+
+    @property
+    def dirty(self) -> bool:
+        """Anything typed or toggled since the form was built (a typed secret counts)."""
+        for key, fld in self.fields.items():
+            now = self.value_of(key)
+            if fld.secret:
+                if now:
+                    return True
+            elif fld.kind in (FieldKind.FLAG, FieldKind.SWITCH):
+                if bool(now) != bool(self._initial.get(key)):
+                    return True
+            elif _text(now) != _text(self._initial.get(key)):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ errors and notes
+
+    def _line(self, key: str, kind: str) -> Static:
+        return self.query_one(f"#field-{key} > .form-{kind}", Static)
+
+    def _set_line(self, key: str, kind: str, text: str) -> None:
+        line = self._line(key, kind)
+        line.update(Text(text))
+        line.set_class(not text, "-empty")
+
+    def show_errors(self, errors: Mapping[str, str]) -> list[str]:
+        """Put each error under its field (others are cleared); returns the keys of this form that erred."""
+        shown = []
+        self.errors = {k: v for k, v in errors.items() if k in self.fields}
+        for key in self.fields:
+            message = errors.get(key, "")
+            self._set_line(key, "error", message)
+            self.widget_of(key).set_class(bool(message), "-invalid")
+            if message:
+                shown.append(key)
+        return shown
+
+    def show_notes(self, notes: Mapping[str, str]) -> None:
+        """A warning line under fields, e.g. the saved value after a conflict; others are cleared."""
+        for key in self.fields:
+            self._set_line(key, "note", notes.get(key, ""))
+
+    def focus_field(self, key: str) -> None:
+        widget = self.widget_of(key)
+        widget.focus()
+        widget.scroll_visible()
+
+    def focus_first(self) -> None:
+        if self.fields:
+            self.focus_field(next(iter(self.fields)))

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 
 from core.backend import Backend
 from core.moduletypes import PRODUCT_TYPES, module_type
+from core.schedule import next_fire_time
 from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from storage.models import (
     AuditEntry,
@@ -287,7 +288,10 @@ def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime
                     result, message, finished = RunResult.IN_PROGRESS, "Syncing services…", None
                     in_progress_placed = True
                 runs.append({"task_id": task.id, "scheduled_for": scheduled, "started_at": started,
-                             "finished_at": finished, "result": result, "message": message})
+                             "finished_at": finished, "result": result, "message": message,
+                             "lease_until": started + timedelta(minutes=15) if finished is None else None,
+                             "worker": "demo-worker", "missed_runs": 0})
+            task.next_run_at = next_fire_time(task.schedule, now, module.timezone or "UTC")
         notifications.extend(_notifications_for(spec, module, now))
     session.execute(insert(TaskRun), runs)
     session.add_all(notifications)

@@ -1,0 +1,424 @@
+"""The scheduler of background tasks: one implementation for the console's worker and `procmod worker`.
+
+Exactly once, across any number of workers sharing a database:
+- a due run is *claimed* in one write transaction: the task row is taken (`FOR UPDATE SKIP LOCKED` on
+  PostgreSQL; `BEGIN IMMEDIATE` serializes claimers on SQLite), a `task_run` row is inserted under the
+  unique key (task, scheduled time) and the task's next fire time is advanced. A partial unique index
+  allows one run in progress per task;
+- the claim carries a random token and a lease; a heartbeat extends the lease while the body runs, and
+  the final write only lands if the token still matches and the run is still in progress. A worker
+  paused past its lease finds its run taken over (Interrupted by the reaper) and its late result refused;
+- a run whose lease expired while in progress becomes Interrupted with the reason; it is not re-run. After
+  downtime the missed fire times give one catch-up run that counts them.
+Due-ness is judged by the injected clock; in production that is the database's clock (`DatabaseClock`),
+in tests a fake one. Nothing here sleeps except `serve`, between ticks.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as token_source
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.schedule import fire_times_between, next_fire_time
+from storage.engine import Database
+from storage.enums import ModuleStatus, RunResult
+from storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
+
+log = logging.getLogger("procmod.scheduler")
+
+DEFAULT_LEASE = timedelta(seconds=120)
+DEFAULT_DEADLINE = timedelta(seconds=90)
+#: Missed fire times are counted up to this many (a week of a */15 task fits; beyond, "1000+").
+MISSED_COUNT_LIMIT = 1000
+
+
+class DatabaseClock:
+    """Now, as the database sees it: workers on several hosts agree on due-ness without NTP trust."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def now(self) -> datetime:
+        with self._db.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                value = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+            else:
+                value = connection.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+                value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int
+    task_id: int
+    module_id: int
+    kind: str
+    task_name: str
+    module_name: str
+    scheduled_for: datetime
+    token: str
+    missed_runs: int
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    ok: bool
+    message: str
+
+
+class TaskBody(Protocol):
+    """What a run does (check connection, sync services, read balance): given the claim and a deadline."""
+
+    def __call__(self, claim: Claim, deadline: datetime) -> TaskOutcome: ...
+
+
+@dataclass(frozen=True)
+class SchedulerEvent:
+    """Posted to listeners (the console's notifications pane, the worker's log)."""
+
+    kind: str  # "run_started" | "run_finished" | "run_interrupted" | "late_result_rejected" | "notification"
+    task_id: int
+    module_id: int
+    run_id: int | None = None
+    result: RunResult | None = None
+    message: str = ""
+
+
+Listener = Callable[[SchedulerEvent], None]
+
+
+@dataclass
+class TickReport:
+    claimed: list[Claim] = field(default_factory=list)
+    interrupted: int = 0
+    next_due: datetime | None = None
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock, body: TaskBody, *, worker_id: str, concurrency: int = 4,
+                 lease: timedelta = DEFAULT_LEASE, deadline: timedelta = DEFAULT_DEADLINE,
+                 listener: Listener | None = None, claim_batch: int = 50) -> None:
+        if deadline >= lease:
+            raise ValueError("a run's deadline must be shorter than its lease")
+        self._db, self._clock, self._body = db, clock, body
+        self.worker_id = worker_id
+        self.concurrency = concurrency
+        self.lease, self.deadline = lease, deadline
+        self._listener = listener or (lambda event: None)
+        self._claim_batch = claim_batch
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: dict[int, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    # ------------------------------------------------------------------ the tick
+
+    def tick(self, *, run_inline: bool = False) -> TickReport:
+        """Reap expired leases, claim what is due (up to free slots), start it. Cheap when nothing is due."""
+        report = TickReport()
+        now = self._clock.now()
+        report.interrupted = self.reap_expired(now)
+        self._forget_finished()
+        free = self.concurrency - len(self._in_flight)
+        due = self.next_due()
+        if free > 0 and due is not None and due <= now and not self._stopping.is_set():
+            report.claimed = self.claim_due(now, limit=min(free, self._claim_batch))
+            for claim in report.claimed:
+                if run_inline:
+                    self.execute(claim)
+                else:
+                    self._submit(claim)
+        report.next_due = self.next_due()
+        return report
+
+    def next_due(self) -> datetime | None:
+        """The earliest next fire time of an enabled task (an index lookup, whatever the task count)."""
+        with self._db.sessions() as session:
+            return session.scalar(select(func.min(BackgroundTask.next_run_at)).where(BackgroundTask.enabled.is_(True)))
+
+    def schedule_unscheduled(self, now: datetime | None = None) -> int:
+        """Give tasks without a next fire time one (new tasks, edited schedules); no catch-up for them."""
+        now = now or self._clock.now()
+        count = 0
+        with self._db.write() as session:
+            rows = session.execute(
+                select(BackgroundTask, ProcessingModule.timezone)
+                .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
+                .where(BackgroundTask.next_run_at.is_(None)).limit(5000)
+            ).all()
+            for task, tz in rows:
+                task.next_run_at = next_fire_time(task.schedule, now, tz)
+                count += 1
+        return count
+
+    def claim_due(self, now: datetime, limit: int) -> list[Claim]:
+        """Claim up to `limit` due runs in one write transaction."""
+        claims: list[Claim] = []
+        with self._db.write() as session:
+            query = (
+                select(BackgroundTask, ProcessingModule.name, ProcessingModule.timezone)
+                .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
+                .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now,
+                       ProcessingModule.status == ModuleStatus.ENABLED)
+                .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
+                .limit(limit)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=BackgroundTask)
+            for task, module_name, tz in session.execute(query).all():
+                claim = self._claim_one(session, task, module_name, tz, now)
+                if claim is not None:
+                    claims.append(claim)
+        for claim in claims:
+            self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
+                                          RunResult.IN_PROGRESS, f"{claim.task_name} started"))
+        return claims
+
+    def _claim_one(self, session: Session, task: BackgroundTask, module_name: str, tz: str, now: datetime
+                   ) -> Claim | None:
+        running = session.scalar(select(func.count()).where(
+            TaskRun.task_id == task.id, TaskRun.result == RunResult.IN_PROGRESS))
+        if running:
+            return None  # at most one run at a time: the fire waits, and is counted when it runs
+        scheduled_for = task.next_run_at
+        assert scheduled_for is not None
+        missed = fire_times_between(task.schedule, scheduled_for, now, tz, limit=MISSED_COUNT_LIMIT)
+        token = token_source.token_hex(16)
+        try:
+            with session.begin_nested():
+                run = TaskRun(task_id=task.id, scheduled_for=scheduled_for, started_at=now, finished_at=None,
+                              result=RunResult.IN_PROGRESS, message=None, claim_token=token,
+                              lease_until=now + self.lease, worker=self.worker_id, missed_runs=missed)
+                session.add(run)
+                session.flush()
+        except IntegrityError:
+            # Someone recorded this fire already (e.g. Run now at the same instant): skip past it.
+            task.next_run_at = next_fire_time(task.schedule, now, tz)
+            return None
+        task.next_run_at = next_fire_time(task.schedule, now, tz)
+        return Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, scheduled_for, token,
+                     missed)
+
+    def run_now(self, task_id: int) -> Claim | None:
+        """Claim a run of one task for now (the console's Run now), outside its schedule."""
+        now = self._clock.now()
+        with self._db.write() as session:
+            row = session.execute(
+                select(BackgroundTask, ProcessingModule.name)
+                .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
+                .where(BackgroundTask.id == task_id).with_for_update(of=BackgroundTask)
+            ).one_or_none()
+            if row is None:
+                return None
+            task, module_name = row
+            if session.scalar(select(func.count()).where(TaskRun.task_id == task_id,
+                                                         TaskRun.result == RunResult.IN_PROGRESS)):
+                return None
+            token = token_source.token_hex(16)
+            run = TaskRun(task_id=task_id, scheduled_for=now, started_at=now, result=RunResult.IN_PROGRESS,
+                          claim_token=token, lease_until=now + self.lease, worker=self.worker_id, missed_runs=0)
+            session.add(run)
+            session.flush()
+            claim = Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, now, token, 0)
+        self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
+                                      RunResult.IN_PROGRESS, f"{claim.task_name} started (run now)"))
+        return claim
+
+    # ------------------------------------------------------------------ running a claim
+
+    def _submit(self, claim: Claim) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="procmod-run")
+        with self._lock:
+            self._in_flight[claim.run_id] = self._executor.submit(self.execute, claim)
+
+    def _forget_finished(self) -> None:
+        with self._lock:
+            for run_id in [r for r, f in self._in_flight.items() if f.done()]:
+                del self._in_flight[run_id]
+
+    @property
+    def in_flight(self) -> int:
+        self._forget_finished()
+        return len(self._in_flight)
+
+    def execute(self, claim: Claim) -> bool:
+        """Run the body under its deadline with a heartbeat; record the result if the claim still holds."""
+        started = self._clock.now()
+        deadline = started + self.deadline
+        stop_heartbeat = threading.Event()
+        heartbeat = threading.Thread(target=self._heartbeat, args=(claim, stop_heartbeat), daemon=True,
+                                     name=f"procmod-heartbeat-{claim.run_id}")
+        heartbeat.start()
+        try:
+            outcome = self._body(claim, deadline)
+        except Exception as exc:  # noqa: BLE001 - a body's failure is a run result, not a crash
+            log.warning("run %s of task %s failed: %s", claim.run_id, claim.task_id, type(exc).__name__)
+            outcome = TaskOutcome(False, f"Unexpected error: {type(exc).__name__}")
+        finally:
+            stop_heartbeat.set()
+        if self._clock.now() > deadline:
+            outcome = TaskOutcome(False, f"Deadline of {self.deadline.total_seconds():.0f} s exceeded")
+        return self.finish(claim, outcome)
+
+    def _heartbeat(self, claim: Claim, stop: threading.Event) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while not stop.wait(interval):
+            if not self.extend_lease(claim):
+                return
+
+    def extend_lease(self, claim: Claim) -> bool:
+        """One heartbeat: push the lease forward while the claim still holds; False once it is lost."""
+        with self._db.write() as session:
+            return session.execute(
+                update(TaskRun)
+                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
+                       TaskRun.result == RunResult.IN_PROGRESS)
+                .values(lease_until=self._clock.now() + self.lease)
+            ).rowcount == 1
+
+    def finish(self, claim: Claim, outcome: TaskOutcome) -> bool:
+        """The final write: lands only while the token matches and the run is in progress."""
+        now = self._clock.now()
+        result = RunResult.SUCCESSFUL if outcome.ok else RunResult.UNSUCCESSFUL
+        message = outcome.message
+        if claim.missed_runs:
+            count = f"{claim.missed_runs}+" if claim.missed_runs >= MISSED_COUNT_LIMIT else str(claim.missed_runs)
+            message = f"{message} (catch-up run; {count} fire time(s) missed while no worker ran)"
+        with self._db.write() as session:
+            landed = session.execute(
+                update(TaskRun)
+                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
+                       TaskRun.result == RunResult.IN_PROGRESS)
+                .values(result=result, finished_at=now, message=message[:2000], lease_until=None)
+            ).rowcount == 1
+            if landed:
+                self._notify_outcome(session, claim, outcome.ok, message, now)
+        if not landed:
+            log.warning("late result of run %s (task %s) rejected: its lease expired and it was taken over",
+                        claim.run_id, claim.task_id)
+            self._listener(SchedulerEvent("late_result_rejected", claim.task_id, claim.module_id, claim.run_id,
+                                          None, "late result rejected"))
+            return False
+        self._listener(SchedulerEvent("run_finished", claim.task_id, claim.module_id, claim.run_id, result, message))
+        return True
+
+    # ------------------------------------------------------------------ leases
+
+    def reap_expired(self, now: datetime) -> int:
+        """Runs in progress whose lease ended before `now` become Interrupted (never silently re-run).
+
+        A lease ending exactly at `now` still holds. Looked up with a read first, so an idle tick writes nothing.
+        """
+        query = (
+            select(TaskRun.id, TaskRun.task_id, TaskRun.lease_until, TaskRun.worker, BackgroundTask.module_id)
+            .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
+            .where(TaskRun.result == RunResult.IN_PROGRESS, TaskRun.lease_until < now)
+            .limit(500)
+        )
+        with self._db.sessions() as session:
+            if not session.execute(query.with_only_columns(TaskRun.id).limit(1)).first():
+                return 0
+        reaped = []
+        with self._db.write() as session:
+            for run_id, task_id, lease_until, worker, module_id in session.execute(query).all():
+                reason = (f"Interrupted: worker {worker or '?'} stopped responding; its lease expired at "
+                          f"{lease_until:%Y-%m-%d %H:%M:%S} UTC")
+                taken = session.execute(update(TaskRun).where(
+                    TaskRun.id == run_id, TaskRun.result == RunResult.IN_PROGRESS, TaskRun.lease_until < now
+                ).values(result=RunResult.INTERRUPTED, finished_at=now, message=reason, claim_token=None,
+                         lease_until=None)).rowcount
+                if taken:
+                    session.add(Notification(module_id=module_id, task_id=task_id, kind="interrupted",
+                                             description=reason, created_at=now, read_at=None))
+                    reaped.append((run_id, task_id, module_id))
+        for run_id, task_id, module_id in reaped:
+            self._listener(SchedulerEvent("run_interrupted", task_id, module_id, run_id, RunResult.INTERRUPTED,
+                                          "lease expired"))
+        return len(reaped)
+
+    # ------------------------------------------------------------------ notifications
+
+    def _notify_outcome(self, session: Session, claim: Claim, ok: bool, message: str, now: datetime) -> None:
+        """One notification per failure streak (its count grows), one on recovery."""
+        streak = session.scalars(
+            select(Notification).where(Notification.task_id == claim.task_id, Notification.kind == "task_failed",
+                                       Notification.read_at.is_(None))
+            .order_by(Notification.id.desc()).limit(1)
+        ).one_or_none()
+        previous = session.scalar(
+            select(TaskRun.result).where(TaskRun.task_id == claim.task_id, TaskRun.id != claim.run_id,
+                                         TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
+            .order_by(TaskRun.started_at.desc(), TaskRun.id.desc()).limit(1))
+        if not ok:
+            if streak is not None and previous is RunResult.UNSUCCESSFUL:
+                streak.occurrences += 1
+                streak.description = (f"{claim.module_name}: {claim.task_name} failed {streak.occurrences} times "
+                                      f"in a row: {message}")[:500]
+                streak.created_at = now
+            else:
+                session.add(Notification(module_id=claim.module_id, task_id=claim.task_id, kind="task_failed",
+                                         description=f"{claim.module_name}: {claim.task_name} failed: {message}"[:500],
+                                         created_at=now, read_at=None))
+            self._listener(SchedulerEvent("notification", claim.task_id, claim.module_id, claim.run_id,
+                                          RunResult.UNSUCCESSFUL, message))
+        elif previous is RunResult.UNSUCCESSFUL:
+            session.add(Notification(module_id=claim.module_id, task_id=claim.task_id, kind="recovered",
+                                     description=f"{claim.module_name}: {claim.task_name} succeeded again",
+                                     created_at=now, read_at=None))
+            self._listener(SchedulerEvent("notification", claim.task_id, claim.module_id, claim.run_id,
+                                          RunResult.SUCCESSFUL, "recovered"))
+
+    # ------------------------------------------------------------------ serving
+
+    def serve(self, stop: threading.Event, *, poll: float = 1.0) -> None:
+        """Tick until `stop` is set, waking for the next due time or every `poll` seconds."""
+        self.schedule_unscheduled()
+        while not stop.is_set():
+            try:
+                report = self.tick()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+                log.exception("scheduler tick failed; retrying")
+                report = TickReport()
+            wait = poll
+            if report.next_due is not None:
+                wait = min(poll, max(0.0, (report.next_due - self._clock.now()).total_seconds()))
+            stop.wait(max(wait, 0.05))
+
+    def shutdown(self, grace: float = 10.0) -> int:
+        """Stop claiming; let in-flight runs finish within `grace`, mark the rest Interrupted."""
+        self._stopping.set()
+        with self._lock:
+            pending = dict(self._in_flight)
+        interrupted = 0
+        for run_id, future in pending.items():
+            try:
+                future.result(timeout=grace)
+            except Exception:  # noqa: BLE001 - timeout or body failure: the run is closed below
+                pass
+            if not future.done():
+                interrupted += self._interrupt(run_id, "Interrupted: the worker was stopped before the run finished")
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        return interrupted
+
+    def _interrupt(self, run_id: int, reason: str) -> int:
+        now = self._clock.now()
+        with self._db.write() as session:
+            return session.execute(
+                update(TaskRun).where(TaskRun.id == run_id, TaskRun.result == RunResult.IN_PROGRESS)
+                .values(result=RunResult.INTERRUPTED, finished_at=now, message=reason, claim_token=None,
+                        lease_until=None)
+            ).rowcount

@@ -10,6 +10,7 @@ import getpass
 from dataclasses import dataclass
 
 from core.clock import Clock, SystemClock
+from core.integration import Integrations
 from core.lifecycle import Commands, ConnectionChecker
 from core.queries import (
     ModuleQueries,
@@ -44,6 +45,7 @@ class Backend:
     tasks: TaskQueries
     provider: ProviderQueries
     commands: Commands
+    integrations: Integrations
 
     @property
     def read_only(self) -> bool:
@@ -51,7 +53,13 @@ class Backend:
 
     @classmethod
     def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str,
-               checker: ConnectionChecker | None = None, read_only: bool = False) -> Backend:
+               checker: ConnectionChecker | None = None, read_only: bool = False,
+               driver_options: dict | None = None) -> Backend:
+        """Wire the services. Without an explicit `checker`, the wizard's Finish runs the real driver check."""
+        commands = Commands(db, clock, secrets, operator, checker=checker, read_only=read_only)
+        integrations = Integrations(db, clock, secrets, commands, driver_options=driver_options)
+        if checker is None:
+            commands.checker = integrations.check_values  # noqa: SLF001 - wiring the two halves
         return cls(
             db=db,
             clock=clock,
@@ -63,7 +71,8 @@ class Backend:
             notifications=NotificationService(db, clock),
             tasks=TaskQueries(db),
             provider=ProviderQueries(db),
-            commands=Commands(db, clock, secrets, operator, checker=checker, read_only=read_only),
+            commands=commands,
+            integrations=integrations,
         )
 
     def close(self) -> None:

@@ -242,7 +242,7 @@ def _seed_services(session: Any, rng: random.Random, now: datetime,
         word = _WORDS[rng.randrange(len(_WORDS))]
         if tariff.product_type == "domain":
             name = f"{word}{number}.{_TLDS.get(tariff.name, 'com')}"
-            remote = f"NC-{7_000_000 + number}"
+            remote = name  # the registrar knows a domain by its name
         elif tariff.product_type == "vds":
             name = f"vps{number}.{word}-client.example"
             remote = str(10_000 + number)

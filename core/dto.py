@@ -16,7 +16,7 @@ __all__ = [
     "CardTariff", "CardTask", "CardNotification",
     "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
     "NotificationFilter", "NotificationRow", "TaskFilter", "TaskRow", "TaskRunRow",
-    "AuditRow", "DepartmentRow", "DataCenterRow",
+    "ApiCallRow", "AuditRow", "DepartmentRow", "DataCenterRow",
 ]
 
 T = TypeVar("T")
@@ -95,6 +95,8 @@ class ModuleRow:
     tariff_count: int
     active_service_count: int
     unread_notification_count: int
+    health_ok: bool | None = None  # the last connection check; None: never checked
+    health_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ class ModuleCard:
     tasks: list[CardTask]
     notifications: list[CardNotification]
     unread_notification_total: int
+    health_ok: bool | None = None
+    health_summary: str | None = None
+    health_checked_at: datetime | None = None
 
 
 # ---------------------------------------------------------------- products
@@ -260,6 +265,18 @@ class TaskRunRow:
     result: RunResult
     message: str
     duration: timedelta | None
+
+
+@dataclass(frozen=True)
+class ApiCallRow:
+    id: int
+    at: datetime
+    operation: str
+    method: str
+    url: str  # secrets masked by key name before it was stored
+    status: int | None
+    duration_ms: int
+    error: str | None
 
 
 @dataclass(frozen=True)

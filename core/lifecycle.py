@@ -120,6 +120,11 @@ def masked(values: dict[str, Any], secret_keys: Iterable[str]) -> dict[str, Any]
     return {k: (MASK if k in keys and v not in (None, "") else v) for k, v in values.items()}
 
 
+def _blank_is_none(value: Any) -> Any:
+    """A setting never set and one saved blank are the same to an operator reading the history."""
+    return None if value == "" else value
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -134,7 +139,7 @@ class Commands:
     def __init__(self, db: Database, clock: Clock, secrets: SecretBox, operator: str, *,
                  checker: ConnectionChecker | None = None, read_only: bool = False) -> None:
         self._db, self._clock, self._secrets, self.operator = db, clock, secrets, operator
-        self._checker = checker
+        self.checker = checker
         self.read_only = read_only
 
     # ------------------------------------------------------------ helpers
@@ -198,9 +203,9 @@ class Commands:
         return columns, cleaned.secrets
 
     def _check(self, type_key: str, settings: dict[str, Any], secrets: dict[str, Any]) -> None:
-        if self._checker is None:
+        if self.checker is None:
             return
-        outcome = self._checker(type_key, settings, secrets)
+        outcome = self.checker(type_key, settings, secrets)
         if not outcome.ok:
             raise ConnectionCheckFailed(outcome)
 
@@ -266,6 +271,9 @@ class Commands:
             columns, typed_secrets = self._clean_params(session, module.module_type, params,
                                                         frozenset(current_secrets))
             before = self._snapshot(module, current_secrets)
+            # What Update configuration read from the panel stays unless this edit brings a new reading.
+            kept = {k: v for k, v in module.settings.items() if k in mtype.catalog_keys}
+            columns["settings"] = {**kept, **columns["settings"]}
             for key, value in columns.items():
                 setattr(module, key, value)
             new_secrets = {**current_secrets, **typed_secrets}
@@ -274,7 +282,8 @@ class Commands:
             module.updated_at, module.updated_by = self._clock.now(), self.operator
             session.flush()
             after = self._snapshot(module, new_secrets)
-            changed = {k for k in after if before.get(k) != after.get(k)} | set(typed_secrets)
+            changed = {k for k in after if _blank_is_none(before.get(k)) != _blank_is_none(after.get(k))}
+            changed |= set(typed_secrets)
             self._audit(session, "edit", "processing_module", module.id,
                         f"Edited {module.name}: {', '.join(sorted(changed)) or 'no changes'}",
                         before=masked({k: before.get(k) for k in changed}, mtype.secret_keys),
@@ -301,9 +310,9 @@ class Commands:
                 secrets = self._secrets.open(module.secrets)
             except SecretsUnavailable:
                 secrets = {}
-        if self._checker is None:
+        if self.checker is None:
             return None
-        return self._checker(type_key, settings, secrets)
+        return self.checker(type_key, settings, secrets)
 
     def set_module_enabled(self, module_id: int, enabled: bool) -> None:
         self._writable()

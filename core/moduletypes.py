@@ -41,6 +41,8 @@ class SettingField:
     minimum: int | None = None
     maximum: int | None = None
     max_length: int = 255
+    #: For a SELECT whose choices the panel supplies: the settings key where Update configuration keeps them.
+    choices_from: str | None = None
 
     @property
     def secret(self) -> bool:
@@ -58,6 +60,14 @@ class SettingField:
         if self.kind is FieldKind.SELECT:
             return dict(self.choices).get(str(value), str(value))
         return str(value)
+
+    def display_with(self, value: Any, settings: dict[str, Any]) -> str:
+        """As `display`, naming a panel-supplied choice by its label when Update configuration read it."""
+        if self.choices_from and value not in (None, ""):
+            labels = {str(v): str(label) for v, label in settings.get(self.choices_from) or []}
+            if str(value) in labels and labels[str(value)] != str(value):
+                return f"{labels[str(value)]} ({value})"
+        return self.display(value)
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,10 @@ class ModuleType:
     reports_balance: bool
     fields: tuple[SettingField, ...]
     default_tasks: tuple[TaskTemplate, ...] = field(default=(CHECK_CONNECTION, SYNC_SERVICES))
+    #: Settings keys holding what Update configuration read from the panel (lists of [value, label]).
+    catalog_keys: tuple[str, ...] = ()
+    #: Whether the external system can suspend a service (a registrar cannot suspend a domain).
+    suspends_services: bool = True
 
     def groups(self) -> list[tuple[SettingGroup, list[SettingField]]]:
         """The settings groups this type has, in card order; a group it lacks is absent."""
@@ -132,7 +146,9 @@ VMMANAGER6 = ModuleType(
         SettingField("email", "Login (e-mail)", C, required=True, max_length=254),
         SettingField("password", "Password", C, FieldKind.PASSWORD, required=True),
         SettingField("verify_tls", "Verify TLS certificate", C, FieldKind.FLAG, default=True),
-        SettingField("cluster", "Cluster", M, FieldKind.SELECT, required=True,
+        SettingField("ca_bundle", "CA bundle (PEM file)", C, max_length=500,
+                     help="A private CA's certificates; blank: the system's trust store"),
+        SettingField("cluster", "Cluster", M, FieldKind.SELECT, required=True, choices_from="cluster_choices",
                      help="Cluster the VMs are created in (read from the API by Update configuration)"),
         SettingField("use_recipes", "Use recipes", M, FieldKind.SWITCH, default=False),
         SettingField("extra_network_interface", "Additional network interface", M, FieldKind.SWITCH,
@@ -141,6 +157,7 @@ VMMANAGER6 = ModuleType(
                      choices=(("", "None"), ("ispsystem", "ISPsystem licence server")), default=""),
         SettingField("license_key", "License key", L, FieldKind.PASSWORD),
     ),
+    catalog_keys=("cluster_choices", "os_templates"),
 )
 
 CPANEL = ModuleType(
@@ -155,11 +172,14 @@ CPANEL = ModuleType(
         SettingField("whm_user", "WHM user", C, required=True, default="root", max_length=64),
         SettingField("api_token", "API token", C, FieldKind.PASSWORD, required=True),
         SettingField("verify_tls", "Verify TLS certificate", C, FieldKind.FLAG, default=True),
-        SettingField("default_package", "Default package", M, FieldKind.SELECT,
+        SettingField("ca_bundle", "CA bundle (PEM file)", C, max_length=500,
+                     help="A private CA's certificates; blank: the system's trust store"),
+        SettingField("default_package", "Default package", M, FieldKind.SELECT, choices_from="package_choices",
                      help="WHM package used when a tariff names none"),
         SettingField("nameserver1", "Name server 1", M, max_length=253),
         SettingField("nameserver2", "Name server 2", M, max_length=253),
     ),
+    catalog_keys=("package_choices",),
 )
 
 NAMECHEAP = ModuleType(
@@ -174,11 +194,16 @@ NAMECHEAP = ModuleType(
         SettingField("user_name", "User name", C, required=True, max_length=64),
         SettingField("client_ip", "Client IP", C, required=True, help="The whitelisted IPv4 address"),
         SettingField("sandbox", "Sandbox", C, FieldKind.FLAG, default=False),
+        SettingField("api_url", "API address", C, FieldKind.URL,
+                     help="Blank: api.namecheap.com (or the sandbox when Sandbox is on)"),
+        SettingField("ca_bundle", "CA bundle (PEM file)", C, max_length=500,
+                     help="A private CA's certificates; blank: the system's trust store"),
         SettingField("default_years", "Registration period, years", M, FieldKind.NUMBER, default=1,
                      minimum=1, maximum=10),
         SettingField("auto_renew", "Auto-renew", M, FieldKind.SWITCH, default=True),
     ),
     default_tasks=(CHECK_CONNECTION, SYNC_SERVICES, READ_BALANCE),
+    suspends_services=False,
 )
 
 MODULE_TYPES: dict[str, ModuleType] = {t.key: t for t in (VMMANAGER6, CPANEL, NAMECHEAP)}

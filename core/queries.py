@@ -153,6 +153,7 @@ class ModuleQueries:
             select(
                 m.id, m.name, m.module_type, m.product_type, DataCenter.name, Department.name,
                 m.status, m.sort_priority, tariff_count, _active_services(module_id=m.id), unread,
+                m.health_ok, m.health_checked_at,
             )
             .join(Department, Department.id == m.department_id)
             .outerjoin(DataCenter, DataCenter.id == m.datacenter_id)
@@ -167,7 +168,8 @@ class ModuleQueries:
                 module_type_title=MODULE_TYPES[r[2]].title if r[2] in MODULE_TYPES else r[2],
                 product_type_name=PRODUCT_TYPE_NAMES.get(r[3], r[3]), datacenter_name=r[4],
                 department_name=r[5], status=r[6], sort_priority=r[7], tariff_count=r[8],
-                active_service_count=r[9], unread_notification_count=r[10],
+                active_service_count=r[9], unread_notification_count=r[10], health_ok=r[11],
+                health_checked_at=r[12],
             )
 
         with self._db.sessions() as session:
@@ -244,6 +246,8 @@ class ModuleQueries:
                     _count_of(Notification.module_id == module_id, Notification.read_at.is_(None),
                               model=Notification)
                 ).scalar_one(),
+                health_ok=module.health_ok, health_summary=module.health_summary,
+                health_checked_at=module.health_checked_at,
             )
 
     def _settings_groups(self, module: ProcessingModule) -> list[SettingsGroup]:
@@ -262,7 +266,7 @@ class ModuleQueries:
                 elif fld.secret:
                     display = fld.display(secret_values.get(fld.key))
                 else:
-                    display = fld.display(module.settings.get(fld.key, fld.default))
+                    display = fld.display_with(module.settings.get(fld.key, fld.default), module.settings)
                 values.append(SettingValue(fld.key, fld.label, display, fld.help))
             groups.append(SettingsGroup(group.value, values))
         return groups

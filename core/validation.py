@@ -144,9 +144,16 @@ def validate_settings(mtype: ModuleType, values: dict[str, Any], *, secrets_alre
     """Validate every field of the type's schema. A blank secret that is already set stays unchanged."""
     errors: dict[str, str] = {}
     cleaned = Cleaned()
-    unknown = set(values) - {f.key for f in mtype.fields}
+    unknown = set(values) - {f.key for f in mtype.fields} - set(mtype.catalog_keys)
     for key in sorted(unknown):
         errors[key] = f"{mtype.title} has no setting {key!r}"
+    for key in mtype.catalog_keys:
+        if key in values:
+            catalog, error = _catalog(values[key])
+            if error:
+                errors[key] = error
+            else:
+                cleaned.settings[key] = catalog
     for fld in mtype.fields:
         raw = values.get(fld.key, fld.default if not fld.secret else None)
         if fld.secret:
@@ -169,6 +176,21 @@ def validate_settings(mtype: ModuleType, values: dict[str, Any], *, secrets_alre
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _catalog(value: Any) -> tuple[list[list[str]] | None, str | None]:
+    """Choices read from a panel: a bounded list of [value, label] text pairs."""
+    if not isinstance(value, (list, tuple)) or len(value) > 10_000:
+        return None, "must be a list of at most 10,000 choices"
+    pairs = []
+    for pair in value:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return None, "must hold [value, label] pairs"
+        texts = [str(part) for part in pair]
+        if any(len(t) > 255 or control_character_error(t) for t in texts):
+            return None, "holds a choice that is too long or has control characters"
+        pairs.append(texts)
+    return pairs, None
 
 
 def validate_name(name: Any) -> tuple[str, str | None]:

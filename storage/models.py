@@ -127,6 +127,10 @@ class ProcessingModule(Base):
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The last connection check: its outcome, one line, and when (the health badge and its age).
+    health_ok: Mapped[bool | None] = mapped_column(Boolean)
+    health_summary: Mapped[str | None] = mapped_column(String(500))
+    health_checked_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -265,3 +269,21 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id", "at"),)
+
+
+class ApiCall(Base):
+    """The module's call log: one row per HTTP exchange with the external system (secrets masked)."""
+
+    __tablename__ = "api_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    operation: Mapped[str] = mapped_column(String(50))
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[int | None]
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(1000))
+
+    __table_args__ = (Index("ix_api_call_module_at", "module_id", "at"),)

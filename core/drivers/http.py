@@ -31,7 +31,9 @@ from core.drivers.errors import (
     UnexpectedAnswer,
     Unreachable,
 )
-from core.drivers.redact import redact_headers, redact_url, scrub_text
+from core.drivers.redact import install_log_redaction, redact_headers, redact_url, scrub_text
+
+install_log_redaction()
 
 RETRY_STATUSES = frozenset({429, 503})
 _DNS_MARKERS = (

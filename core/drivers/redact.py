@@ -109,3 +109,32 @@ def scrub_text(text: str, secret_values: Iterable[str]) -> str:
         for form in {value, quote(value, safe=""), quote(value, safe="/"), quote(value, safe="").replace("%20", "+")}:
             result = result.replace(form, MASK)
     return result
+
+
+class RedactingLogFilter:
+    """A logging filter that masks secrets in URLs a library logs (httpx logs every request's full URL,
+    query string included: Namecheap's ApiKey would otherwise reach any INFO log)."""
+
+    def filter(self, record: Any) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_url(str(arg)) if _looks_like_url(arg) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str) and "://" in record.msg:
+            record.msg = re.sub(r"\w+://\S+", lambda m: redact_url(m.group(0)), record.msg)
+        return True
+
+
+def _looks_like_url(value: Any) -> bool:
+    text = str(value) if type(value).__name__ == "URL" or isinstance(value, str) else ""
+    return "://" in text
+
+
+def install_log_redaction(logger_names: Iterable[str] = ("httpx", "httpcore")) -> None:
+    """Attach the filter to the loggers of the HTTP stack, once (idempotent)."""
+    import logging
+
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())

@@ -12,7 +12,7 @@ from core.queries import NotFound
 
 def test_no_checker_configured_answers_none(backend: Backend) -> None:
     module_id = backend.modules.list().rows[0].id
-    backend.commands._checker = None
+    backend.commands.checker = None
     assert backend.commands.check_module_connection(module_id) is None
 
 
@@ -20,7 +20,7 @@ def test_checker_gets_the_saved_settings_and_secrets(backend: Backend) -> None:
     module_id = backend.modules.list().rows[0].id
     form = backend.commands.edit_form(module_id)
     calls = []
-    backend.commands._checker = lambda t, s, sec: calls.append((t, s, sec)) or CheckOutcome(False, "refused", "tls")
+    backend.commands.checker = lambda t, s, sec: calls.append((t, s, sec)) or CheckOutcome(False, "refused", "tls")
     outcome = backend.commands.check_module_connection(module_id)
     assert outcome == CheckOutcome(False, "refused", "tls")
     type_key, settings, secrets = calls[0]

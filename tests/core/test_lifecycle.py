@@ -44,7 +44,7 @@ CPANEL_PARAMS = ModuleParams(
 class TestCreate:
     def test_create_saves_module_tasks_and_masked_audit(self, backend: Backend) -> None:
         calls = []
-        backend.commands._checker = lambda t, s, sec: calls.append((t, s, sec)) or CheckOutcome(True, "ok")
+        backend.commands.checker = lambda t, s, sec: calls.append((t, s, sec)) or CheckOutcome(True, "ok")
         new_id = backend.commands.create_module("vhost", "cpanel", CPANEL_PARAMS)
         card = backend.modules.card(new_id)
         assert card.name == "cPanel shared-04" and card.sort_priority == 15 and card.status is ModuleStatus.ENABLED
@@ -55,7 +55,7 @@ class TestCreate:
         assert "TOKEN-SECRET-1" not in repr(entry.after)
 
     def test_failed_check_saves_nothing(self, backend: Backend) -> None:
-        backend.commands._checker = lambda *a: CheckOutcome(False, "WHM answered 403 Forbidden", "authenticate")
+        backend.commands.checker = lambda *a: CheckOutcome(False, "WHM answered 403 Forbidden", "authenticate")
         before = backend.modules.list().total
         with pytest.raises(ConnectionCheckFailed, match="authenticate.*403.*Nothing was saved"):
             backend.commands.create_module("vhost", "cpanel", CPANEL_PARAMS)

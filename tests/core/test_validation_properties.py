@@ -79,7 +79,7 @@ def test_each_field_accepts_only_clean_values(fld: SettingField, value: object) 
 @given(name=values, priority=values, host=values, port=values, token=values)
 def test_no_invalid_module_is_ever_saved(tmp_path_factory, name, priority, host, port, token) -> None:  # noqa: ANN001
     backend = _backend(tmp_path_factory.getbasetemp() / "prop.db")
-    backend.commands._checker = lambda *a: CheckOutcome(True, "ok")
+    backend.commands.checker = lambda *a: CheckOutcome(True, "ok")
     with backend.db.sessions() as session:
         before = session.scalar(select(func.count()).select_from(ProcessingModule))
     params = ModuleParams(name=name, department_id=1, sort_priority=priority,

@@ -1,0 +1,260 @@
+"""Where modules meet their drivers: build a driver from a saved module (or the wizard's values), run the
+operation, and store what it returns — health, balance, configuration, drift — with every API call in
+the module's call log. The scheduler's task bodies live here too.
+
+Drivers never touch the database; this module is the only place that hands them decrypted secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.clock import Clock
+from core.drivers import (
+    Balance,
+    CallRecord,
+    CheckReport,
+    ConfigPlan,
+    DriverConfig,
+    DriverError,
+    RemoteStatus,
+    driver_for,
+)
+from core.drivers.redact import scrub_text
+from core.dto import ApiCallRow, Page, PageRequest
+from core.lifecycle import CheckOutcome, Commands
+from core.moduletypes import module_type
+from core.queries import NotFound, _count_of, _paged
+from core.scheduler import Claim, TaskOutcome
+from core.secrets import SecretBox, SecretsUnavailable
+from storage.engine import Database
+from storage.enums import ServiceStatus
+from storage.models import ApiCall, Notification, ProcessingModule, Service
+
+#: Rows of call log kept per module (older ones are pruned when new calls are written).
+CALL_LOG_KEEP = 500
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    remote_total: int
+    not_in_billing: list[str] = field(default_factory=list)  # on the panel, unknown to the billing
+    not_on_panel: list[str] = field(default_factory=list)  # active in billing, absent on the panel
+    status_mismatch: list[str] = field(default_factory=list)
+
+    @property
+    def drift(self) -> int:
+        return len(self.not_in_billing) + len(self.not_on_panel) + len(self.status_mismatch)
+
+    @property
+    def summary(self) -> str:
+        if not self.drift:
+            return f"In sync: {self.remote_total} service(s) on the external system match the billing"
+        parts = []
+        if self.not_in_billing:
+            parts.append(f"{len(self.not_in_billing)} on the external system not in billing")
+        if self.not_on_panel:
+            parts.append(f"{len(self.not_on_panel)} active in billing missing on the external system")
+        if self.status_mismatch:
+            parts.append(f"{len(self.status_mismatch)} with another status")
+        return "Drift: " + ", ".join(parts)
+
+
+class Integrations:
+    """Driver operations on saved modules. `driver_options` tune every DriverConfig (tests: short timeouts)."""
+
+    def __init__(self, db: Database, clock: Clock, secrets: SecretBox, commands: Commands, *,
+                 driver_options: Mapping[str, Any] | None = None) -> None:
+        self._db, self._clock, self._secrets, self._commands = db, clock, secrets, commands
+        self._options = dict(driver_options or {})
+
+    # ------------------------------------------------------------------ configs
+
+    def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
+                          recorder: Any = None) -> DriverConfig:
+        return DriverConfig(
+            module_type=type_key, settings=dict(settings), secrets={k: str(v) for k, v in secrets.items() if v},
+            ca_bundle=settings.get("ca_bundle") or None, base_url=settings.get("api_url") or None,
+            recorder=recorder, clock=self._clock, **self._options,
+        )
+
+    def _module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
+        with self._db.sessions() as session:
+            module = session.get(ProcessingModule, module_id)
+            if module is None:
+                raise NotFound(f"Processing module #{module_id} no longer exists.")
+            try:
+                secrets = self._secrets.open(module.secrets)
+            except SecretsUnavailable as exc:
+                raise DriverError(str(exc), hint="") from None
+            return self.config_for_values(module.module_type, module.settings, secrets, calls.append)
+
+    def _save_calls(self, module_id: int, calls: list[CallRecord]) -> None:
+        if not calls:
+            return
+        with self._db.write() as session:
+            session.add_all(
+                ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
+                        url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
+                        error=(c.error or None) and c.error[:1000])
+                for c in calls
+            )
+            session.flush()
+            cutoff = session.scalar(
+                select(ApiCall.id).where(ApiCall.module_id == module_id)
+                .order_by(ApiCall.id.desc()).offset(CALL_LOG_KEEP).limit(1))
+            if cutoff is not None:
+                session.execute(delete(ApiCall).where(ApiCall.module_id == module_id, ApiCall.id <= cutoff))
+
+    # ------------------------------------------------------------------ connection check
+
+    def check_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> CheckOutcome:
+        """The wizard's Finish check (the lifecycle's ConnectionChecker): nothing is stored."""
+        with driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
+            report = driver.check_connection()
+        failed = report.failed_stage
+        return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
+                            failed.stage.value if failed else "")
+
+    def check_module(self, module_id: int) -> CheckReport:
+        """Staged check of a saved module; its outcome becomes the module's health badge."""
+        calls: list[CallRecord] = []
+        config = self._module_config(module_id, calls)
+        with driver_for(config) as driver:
+            report = driver.check_connection()
+        self._save_calls(module_id, calls)
+        with self._db.write() as session:
+            module = session.get(ProcessingModule, module_id)
+            if module is not None:
+                module.health_ok = report.ok
+                module.health_summary = scrub_text(report.summary, config.secret_values)[:500]
+                module.health_checked_at = self._clock.now()
+        return report
+
+    # ------------------------------------------------------------------ configuration
+
+    def plan_configuration(self, module_id: int) -> ConfigPlan:
+        """What Update configuration would change; nothing is written but the call log."""
+        calls: list[CallRecord] = []
+        try:
+            with driver_for(self._module_config(module_id, calls)) as driver:
+                return driver.update_configuration()
+        finally:
+            self._save_calls(module_id, calls)
+
+    def apply_configuration(self, module_id: int, plan: ConfigPlan) -> int:
+        """Apply a reviewed plan through the validated, audited edit path; safe to repeat."""
+        form = self._commands.edit_form(module_id)
+        if plan.is_empty:
+            return form.version
+        settings = plan.apply(form.params.settings)
+        params = type(form.params)(**{**form.params.__dict__, "settings": settings})
+        return self._commands.update_module(module_id, form.version, params)
+
+    # ------------------------------------------------------------------ balance
+
+    def read_balance(self, module_id: int) -> Balance | None:
+        calls: list[CallRecord] = []
+        try:
+            with driver_for(self._module_config(module_id, calls)) as driver:
+                balance = driver.read_balance()
+        finally:
+            self._save_calls(module_id, calls)
+        if balance is None:
+            return None
+        now = self._clock.now()
+        with self._db.write() as session:
+            module = session.get(ProcessingModule, module_id)
+            if module is None:
+                return balance
+            module.balance, module.balance_currency, module.balance_read_at = balance.amount, balance.currency, now
+            if module.minimal_balance is not None and balance.amount < module.minimal_balance:
+                self._raise_low_balance(session, module, balance, now)
+        return balance
+
+    @staticmethod
+    def _raise_low_balance(session: Any, module: ProcessingModule, balance: Balance, now: datetime) -> None:
+        text = (f"{module.name}: balance {balance.amount} {balance.currency} is below the minimal balance "
+                f"{module.minimal_balance} {balance.currency}")
+        open_one = session.scalars(select(Notification).where(
+            Notification.module_id == module.id, Notification.kind == "low_balance",
+            Notification.read_at.is_(None))).first()
+        if open_one is not None:
+            open_one.description, open_one.created_at = text, now
+            open_one.occurrences += 1
+        else:
+            session.add(Notification(module_id=module.id, kind="low_balance", description=text, created_at=now,
+                                     read_at=None))
+
+    # ------------------------------------------------------------------ service sync
+
+    def sync_services(self, module_id: int) -> SyncReport:
+        """Compare the external system's services with the billing's and record the drift (no changes)."""
+        calls: list[CallRecord] = []
+        try:
+            with driver_for(self._module_config(module_id, calls)) as driver:
+                remote = driver.list_remote_services()
+        finally:
+            self._save_calls(module_id, calls)
+        with self._db.sessions() as session:
+            type_key = session.scalar(select(ProcessingModule.module_type).where(ProcessingModule.id == module_id))
+            local = dict(session.execute(
+                select(Service.remote_id, Service.status).where(
+                    Service.module_id == module_id, Service.remote_id.is_not(None),
+                    Service.status != ServiceStatus.DELETED)).all())
+        remote_by_id = {r.remote_id: r for r in remote if r.status is not RemoteStatus.DELETED}
+        report = SyncReport(
+            remote_total=len(remote_by_id),
+            not_in_billing=sorted(set(remote_by_id) - set(local)),
+            not_on_panel=sorted(rid for rid, status in local.items()
+                                if status is ServiceStatus.ACTIVE and rid not in remote_by_id),
+            status_mismatch=[] if not module_type(type_key).suspends_services else sorted(
+                rid for rid, status in local.items() if rid in remote_by_id and (
+                    (status is ServiceStatus.ACTIVE and remote_by_id[rid].status is RemoteStatus.SUSPENDED)
+                    or (status is ServiceStatus.SUSPENDED and remote_by_id[rid].status is RemoteStatus.ACTIVE))),
+        )
+        if report.drift:
+            with self._db.write() as session:
+                name = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
+                session.add(Notification(module_id=module_id, kind="sync_drift",
+                                         description=f"{name}: {report.summary}"[:500],
+                                         created_at=self._clock.now(), read_at=None))
+        return report
+
+    # ------------------------------------------------------------------ call log
+
+    def call_log(self, module_id: int, page: PageRequest = PageRequest(limit=100)) -> Page[ApiCallRow]:
+        criteria = [ApiCall.module_id == module_id]
+        query = select(ApiCall.id, ApiCall.at, ApiCall.operation, ApiCall.method, ApiCall.url, ApiCall.status,
+                       ApiCall.duration_ms, ApiCall.error).where(*criteria)
+        with self._db.sessions() as session:
+            return _paged(session, query, _count_of(*criteria, model=ApiCall),
+                          PageRequest(page.offset, page.limit, "at", True), {"at": ApiCall.at}, "at",
+                          ApiCall.id.desc(), lambda r: ApiCallRow(*r))
+
+    # ------------------------------------------------------------------ the scheduler's task bodies
+
+    def run_task(self, claim: Claim, deadline: datetime) -> TaskOutcome:
+        """The body of every background task: a typed driver failure is an Unsuccessful run, with its message."""
+        try:
+            if claim.kind == "check_connection":
+                report = self.check_module(claim.module_id)
+                return TaskOutcome(report.ok, report.summary)
+            if claim.kind == "read_balance":
+                balance = self.read_balance(claim.module_id)
+                if balance is None:
+                    return TaskOutcome(True, "This module type reports no balance")
+                return TaskOutcome(True, f"Balance {balance.amount} {balance.currency}")
+            if claim.kind == "sync_services":
+                report = self.sync_services(claim.module_id)
+                return TaskOutcome(True, report.summary)
+            return TaskOutcome(False, f"Unknown task kind {claim.kind!r}")
+        except DriverError as error:
+            return TaskOutcome(False, str(error))
+        except NotFound as gone:
+            return TaskOutcome(False, str(gone))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.backend import Backend
 from core.dto import ModuleFilter, ModuleStatus, ServiceStatus, TariffFilter, TariffStatus, TaskFilter
 from core.lifecycle import CheckOutcome, ModuleParams
+from core.moduletypes import SettingGroup
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.module_card import ModuleCardScreen
@@ -20,8 +21,13 @@ from tui.widgets.schema_form import SchemaForm
 SIZE = (80, 24)
 
 
+def use_checker(backend: Backend, checker) -> None:  # noqa: ANN001
+    """Replace the connection check (core is making the attribute public: accept either name)."""
+    setattr(backend.commands, "checker" if hasattr(backend.commands, "checker") else "_checker", checker)
+
+
 def accept_every_connection(backend: Backend) -> None:
-    backend.commands.checker = lambda type_key, settings, secrets: CheckOutcome(True, "ok")
+    use_checker(backend, lambda type_key, settings, secrets: CheckOutcome(True, "ok"))
 
 
 async def settle(app, pilot) -> None:  # noqa: ANN001
@@ -73,7 +79,8 @@ async def test_wizard_creates_a_cpanel_module_and_opens_its_card(demo_backend: B
         await pilot.pause()
         wizard = await open_wizard_at_cpanel(app, pilot)
         connection = wizard.form("step-connection")
-        assert list(connection.fields) == ["host", "port", "whm_user", "api_token", "verify_tls"]
+        assert list(connection.fields) == [f.key for f in wizard.mtype.fields if f.group is SettingGroup.CONNECTION]
+        assert list(connection.fields)[:4] == ["host", "port", "whm_user", "api_token"]
         assert connection.widget_of("api_token").password  # masked while typed
         await fill_cpanel_connection(pilot)
         await pilot.press("ctrl+n")
@@ -94,7 +101,7 @@ async def test_wizard_creates_a_cpanel_module_and_opens_its_card(demo_backend: B
 
 
 async def test_wizard_failed_check_stays_on_settings_with_the_reason(demo_backend: Backend) -> None:
-    demo_backend.commands.checker = lambda *a: CheckOutcome(False, "WHM answered 403 Forbidden", "authenticate")
+    use_checker(demo_backend, lambda *a: CheckOutcome(False, "WHM answered 403 Forbidden", "authenticate"))
     before = demo_backend.modules.list().total
     app = make_app(demo_backend, start="modules")
     async with app.run_test(size=SIZE) as pilot:
@@ -242,14 +249,23 @@ async def test_edit_conflict_names_who_and_reload_keeps_typed_values(demo_backen
 # ---------------------------------------------------------------------------------------------- update configuration, history
 
 
-async def test_update_configuration_without_a_driver_says_so(demo_backend: Backend) -> None:
+async def test_update_configuration_reports_no_driver_or_the_check_outcome(demo_backend: Backend) -> None:
     module = first_module(demo_backend, "cpanel")
     app = make_app(demo_backend, start=f"card:{module.id}")
+
+    def shown() -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        use_checker(demo_backend, None)
         await pilot.press("u")
         await settle(app, pilot)
-        assert any("No driver is configured" in str(n.message) for n in app._notifications)
+        assert any("No driver is configured" in m for m in shown())
+        use_checker(demo_backend, lambda *a: CheckOutcome(False, "connection refused", "connect"))
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert any("check failed at connect: connection refused" in m for m in shown())
 
 
 async def test_history_lists_the_changes_of_the_module(demo_backend: Backend) -> None:

@@ -1,0 +1,64 @@
+"""`procmod worker`: the scheduler without a screen, for servers. Many may run against one database.
+
+Logs each run (task, module, result, duration: never a secret) and stops cleanly on SIGTERM/SIGINT:
+it stops claiming, lets in-flight runs finish within the grace period and marks the rest Interrupted.
+Due-ness follows the database's clock, so workers on several hosts agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from datetime import timedelta
+from types import FrameType
+
+from core.backend import Backend
+from core.scheduler import DatabaseClock, Scheduler, SchedulerEvent
+
+log = logging.getLogger("procmod.worker")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def log_event(event: SchedulerEvent) -> None:
+    if event.kind == "run_started":
+        log.info("run %s of task %s (module %s) started", event.run_id, event.task_id, event.module_id)
+    elif event.kind == "run_finished":
+        log.info("run %s of task %s (module %s) finished: %s — %s", event.run_id, event.task_id, event.module_id,
+                 event.result.label if event.result else "?", event.message)
+    elif event.kind == "run_interrupted":
+        log.warning("run %s of task %s (module %s) interrupted: %s", event.run_id, event.task_id, event.module_id,
+                    event.message)
+    elif event.kind == "late_result_rejected":
+        log.warning("late result of run %s rejected: another worker took it over", event.run_id)
+
+
+def build_scheduler(backend: Backend, *, concurrency: int, lease: timedelta, deadline: timedelta,
+                    listener=log_event) -> Scheduler:  # noqa: ANN001
+    return Scheduler(backend.db, DatabaseClock(backend.db), backend.integrations.run_task, worker_id=worker_id(),
+                     concurrency=concurrency, lease=lease, deadline=deadline, listener=listener)
+
+
+def run_worker(backend: Backend, *, concurrency: int = 4, poll: float = 1.0, grace: float = 30.0,
+               lease: timedelta = timedelta(seconds=120), deadline: timedelta = timedelta(seconds=90),
+               stop: threading.Event | None = None, handle_signals: bool = True) -> int:
+    """Serve until SIGTERM/SIGINT (or `stop`); returns the number of runs marked Interrupted at exit."""
+    stop = stop or threading.Event()
+    scheduler = build_scheduler(backend, concurrency=concurrency, lease=lease, deadline=deadline)
+    if handle_signals:
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s: finishing in-flight runs (up to %.0f s)", signal.Signals(signum).name, grace)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    log.info("worker %s serving %s with concurrency %d", scheduler.worker_id, backend.db.redacted_url(), concurrency)
+    scheduler.serve(stop, poll=poll)
+    interrupted = scheduler.shutdown(grace=grace)
+    log.info("worker %s stopped (%d run(s) interrupted)", scheduler.worker_id, interrupted)
+    return interrupted

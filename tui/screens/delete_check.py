@@ -4,9 +4,11 @@ a fix checks again; once nothing blocks, Del deletes (after a confirmation)."""
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from core.dto import RunResult, ServiceFilter, ServiceStatus, TariffFilter, TaskFilter
 from core.lifecycle import Blocker
@@ -40,16 +42,14 @@ class DeleteCheckScreen(ModuleActions):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="blockers-title")
-        table: DataTable = DataTable(cursor_type="row", id="blockers")
-        table.add_column("Key", key="key")
-        table.add_column("What blocks the delete, and how to fix it", key="message")
-        yield table
+        with VerticalScroll(id="blockers"):
+            yield Static("", id="blockers-list")
         yield Static("", id="blockers-hint")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.show_blockers_table()
-        self.query_one("#blockers", DataTable).focus()
+        self.query_one("#blockers", VerticalScroll).focus()
 
     def target_module(self) -> ModuleRef | None:
         return self.module
@@ -59,11 +59,13 @@ class DeleteCheckScreen(ModuleActions):
         return {b.kind for b in self.blockers}
 
     def show_blockers_table(self) -> None:
-        table = self.query_one("#blockers", DataTable)
-        table.clear()
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
         for blocker in self.blockers:
             key = _KEY_OF.get(FIX_ACTIONS.get(blocker.kind, ""), "")
-            table.add_row(Text(key, style="bold"), Text(blocker.message), key=blocker.kind)
+            table.add_row(Text(key, style="bold reverse") if key else Text(""), Text(blocker.message))
+        self.query_one("#blockers-list", Static).update(table)
         if self.blockers:
             title = f"{self.module.name} cannot be deleted yet: {len(self.blockers)} thing(s) block it"
             hint = "Press a row's key to open the list where it is fixed; back here, the check runs again."

@@ -103,7 +103,7 @@ class SchemaForm(Vertical):
     def _input(fld: FormField, value: Any) -> Widget:
         widget_id = f"input-{fld.key}"
         if fld.kind is FieldKind.FLAG:
-            return Checkbox("", bool(value), compact=True, id=widget_id)
+            return Checkbox("Yes", bool(value), compact=True, id=widget_id)
         if fld.kind is FieldKind.SWITCH:
             return Switch(bool(value), animate=False, id=widget_id)
         if fld.kind is FieldKind.SELECT and fld.choices:

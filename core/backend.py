@@ -20,6 +20,7 @@ from core.queries import (
     TariffQueries,
     TaskQueries,
 )
+from core.scheduler import DatabaseClock, Listener, Scheduler
 from core.secrets import SecretBox, load_or_create_key
 from storage import migrate
 from storage.engine import Database
@@ -74,6 +75,15 @@ class Backend:
             commands=commands,
             integrations=integrations,
         )
+
+    def make_scheduler(self, *, worker_id: str, listener: Listener | None = None, concurrency: int = 4,
+                       clock: Clock | None = None) -> Scheduler:
+        """The scheduler over this backend's tasks. Due-ness follows the database's clock unless a clock is
+        injected (tests) or the backend itself runs on a fixed clock (demos, snapshots)."""
+        if clock is None:
+            clock = DatabaseClock(self.db) if isinstance(self.clock, SystemClock) else self.clock
+        return Scheduler(self.db, clock, self.integrations.run_task, worker_id=worker_id, concurrency=concurrency,
+                         listener=listener)
 
     def close(self) -> None:
         self.db.dispose()

@@ -254,6 +254,8 @@ class TaskRow:
     last_run_at: datetime | None
     last_result: RunResult | None
     last_duration: timedelta | None
+    next_run_at: datetime | None = None
+    schedule_in_words: str = ""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.formatting import format_time
 from core.moduletypes import PRODUCT_TYPE_NAMES, module_type
+from core.schedule import next_fire_time
 from core.queries import NotFound
 from core.secrets import MASK, SecretBox, SecretsUnavailable
 from core.validation import ValidationError, check_text, validate_money, validate_name, validate_priority, validate_settings
@@ -112,6 +113,8 @@ class ModuleForm:
     params: ModuleParams
     secrets_set: frozenset[str]
     version: int
+    #: Choices Update configuration read from the panel, by SELECT field key: [(value, label), ...].
+    catalogs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def masked(values: dict[str, Any], secret_keys: Iterable[str]) -> dict[str, Any]:
@@ -229,7 +232,8 @@ class Commands:
                 secrets=self._secrets.seal(secrets), created_at=now, updated_at=now, updated_by=self.operator,
                 **columns,
             )
-            module.tasks = [BackgroundTask(kind=t.kind, name=t.name, schedule=t.schedule, enabled=True)
+            module.tasks = [BackgroundTask(kind=t.kind, name=t.name, schedule=t.schedule, enabled=True,
+                                           next_run_at=next_fire_time(t.schedule, now))
                             for t in mtype.default_tasks]
             session.add(module)
             session.flush()
@@ -254,6 +258,8 @@ class Commands:
                                     datacenter_id=module.datacenter_id, sort_priority=module.sort_priority,
                                     minimal_balance=module.minimal_balance, settings=settings),
                 secrets_set=secrets_set, version=module.version,
+                catalogs={f.key: [(str(v), str(label)) for v, label in module.settings.get(f.choices_from) or []]
+                          for f in mtype.fields if f.choices_from and module.settings.get(f.choices_from)},
             )
 
     def update_module(self, module_id: int, expected_version: int, params: ModuleParams) -> int:
@@ -471,6 +477,9 @@ class Commands:
             before = {"schedule": task.schedule, "enabled": task.enabled}
             task.schedule, task.enabled = schedule, enabled
             if before != {"schedule": schedule, "enabled": enabled}:
+                tz = session.scalar(select(ProcessingModule.timezone).where(ProcessingModule.id == task.module_id))
+                task.next_run_at = next_fire_time(schedule, self._clock.now(), tz or "UTC")
+            if before != {"schedule": schedule, "enabled": enabled}:
                 self._audit(session, "schedule", "background_task", task_id, f"Schedule of {task.name}",
                             before=before, after={"schedule": schedule, "enabled": enabled})
 
@@ -496,6 +505,10 @@ def next_run_times(schedule: str, after: datetime, count: int = 3, tz: str = "UT
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError({"timezone": f"Unknown time zone {tz!r}"}) from None
-    iterator = croniter(validate_cron(schedule), after.astimezone(zone))
-    return [iterator.get_next(datetime).astimezone(after.tzinfo) for _ in range(count)]
+    schedule = validate_cron(schedule)
+    times, moment = [], after
+    for _ in range(count):
+        moment = next_fire_time(schedule, moment, zone.key)
+        times.append(moment.astimezone(after.tzinfo))
+    return times
 

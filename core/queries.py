@@ -42,6 +42,7 @@ from core.dto import (
     TaskRunRow,
 )
 from core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
+from core.schedule import describe
 from core.secrets import SecretBox, SecretsUnavailable
 from storage.engine import Database
 from storage.enums import RunResult, ServiceStatus
@@ -521,15 +522,18 @@ class TaskQueries:
         query = (
             select(BackgroundTask.id, BackgroundTask.module_id, ProcessingModule.name, BackgroundTask.name,
                    BackgroundTask.schedule, BackgroundTask.enabled, last.started_at, last.finished_at,
-                   last.result)
+                   last.result, BackgroundTask.next_run_at)
             .select_from(joined)
             .where(*criteria)
         )
-        sorts = {"module": ProcessingModule.name, "name": BackgroundTask.name, "id": BackgroundTask.id}
+        # The default order follows the (module_id) index, so a page stops early instead of sorting every task.
+        sorts = {"module": BackgroundTask.module_id, "module_name": ProcessingModule.name,
+                 "name": BackgroundTask.name, "next": BackgroundTask.next_run_at, "id": BackgroundTask.id}
 
         def to_row(r: Any) -> TaskRow:
             return TaskRow(id=r[0], module_id=r[1], module_name=r[2], name=r[3], schedule=r[4], enabled=r[5],
-                           last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]))
+                           last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]),
+                           next_run_at=r[9], schedule_in_words=describe(r[4]))
 
         # Without a result filter the count needs no join (one row per task either way).
         count = select(func.count()).select_from(joined if flt.result is not None else BackgroundTask)

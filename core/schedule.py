@@ -66,6 +66,19 @@ def next_fire_time(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
     raise ValueError(f"schedule {schedule!r} has no fire time after {after_utc.isoformat()}")
 
 
+def describe(schedule: str) -> str:
+    """A cron expression in words ("Every 15 minutes"), for the Background tasks screen."""
+    from cron_descriptor import Options, get_description
+
+    options = Options()
+    options.use_24hour_time_format = True
+    options.verbose = False
+    try:
+        return get_description(schedule, options)
+    except Exception:  # noqa: BLE001 - an expression croniter accepts but the describer does not
+        return schedule
+
+
 def fire_times_between(schedule: str, start: datetime, end: datetime, tz: str = "UTC", limit: int = 100_000
                        ) -> int:
     """How many fire times fall in (start, end]: the runs missed during downtime (bounded)."""

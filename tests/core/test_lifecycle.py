@@ -197,6 +197,8 @@ class TestSchedules:
         with backend.db.sessions() as session:
             task = session.get(BackgroundTask, task_id)
         assert (task.schedule, task.enabled) == ("0 */2 * * *", False)
+        assert task.next_run_at == datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # recomputed from now
+        assert backend.tasks.list().rows[0].schedule_in_words
         after = datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc)
         assert [t.hour for t in next_run_times("0 */2 * * *", after)] == [10, 12, 14]
 

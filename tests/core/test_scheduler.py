@@ -84,6 +84,12 @@ class TestScheduleComputation:
         assert t == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST, the first minute after the gap
         assert next_fire_time("30 2 * * *", t, "Europe/Berlin") == datetime(2026, 3, 30, 0, 30, tzinfo=UTC)
 
+    def test_schedules_read_in_words(self) -> None:
+        from core.schedule import describe
+
+        assert describe("*/15 * * * *") == "Every 15 minutes"
+        assert describe("0 6,18 * * *") == "At 06:00 and 18:00"
+
     def test_missed_fire_times_are_counted(self) -> None:
         assert fire_times_between("*/15 * * * *", T0, T0 + timedelta(hours=2)) == 8
         assert fire_times_between("0 6,18 * * *", T0, T0 + timedelta(hours=1)) == 0

@@ -101,10 +101,11 @@ def open_backend(
 ) -> Backend:
     """Open (and by default migrate) the database at `url` and build the backend around it."""
     db = Database.open(url)
-    if upgrade:
-        migrate.upgrade(db)
-    else:
-        migrate.check_not_newer(db)
+    if not migrate.is_current(db):
+        if upgrade:
+            migrate.upgrade(db)
+        else:
+            migrate.check_not_newer(db)
     return Backend.create(
         db,
         clock=clock or SystemClock(),

@@ -10,22 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
 from core.clock import Clock
-from core.drivers import (
-    Balance,
-    CallRecord,
-    CheckReport,
-    ConfigPlan,
-    DriverConfig,
-    DriverError,
-    RemoteStatus,
-    driver_for,
-)
-from core.drivers.redact import scrub_text
 from core.dto import ApiCallRow, Page, PageRequest
 from core.lifecycle import CheckOutcome, Commands
 from core.moduletypes import module_type
@@ -35,6 +24,9 @@ from core.secrets import SecretBox, SecretsUnavailable
 from storage.engine import Database
 from storage.enums import ServiceStatus
 from storage.models import ApiCall, Notification, ProcessingModule, Service
+
+if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
+    from core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
 
 #: Rows of call log kept per module (older ones are pruned when new calls are written).
 CALL_LOG_KEEP = 500
@@ -65,6 +57,12 @@ class SyncReport:
         return "Drift: " + ", ".join(parts)
 
 
+def _driver_for(config: DriverConfig):  # noqa: ANN202
+    from core.drivers import driver_for
+
+    return driver_for(config)
+
+
 class Integrations:
     """Driver operations on saved modules. `driver_options` tune every DriverConfig (tests: short timeouts)."""
 
@@ -77,6 +75,8 @@ class Integrations:
 
     def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
                           recorder: Any = None) -> DriverConfig:
+        from core.drivers import DriverConfig
+
         return DriverConfig(
             module_type=type_key, settings=dict(settings), secrets={k: str(v) for k, v in secrets.items() if v},
             ca_bundle=settings.get("ca_bundle") or None, base_url=settings.get("api_url") or None,
@@ -91,6 +91,8 @@ class Integrations:
             try:
                 secrets = self._secrets.open(module.secrets)
             except SecretsUnavailable as exc:
+                from core.drivers import DriverError
+
                 raise DriverError(str(exc), hint="") from None
             return self.config_for_values(module.module_type, module.settings, secrets, calls.append)
 
@@ -115,7 +117,7 @@ class Integrations:
 
     def check_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> CheckOutcome:
         """The wizard's Finish check (the lifecycle's ConnectionChecker): nothing is stored."""
-        with driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
+        with _driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
             report = driver.check_connection()
         failed = report.failed_stage
         return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
@@ -125,13 +127,15 @@ class Integrations:
         """Staged check of a saved module; its outcome becomes the module's health badge."""
         calls: list[CallRecord] = []
         config = self._module_config(module_id, calls)
-        with driver_for(config) as driver:
+        with _driver_for(config) as driver:
             report = driver.check_connection()
         self._save_calls(module_id, calls)
         with self._db.write() as session:
             module = session.get(ProcessingModule, module_id)
             if module is not None:
                 module.health_ok = report.ok
+                from core.drivers.redact import scrub_text
+
                 module.health_summary = scrub_text(report.summary, config.secret_values)[:500]
                 module.health_checked_at = self._clock.now()
         return report
@@ -142,7 +146,7 @@ class Integrations:
         """What Update configuration would change; nothing is written but the call log."""
         calls: list[CallRecord] = []
         try:
-            with driver_for(self._module_config(module_id, calls)) as driver:
+            with _driver_for(self._module_config(module_id, calls)) as driver:
                 return driver.update_configuration()
         finally:
             self._save_calls(module_id, calls)
@@ -161,7 +165,7 @@ class Integrations:
     def read_balance(self, module_id: int) -> Balance | None:
         calls: list[CallRecord] = []
         try:
-            with driver_for(self._module_config(module_id, calls)) as driver:
+            with _driver_for(self._module_config(module_id, calls)) as driver:
                 balance = driver.read_balance()
         finally:
             self._save_calls(module_id, calls)
@@ -197,7 +201,7 @@ class Integrations:
         """Compare the external system's services with the billing's and record the drift (no changes)."""
         calls: list[CallRecord] = []
         try:
-            with driver_for(self._module_config(module_id, calls)) as driver:
+            with _driver_for(self._module_config(module_id, calls)) as driver:
                 remote = driver.list_remote_services()
         finally:
             self._save_calls(module_id, calls)
@@ -207,6 +211,8 @@ class Integrations:
                 select(Service.remote_id, Service.status).where(
                     Service.module_id == module_id, Service.remote_id.is_not(None),
                     Service.status != ServiceStatus.DELETED)).all())
+        from core.drivers import RemoteStatus
+
         remote_by_id = {r.remote_id: r for r in remote if r.status is not RemoteStatus.DELETED}
         report = SyncReport(
             remote_total=len(remote_by_id),
@@ -241,6 +247,8 @@ class Integrations:
 
     def run_task(self, claim: Claim, deadline: datetime) -> TaskOutcome:
         """The body of every background task: a typed driver failure is an Unsuccessful run, with its message."""
+        from core.drivers import DriverError
+
         try:
             if claim.kind == "check_connection":
                 report = self.check_module(claim.module_id)

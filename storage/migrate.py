@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
 
 from storage.engine import Database
+
+if TYPE_CHECKING:  # Alembic loads only when a migration is needed: opening an up-to-date database skips it
+    from alembic.config import Config
+
+#: The newest revision in migrations/versions (a test keeps it in step with Alembic's own head).
+HEAD = "0003"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -23,6 +28,8 @@ class DatabaseTooNew(RuntimeError):
 
 
 def _config(db: Database | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if db is not None:
@@ -31,18 +38,29 @@ def _config(db: Database | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head() or ""
 
 
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def is_current(db: Database) -> bool:
+    """The fast path of opening a database: one query, no Alembic import."""
+    return current_revision(db) == HEAD
 
 
 def check_not_newer(db: Database) -> None:
     current = current_revision(db)
     if current is None:
         return
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:
@@ -55,6 +73,8 @@ def check_not_newer(db: Database) -> None:
 
 def upgrade(db: Database) -> tuple[str | None, str]:
     """Migrate to head; returns (revision before, revision after)."""
+    from alembic import command
+
     check_not_newer(db)
     before = current_revision(db)
     config = _config(db)
@@ -66,6 +86,8 @@ def upgrade(db: Database) -> tuple[str | None, str]:
 
 def revision(db: Database, message: str) -> None:  # pragma: no cover - developer tool
     """Autogenerate a new migration from the models (developers: `python -m storage.migrate "msg"`)."""
+    from alembic import command
+
     config = _config(db)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection

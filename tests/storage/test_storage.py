@@ -91,3 +91,8 @@ def test_optimistic_version_column_refuses_a_stale_write(backend: Backend) -> No
             stale.name = "renamed by A"
     with backend.db.sessions() as session:
         assert session.get(ProcessingModule, 1).name == "renamed by B"
+
+
+def test_head_constant_matches_alembic() -> None:
+    """Opening an up-to-date database compares with HEAD without importing Alembic; keep them equal."""
+    assert migrate.HEAD == migrate.head_revision()

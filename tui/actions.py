@@ -128,6 +128,25 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    _on("tariffs"), mutates=True),
     OperatorAction("task.schedule", "e", "edit_schedule", "Schedule",
                    "Edit the selected task's cron schedule and whether it runs", _on("tasks"), mutates=True),
+    OperatorAction("task.run_now", "r", "run_now", "Run now",
+                   "Run the task now, outside its schedule (not while a run of it is in progress)",
+                   _on("tasks", "task_history"), mutates=True),
+    OperatorAction("task.enable", "E", "enable_task", "Enable", "Enable the selected task: it runs on its schedule",
+                   _on("tasks"), mutates=True),
+    OperatorAction("task.disable", "D", "disable_task", "Disable",
+                   "Disable the selected task: it no longer runs (a run in progress finishes)", _on("tasks"),
+                   mutates=True),
+    OperatorAction("task.history", "h", "task_history", "Runs",
+                   "The runs of the selected task, newest first (also Enter)", _on("tasks")),
+    OperatorAction("task.card", "c", "task_module", "Card", "Open the card of the selected task's module",
+                   _on("tasks"), show=False),
+    OperatorAction("runs.next_page", "right_square_bracket", "next_page", "Next page",
+                   "Show the next page of runs (also: down on the last row)", _on("task_history"), key_display="]"),
+    OperatorAction("runs.previous_page", "left_square_bracket", "previous_page", "Prev page",
+                   "Show the previous page of runs (also: up on the first row)", _on("task_history"),
+                   key_display="["),
+    OperatorAction("runs.reload", "ctrl+r", "reload", "Reload", "Read the runs again", _on("task_history"),
+                   show=False),
     # -------------------------------------------------------------- the Add wizard and the edit form
     OperatorAction("wizard.next", "ctrl+n", "next_step", "Next", "Go to the next step (Finish on the last one)",
                    _on("wizard")),
@@ -208,6 +227,7 @@ DESTINATION_BY_ID = {d.id: d for d in DESTINATIONS}
 def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
     """The README's key table."""
     names = {d.id: d.title for d in DESTINATIONS} | {
+        "task_history": "task runs",
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
         "delete_check": "delete pre-check",
     }

@@ -2,18 +2,31 @@
 
 The app holds the injected `Backend` (database, clock, secrets, operator); nothing here is module-global.
 The main menu is the bottom screen; destinations are pushed on it, filtered lists and cards on them.
+
+Background tasks: when asked, the app runs the scheduler as ONE long-lived thread worker (group
+`scheduler`) calling `Scheduler.serve`; the scheduler's listener (called on scheduler threads) only posts a
+`SchedulerEventPosted` message. The app gathers them and, at most every `SCHEDULER_REFRESH_SECONDS`,
+posts one `SchedulerActivity` to the screen on top (and to its notifications pane), raising a warning
+toast per failed run. Screens update their rows by key from it; nothing reloads a whole table.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from functools import partial
 
+from textual import work
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.screen import Screen
 
 from core.backend import Backend
 from core.queries import NotFound
+from core.scheduler import Listener, Scheduler, SchedulerEvent
+from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
@@ -21,6 +34,44 @@ from tui.screens.menu import MenuScreen
 
 #: Below this terminal width the notifications pane starts collapsed (F2 still shows it).
 PANE_MIN_WIDTH = 100
+#: Scheduler events are shown at most this often: a burst of runs is one refresh, not a flicker.
+SCHEDULER_REFRESH_SECONDS = 0.3
+#: On exit, in-flight runs get this long to finish before they are marked Interrupted.
+SCHEDULER_GRACE_SECONDS = 5.0
+
+#: What `make_app(scheduler=…)` takes: True builds one from the backend; a factory is given the app's
+#: listener (tests: a FixedClock and a scripted body); a Scheduler is run as it is (its listener should
+#: forward to `app.relay_scheduler_event`); False/None runs none.
+SchedulerChoice = bool | Scheduler | Callable[[Listener], Scheduler] | None
+
+
+class SchedulerEventPosted(Message):
+    """One scheduler event, posted from a scheduler thread (the listener does nothing else)."""
+
+    def __init__(self, event: SchedulerEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SchedulerActivity(Message):
+    """Scheduler events gathered over a short while; screens and the pane update their rows from it.
+
+    Posted to each receiver directly (the screen, its pane), so it does not bubble.
+    """
+
+    bubble = False
+
+    def __init__(self, events: tuple[SchedulerEvent, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+    @property
+    def module_ids(self) -> frozenset[int]:
+        return frozenset(e.module_id for e in self.events)
+
+    @property
+    def task_ids(self) -> frozenset[int]:
+        return frozenset(e.task_id for e in self.events)
 
 
 class DestinationCommands(Provider):
@@ -52,7 +103,7 @@ class ProcmodApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     def __init__(self, backend: Backend, *, show_pane: bool = True, start: str = "menu",
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> None:
         super().__init__()
         self.backend = backend
         #: Read-only here and in the domain: keys are gone and the commands refuse to write.
@@ -62,6 +113,14 @@ class ProcmodApp(App[None]):
         self._start = start
         #: The operator's choice for the pane; None follows the terminal width.
         self.pane_wanted: bool | None = None if show_pane else False
+        #: The scheduler this console runs in its `scheduler` worker, or None (tests, `--no-scheduler`).
+        self.scheduler: Scheduler | None = self._build_scheduler(scheduler)
+        self._scheduler_poll = scheduler_poll
+        self._scheduler_stop = threading.Event()
+        self._run_now_scheduler: Scheduler | None = None
+        self._pending_events: list[SchedulerEvent] = []
+        self._refresh_scheduled = False
+        self._last_refresh = 0.0
 
     @property
     def pane_visible(self) -> bool:
@@ -73,6 +132,8 @@ class ProcmodApp(App[None]):
         return MenuScreen()
 
     def on_mount(self) -> None:
+        if self.scheduler is not None:
+            self._serve_scheduler(self.scheduler)
         if self._start.startswith("card:"):
             self.open_card(int(self._start.removeprefix("card:")))
         elif self._start != "menu":
@@ -98,19 +159,116 @@ class ProcmodApp(App[None]):
         self.push_screen(ModuleCardScreen(card))
         return True
 
+    # ------------------------------------------------------------------ background tasks
+
+    def _build_scheduler(self, choice: SchedulerChoice) -> Scheduler | None:
+        if choice is None or choice is False:
+            return None
+        if isinstance(choice, Scheduler):
+            return choice
+        if choice is True:
+            return self.backend.make_scheduler(worker_id=console_worker_id(), listener=self.relay_scheduler_event)
+        return choice(self.relay_scheduler_event)
+
+    @work(thread=True, group="scheduler", exit_on_error=False, name="scheduler")
+    def _serve_scheduler(self, scheduler: Scheduler) -> None:
+        """The one long-lived scheduler worker: serve until the app exits, then let in-flight runs finish."""
+        try:
+            scheduler.serve(self._scheduler_stop, poll=self._scheduler_poll)
+        finally:
+            scheduler.shutdown(grace=SCHEDULER_GRACE_SECONDS)
+
+    def stop_scheduler(self) -> None:
+        """Stop claiming runs; the worker then waits for in-flight ones (`Scheduler.shutdown`)."""
+        self._scheduler_stop.set()
+
+    @property
+    def scheduler_stop_requested(self) -> bool:
+        return self._scheduler_stop.is_set()
+
+    def on_unmount(self) -> None:
+        self.stop_scheduler()
+
+    def scheduler_for_run_now(self) -> Scheduler:
+        """The running scheduler, or (console without one) a one-off scheduler for Run now."""
+        if self.scheduler is not None:
+            return self.scheduler
+        if self._run_now_scheduler is None:
+            self._run_now_scheduler = self.backend.make_scheduler(worker_id=console_worker_id(),
+                                                                  listener=self.relay_scheduler_event)
+        return self._run_now_scheduler
+
+    def relay_scheduler_event(self, event: SchedulerEvent) -> None:
+        """The scheduler's listener, called on its threads: hand the event to the UI thread, nothing more."""
+        try:
+            self.post_message(SchedulerEventPosted(event))
+        except RuntimeError:
+            pass  # the app has closed its event loop (a run finishing after exit): nothing to show
+
+    def on_scheduler_event_posted(self, message: SchedulerEventPosted) -> None:
+        self._pending_events.append(message.event)
+        if not self._refresh_scheduled:  # the first event after a quiet while shows at once, a burst waits
+            self._refresh_scheduled = True
+            wait = SCHEDULER_REFRESH_SECONDS - (time.monotonic() - self._last_refresh)
+            if wait > 0:
+                self.set_timer(wait, self.show_scheduler_activity)
+            else:
+                self.call_later(self.show_scheduler_activity)
+
+    @property
+    def scheduler_events_pending(self) -> int:
+        return len(self._pending_events)
+
+    def show_scheduler_activity(self) -> None:
+        """Show the events gathered so far: toasts for failed runs, then one update of the visible screen."""
+        self._refresh_scheduled = False
+        self._last_refresh = time.monotonic()
+        events, self._pending_events = tuple(self._pending_events), []
+        if not events:
+            return
+        for event in events:
+            if event.kind == "run_finished" and event.result is RunResult.UNSUCCESSFUL:
+                self._toast_failed_run(event)
+        from tui.screens.base import ConsoleScreen
+        from tui.widgets.notifications_pane import NotificationsPane
+
+        shown = [self.screen]
+        if not isinstance(self.screen, ConsoleScreen):  # a dialog: the console screen below shows through
+            below = [s for s in self.screen_stack if isinstance(s, ConsoleScreen)]
+            shown += below[-1:]
+        for screen in shown:
+            screen.post_message(SchedulerActivity(events))
+            for pane in screen.query(NotificationsPane):
+                pane.post_message(SchedulerActivity(events))
+
+    def _toast_failed_run(self, event: SchedulerEvent) -> None:
+        try:
+            module = self.backend.modules.name(event.module_id)
+        except NotFound:
+            module = f"module #{event.module_id}"
+        self.notify(event.message or "The run failed", title=f"Task failed: {module}", severity="warning")
+
     def action_toggle_pane(self) -> None:
         self.pane_wanted = not self.pane_visible
         if isinstance(self.screen, ConsoleScreen):
             self.screen.apply_pane()
 
 
-def make_app(backend: Backend, *, show_pane: bool = True, start: str = "menu",
-             read_only: bool = False) -> ProcmodApp:
+def console_worker_id() -> str:
+    from core.worker import worker_id
+
+    return f"{worker_id()}:console"
+
+
+def make_app(backend: Backend, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
+             scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> ProcmodApp:
     """The one factory of the console.
 
     `start` is `menu`, a destination id (`modules`, `tariffs`, …) or `card:<module id>`. All times shown
-    come from `backend.clock`, so a FixedClock makes screens reproducible.
+    come from `backend.clock`, so a FixedClock makes screens reproducible. `scheduler` is off by default
+    (tests, snapshots); the command line passes True unless `--no-scheduler` (see `SchedulerChoice`).
     """
     if start != "menu" and not start.startswith("card:") and start not in DESTINATION_BY_ID:
         raise ValueError(f"unknown start screen {start!r}")
-    return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only)
+    return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
+                      scheduler_poll=scheduler_poll)

@@ -1,4 +1,5 @@
-"""`procmod`: open the console; `procmod demo` on fresh demo data; `procmod db upgrade` migrates.
+"""`procmod`: open the console; `procmod demo` on fresh demo data; `procmod db upgrade` migrates;
+`procmod worker` runs the scheduler headless (no Textual is imported on that path).
 
 Heavy imports (Textual, SQLAlchemy, Alembic) happen inside the commands, so `--help` is quick.
 """
@@ -27,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--operator", metavar="NAME", help="the name written in the audit log (default: your login)")
     parser.add_argument("--read-only", action="store_true",
                         help="open the console read-only: every key that changes something is gone")
+    parser.add_argument("--no-scheduler", action="store_true",
+                        help="do not run background tasks from the console (when `procmod worker` runs them)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="open the console on a fresh demo database",
@@ -42,7 +45,33 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate the database to this version's schema and print the revisions",
                            description="Apply the schema migrations to the database chosen by --db "
                                        "(or $PROCMOD_DATABASE_URL) and print the revision before and after.")
+    worker = commands.add_parser(
+        "worker", help="run the background tasks without a screen (for servers; stop with SIGTERM)",
+        description="Run the scheduler of background tasks headless, logging each run to stderr. Several "
+                    "workers may share one database: each run is claimed exactly once. SIGTERM or SIGINT "
+                    "stops claiming, lets in-flight runs finish, and marks the rest Interrupted.",
+    )
+    worker.add_argument("--db", dest="worker_db", metavar="URL",
+                        help="the database to serve (default: the top-level --db, $PROCMOD_DATABASE_URL, ...)")
+    worker.add_argument("--concurrency", type=_positive_int, default=4, metavar="N",
+                        help="runs executed at the same time (default: 4)")
+    worker.add_argument("--poll", type=_positive_float, default=1.0, metavar="SECONDS",
+                        help="longest wait between looks for due tasks (default: 1)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,10 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return _db_upgrade(args.db)
+        if args.command == "worker":
+            return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
-                                read_only=args.read_only)
-        return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only)
+                                read_only=args.read_only, scheduler=_console_runs_tasks(args))
+        return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
+                            scheduler=_console_runs_tasks(args))
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW
@@ -76,12 +108,35 @@ def _db_upgrade(url: str | None) -> int:
     return 0
 
 
+def _run_worker(url: str | None, *, concurrency: int, poll: float) -> int:
+    """`procmod worker`: the scheduler without Textual; logs to stderr, stops on SIGTERM/SIGINT."""
+    import logging
+
+    from core.backend import open_backend
+    from core.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    backend = open_backend(url)
+    try:
+        run_worker(backend, concurrency=concurrency, poll=poll)
+    finally:
+        backend.close()
+    return 0
+
+
 def _fresh_demo_url() -> str:
     directory = Path(tempfile.mkdtemp(prefix="procmod-demo-"))
     return f"sqlite:///{directory / 'demo.db'}"
 
 
-def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False) -> int:
+def _console_runs_tasks(args: argparse.Namespace) -> bool:
+    """The console runs due background tasks unless `--no-scheduler` (headless workers do) or read-only."""
+    return not (args.no_scheduler or args.read_only)
+
+
+def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
+                 scheduler: bool = False) -> int:
     from core.backend import open_backend
 
     backend = open_backend(url, operator=operator)
@@ -96,7 +151,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
             seed_demo(backend)
         from tui.app import make_app
 
-        make_app(backend, read_only=read_only).run()
+        make_app(backend, read_only=read_only, scheduler=scheduler).run()
     finally:
         backend.close()
     if demo:

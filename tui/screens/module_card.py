@@ -7,6 +7,8 @@ module; a notification → Notifications filtered by this module.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -19,6 +21,9 @@ from core.formatting import format_duration, format_money, format_time
 from core.queries import NotFound
 from tui.actions import bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
+
+if TYPE_CHECKING:
+    from tui.app import SchedulerActivity
 
 ALL_ROWS_KEY = "all"
 
@@ -164,6 +169,36 @@ class ModuleCardScreen(ModuleActions):
             table.add_row(Text(notification.description), Text(format_time(notification.created_at)),
                           key=str(notification.id))
         table.add_row(Text("All notifications of this module →", style="italic"), Text(""), key=ALL_ROWS_KEY)
+
+    def on_scheduler_activity(self, message: SchedulerActivity) -> None:
+        """Live: a run of this module's tasks ended or a notification came (tui/app.py posts this). Rewrites
+        the task and notification rows by key, no reload. Added by the scheduler work; kept minimal."""
+        if self.card.id not in message.module_ids:
+            return
+        try:
+            self.card = self.backend.modules.card(self.card.id)
+        except NotFound:
+            return
+        tasks, notes = self.query_one("#card-tasks", DataTable), self.query_one("#card-notifications", DataTable)
+        wanted = {str(n.id): n for n in self.card.notifications}
+        with self.app.batch_update():
+            for task in (t for t in self.card.tasks if str(t.id) in tasks.rows):
+                for column, value in (("result", task.last_result.label if task.last_result else "Never run"),
+                                      ("last_run", format_time(task.last_run_at)),
+                                      ("duration", format_duration(task.last_duration))):
+                    tasks.update_cell(str(task.id), column, Text(value))
+            for key in [k for k in notes.rows if k.value not in wanted and k.value != ALL_ROWS_KEY]:
+                notes.remove_row(key)
+            for key, note in wanted.items():
+                if key in notes.rows:
+                    notes.update_cell(key, "description", Text(note.description))
+                    notes.update_cell(key, "added", Text(format_time(note.created_at)))
+                else:
+                    notes.add_row(Text(note.description), Text(format_time(note.created_at)), key=key)
+            rank = {id(notes.get_cell(key, "description")): index for index, key in enumerate(wanted)}
+            notes.sort("description", key=lambda cell: rank.get(id(cell), len(rank)))  # newest first, link last
+        self.query_one("#notifications-title", Static).update(
+            Text(f"Notifications (unread: {self.card.unread_notification_total:,})"))
 
     # ------------------------------------------------------------------ links
 

@@ -2,12 +2,14 @@
 
 `refresh_notifications()` re-reads them and updates the rows by key inside one `batch_update()`:
 rows of read notifications leave, new ones arrive, ages are rewritten; nothing is cleared and refilled,
-so a scheduler can call it on every event without the pane flickering.
+so a scheduler can call it on every event without the pane flickering. The app posts the pane a
+`SchedulerActivity` (scheduler events, already coalesced) and the pane refreshes itself when shown.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +19,9 @@ from textual.widgets import DataTable, Static
 from core.backend import Backend
 from core.dto import NotificationRow
 from core.formatting import format_age
+
+if TYPE_CHECKING:
+    from tui.app import SchedulerActivity
 
 PANE_LIMIT = 20
 
@@ -89,11 +94,18 @@ class NotificationsPane(Vertical):
                 age = _Age(format_age(notification.created_at, now), notification.created_at, notification.id)
                 if key in shown:
                     table.update_cell(key, "age", age)
+                    table.update_cell(key, "text", self._text(notification))  # a failure streak's count grows
                 else:
                     table.add_row(age, self._text(notification), key=key)
             table.sort("age", key=lambda cell: cell.sort_key, reverse=True)
         title = f"Unread notifications ({self.unread_total:,})"
         self.query_one(".notifications-pane--title", Static).update(Text(title))
+
+    def on_scheduler_activity(self, message: SchedulerActivity) -> None:
+        """Runs finished or notifications were raised: show the latest unread (when the pane is shown)."""
+        message.stop()
+        if self.display:
+            self.refresh_notifications()
 
     @staticmethod
     def _text(notification: NotificationRow) -> Text:

@@ -146,6 +146,46 @@ class PagedTable(Vertical, Generic[RowT]):
         selected = self.selected
         self.load(keep_key=str(self._row_id(selected)) if selected is not None else None)
 
+    def refresh_rows(self) -> None:
+        """Live update: read the page shown again and change the table by row key in one `batch_update()`.
+
+        Rows gone are removed, new ones added, changed cells rewritten, the page's order kept and the cursor
+        left on its row; nothing is cleared, so a scheduler may call this on every burst of events.
+        """
+        page = self._fetch(self._request)
+        if not page.rows and page.total and self._request.offset:
+            self.load()  # the page emptied under us: show the last one
+            return
+        table = self.table
+        selected = self.selected
+        keep = str(self._row_id(selected)) if selected is not None else None
+        fresh = {str(self._row_id(row)): row for row in page.rows}
+        added = False
+        with self.app.batch_update():
+            for key in [k for k in self._rows_by_key if k not in fresh]:
+                table.remove_row(key)
+            for key, row in fresh.items():
+                old = self._rows_by_key.get(key)
+                if old is not None and old == row:
+                    continue
+                cells = [self._cell(column.value(row)) for column in self._columns]
+                if old is None:
+                    table.add_row(*cells, key=key)
+                    added = True
+                else:
+                    for column, cell in zip(self._columns, cells):
+                        table.update_cell(key, column.key, cell)
+            if added and len(fresh) > 1:
+                # New rows went to the bottom: put the page's order back (cells are this table's own objects).
+                first = self._columns[0].key
+                rank = {id(table.get_cell(key, first)): index for index, key in enumerate(fresh)}
+                table.sort(first, key=lambda cell: rank.get(id(cell), len(rank)))
+            self._rows_by_key = fresh
+            self.page = page
+            if keep is not None and keep in fresh:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
+            self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
+
     def next_page(self) -> None:
         if self.page.has_next:
             self._request = self._request.next()

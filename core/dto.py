@@ -44,6 +44,8 @@ class Page(Generic[T]):
     total: int
     offset: int
     limit: int
+    #: True when counting stopped early: there are at least `total` rows (shown as "10,100+").
+    total_is_lower_bound: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -56,9 +58,10 @@ class Page(Generic[T]):
     @property
     def position(self) -> str:
         """`101–200 of 2,140` as the list footer shows it."""
+        total = f"{self.total:,}+" if self.total_is_lower_bound else f"{self.total:,}"
         if not self.rows:
-            return f"0 of {self.total:,}"
-        return f"{self.offset + 1:,}–{self.offset + len(self.rows):,} of {self.total:,}"
+            return f"0 of {total}"
+        return f"{self.offset + 1:,}–{self.offset + len(self.rows):,} of {total}"
 
 
 @dataclass(frozen=True)

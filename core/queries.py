@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -61,6 +61,9 @@ from storage.models import (
 
 RowT = TypeVar("RowT")
 
+#: How far past the current page a list counts its rows before saying "N+".
+COUNT_LOOKAHEAD = 10_000
+
 #: How many related rows the card shows per block before pointing at the full, filtered list.
 CARD_TARIFF_LIMIT = 50
 CARD_NOTIFICATION_LIMIT = 20
@@ -80,13 +83,27 @@ def _paged(
     tiebreak: ColumnElement[Any],
     to_row: Callable[[Any], RowT],
 ) -> Page[RowT]:
-    """Order, slice and count one list query; the tiebreak keeps pages stable."""
+    """Order, slice and count one list query; the tiebreak keeps pages stable.
+
+    The count stops at `COUNT_LOOKAHEAD` rows past the page: counting a million matching services to print
+    "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
+    """
     column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
     order = [column.desc() if page.descending else column.asc(), tiebreak]
     result = session.execute(query.order_by(*order).offset(page.offset).limit(page.limit))
     rows = [to_row(r) for r in result]
-    total = session.execute(count_query).scalar_one()
-    return Page(rows=rows, total=total, offset=page.offset, limit=page.limit)
+    cap = page.offset + page.limit + COUNT_LOOKAHEAD
+    capped_rows = count_query.with_only_columns(literal_column("1")).limit(cap).subquery()
+    total = session.execute(select(func.count()).select_from(capped_rows)).scalar_one()
+    return Page(rows=rows, total=total, offset=page.offset, limit=page.limit, total_is_lower_bound=total >= cap)
+
+
+def _starts_with(expression: Any, prefix: str) -> list[ColumnElement[bool]]:
+    """`expression` starts with `prefix`, as a range an index can serve (no LIKE '%…' scan of a big table)."""
+    if not prefix:
+        return []
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return [expression >= prefix, expression < upper]
 
 
 def _count_of(*criteria: ColumnElement[bool], model: Any) -> Select[Any]:
@@ -312,15 +329,14 @@ class TariffQueries:
     def _criteria(flt: TariffFilter) -> list[ColumnElement[bool]]:
         criteria: list[ColumnElement[bool]] = []
         if flt.text:
-            criteria.append(Tariff.name.icontains(flt.text, autoescape=True))
+            criteria.extend(_starts_with(func.lower(Tariff.name), flt.text.lower()))
         if flt.tariff_id is not None:
             criteria.append(Tariff.id == flt.tariff_id)
         if flt.status:
             criteria.append(Tariff.status == flt.status)
         if flt.module_id is not None:
-            criteria.append(
-                exists().where(TariffModule.tariff_id == Tariff.id, TariffModule.module_id == flt.module_id)
-            )
+            # Driven by the (module_id, tariff_id) index: the module's links first, then their tariffs.
+            criteria.append(Tariff.id.in_(select(TariffModule.tariff_id).where(TariffModule.module_id == flt.module_id)))
         return criteria
 
     def list(self, flt: TariffFilter = TariffFilter(), page: PageRequest = PageRequest()) -> Page[TariffRow]:
@@ -329,7 +345,8 @@ class TariffQueries:
             Tariff.id, Tariff.name, Tariff.product_type, Tariff.status, Tariff.price,
             _active_services(tariff_id=Tariff.id),
         ).where(*criteria)
-        sorts = {"name": Tariff.name, "status": Tariff.status, "price": Tariff.price, "id": Tariff.id}
+        # By lower(name): the order the name index keeps, so a page (filtered by a prefix or not) stops early.
+        sorts = {"name": func.lower(Tariff.name), "status": Tariff.status, "price": Tariff.price, "id": Tariff.id}
         with self._db.sessions() as session:
             page_rows = _paged(session, query, _count_of(*criteria, model=Tariff), page, sorts, "name",
                                Tariff.id, tuple)
@@ -396,7 +413,7 @@ class ServiceQueries:
     def _criteria(flt: ServiceFilter) -> list[ColumnElement[bool]]:
         criteria: list[ColumnElement[bool]] = []
         if flt.text:
-            criteria.append(Service.name.icontains(flt.text, autoescape=True))
+            criteria.extend(_starts_with(func.lower(Service.name), flt.text.lower()))
         if flt.tariff_id is not None:
             criteria.append(Service.tariff_id == flt.tariff_id)
         if flt.module_id is not None:
@@ -414,8 +431,11 @@ class ServiceQueries:
             .join(ProcessingModule, ProcessingModule.id == Service.module_id)
             .where(*criteria)
         )
-        sorts = {"id": Service.id, "name": Service.name, "status": Service.status,
+        sorts = {"id": Service.id, "name": func.lower(Service.name), "status": Service.status,
                  "created": Service.created_at}
+        if flt.text and page.sort is None:
+            # A name prefix is served by the lower(name) index; reading it in that order stops at one page.
+            page = PageRequest(page.offset, page.limit, "name", page.descending)
 
         def to_row(r: Any) -> ServiceRow:
             return ServiceRow(id=r[0], name=r[1], tariff_name=r[2], module_name=r[3], remote_id=r[4],

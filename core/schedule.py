@@ -10,6 +10,7 @@ So a daily job neither runs twice nor is lost at a change, and an every-15-minut
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,7 @@ def next_fire_time(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
     raise ValueError(f"schedule {schedule!r} has no fire time after {after_utc.isoformat()}")
 
 
+@functools.lru_cache(maxsize=1024)
 def describe(schedule: str) -> str:
     """A cron expression in words ("Every 15 minutes"), for the Background tasks screen."""
     from cron_descriptor import Options, get_description

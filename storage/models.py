@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -138,6 +139,9 @@ class ProcessingModule(Base):
         back_populates="module", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    # The modules list's default order, walked by the index so a page needs no sort of every module.
+    __table_args__ = (Index("ix_processing_module_priority", "sort_priority", "id"),)
+
 
 class Tariff(Base):
     __tablename__ = "tariff"
@@ -148,6 +152,9 @@ class Tariff(Base):
     status: Mapped[TariffStatus] = mapped_column(_enum(TariffStatus, "tariff_status"), index=True)
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     sort: Mapped[int] = mapped_column(Integer, default=100)
+
+    # The tariff filter matches the start of the name, case-insensitively, through this index.
+    __table_args__ = (Index("ix_tariff_name_lower", func.lower(name)),)
 
 
 class TariffModule(Base):
@@ -180,7 +187,8 @@ class Service(Base):
         Index("ix_service_module_tariff_status", "module_id", "tariff_id", "status"),
         # Services filtered by tariff (and status).
         Index("ix_service_tariff_status", "tariff_id", "status"),
-        Index("ix_service_status", "status"),
+        # The services filter matches the start of the name, case-insensitively, through this index.
+        Index("ix_service_name_lower", func.lower(name)),
     )
 
 
@@ -250,6 +258,8 @@ class Notification(Base):
 
     __table_args__ = (
         Index("ix_notification_module_created", "module_id", "created_at"),
+        # The Notifications list, newest first, page by page.
+        Index("ix_notification_created", "created_at", "id"),
         Index("ix_notification_read_created", "read_at", "created_at"),
     )
 

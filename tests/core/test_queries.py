@@ -246,3 +246,22 @@ def test_module_history_newest_first(backend: Backend) -> None:
     backend.commands.set_module_enabled(module, False)
     history = backend.modules.history(module)
     assert [r.action for r in history.rows] == ["disable", "create"] and history.rows[0].actor == "tester"
+
+
+def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
+    import core.queries as queries
+
+    monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 100)
+    page = seeded_backend.services.list(page=PageRequest(limit=50))
+    assert page.total == 150 and page.total_is_lower_bound and page.position == "1–50 of 150+"
+    assert page.has_next
+    small = seeded_backend.modules.list(page=PageRequest(limit=50))
+    assert small.total == 14 and not small.total_is_lower_bound
+
+
+def test_services_and_tariffs_filter_by_name_prefix_case_insensitively(seeded_backend: Backend) -> None:
+    page = seeded_backend.services.list(ServiceFilter(text="VPS1"))
+    assert page.total > 0 and all(r.name.lower().startswith("vps1") for r in page.rows)
+    assert [r.name.lower() for r in page.rows] == sorted(r.name.lower() for r in page.rows)
+    assert seeded_backend.tariffs.list(TariffFilter(text="domain .c")).total == 2  # .com, .co.uk
+    assert seeded_backend.tariffs.list(TariffFilter(text="com")).total == 0  # a prefix, not a substring

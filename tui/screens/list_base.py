@@ -43,6 +43,9 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     """A list of one destination. Subclasses give the columns, `fetch`, and what a row opens."""
 
     FILTER_TYPE: ClassVar[type] = TextFilter
+    #: How the text filter matches: "contains", or "starts with" for lists of a million rows, whose
+    #: filter is an index range (core/queries.py) rather than a scan.
+    TEXT_MATCH: ClassVar[str] = "contains"
 
     def __init__(self, fixed: FilterT | None = None) -> None:
         super().__init__()
@@ -62,7 +65,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def describe_filter(self) -> list[str]:
         """The active filters in words, e.g. `module vm-fra-1`, `status Active`."""
         text = getattr(self.filter, "text", "")
-        return [f"name contains “{text}”"] if text else []
+        return [f"name {self.TEXT_MATCH} “{text}”"] if text else []
 
     def open_row(self, row: Any) -> None:
         """Enter on a row; lists without a deeper screen do nothing."""
@@ -75,7 +78,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="filter-line")
-        yield Input(placeholder="Filter: type part of the name, Enter or Esc to close", id="filter-input",
+        hint = "the start of the name" if self.TEXT_MATCH == "starts with" else "part of the name"
+        yield Input(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
                     classes="-hidden")
         yield PagedTable(self.columns(), self.fetch, id="list")
 

@@ -1,0 +1,83 @@
+"""Regression guard for scale: every list the console shows comes from a bounded query.
+
+On a database with 10,000 services, every SELECT the console issues while visiting every screen, paging
+and filtering must either be bounded (LIMIT) or an aggregate, and no statement may return more rows
+than a page. A change that loads a whole table fails here long before anyone notices at a million rows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import event
+
+from core.backend import open_backend
+from core.clock import DEMO_NOW, FixedClock
+from core.demo_large import SCALES, seed_large
+from core.secrets import SecretBox
+from tui.actions import DESTINATIONS
+from tui.app import make_app
+
+PAGE_LIMIT = 100
+AGGREGATE = re.compile(r"^\s*SELECT\s+(count|min|max|sum)\(", re.I)
+#: Bounded without LIMIT: one row by primary key, or the rows of one page's ids (IN with ≤ a page of ids).
+BY_PRIMARY_KEY = re.compile(r"\bWHERE\s+\w+\.id\s*=\s*\?", re.I)
+IN_LIST = re.compile(r"\bIN\s*\(((?:\?,\s*)*\?)\)", re.I)
+
+
+class StatementLog:
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.unbounded: list[str] = []
+        event.listen(engine, "after_cursor_execute", self.after)
+
+    def after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        text = " ".join(statement.split())
+        if not text.upper().startswith("SELECT") or AGGREGATE.match(text) or "alembic_version" in text:
+            return
+        if " LIMIT " in text.upper() or BY_PRIMARY_KEY.search(text):
+            return
+        in_list = IN_LIST.search(text)
+        if in_list and in_list.group(1).count("?") <= PAGE_LIMIT:
+            return
+        self.unbounded.append(text[:300])
+
+
+def test_every_screen_reads_pages_not_tables(tmp_path: Path) -> None:
+    backend = open_backend(f"sqlite:///{tmp_path / 'scale.db'}", clock=FixedClock(DEMO_NOW),
+                           secrets=SecretBox.generate(), operator="tester")
+    seed_large(backend, SCALES["small"])
+    log = StatementLog(backend.db.engine)
+    fetched: list[int] = []
+    original = backend.services.list
+
+    def counting_list(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        page = original(*args, **kwargs)
+        fetched.append(len(page.rows))
+        return page
+
+    backend.services.list = counting_list  # type: ignore[method-assign]
+    app = make_app(backend)
+
+    async def visit() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            for destination in DESTINATIONS:
+                app.open_destination(destination.id)
+                await pilot.pause()
+                for key in ("right_square_bracket", "right_square_bracket", "left_square_bracket", "end"):
+                    await pilot.press(key)
+                    await pilot.pause()
+            app.open_destination("services")
+            await pilot.pause()
+            app.screen.set_filter(text="client1")
+            await pilot.pause()
+            app.open_card(1)
+            await pilot.pause()
+
+    import asyncio
+
+    asyncio.run(visit())
+    backend.close()
+    assert log.unbounded == [], "\n".join(log.unbounded)
+    assert fetched and max(fetched) <= PAGE_LIMIT

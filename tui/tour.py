@@ -71,4 +71,15 @@ SCENES: tuple[Scene, ...] = (
           start="tariffs", press=("l",)),
     Scene("29_schedule_editor", "`e` on a background task edits its cron schedule, with the next runs",
           start="tasks", press=("e",)),
+    # -------------------------------------------------------------- background tasks (scheduler off: stable)
+    Scene("35_tasks_schedule", "Background tasks: cron and in words, next run, last run, result, duration",
+          start="tasks"),
+    Scene("36_tasks_schedule_end", "The same rows scrolled right: when each task runs next and how it went",
+          start="tasks", press=("end",)),
+    Scene("37_task_runs", "Enter on a task: its runs, newest first, a page at a time", start="tasks",
+          press=("enter",)),
+    Scene("38_tasks_keys", "`?` on Background tasks: Run now, Enable, Disable, Runs, Schedule",
+          start="tasks", press=("question_mark", "ctrl+end")),
+    Scene("39_tasks_with_pane", "At 120x40 the live notifications pane sits beside the tasks", start="tasks",
+          size=LARGE),
 )

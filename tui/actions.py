@@ -109,7 +109,7 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("module.edit", "e", "edit_module", "Edit", "Edit this module's parameters and settings",
                    _on("card"), mutates=True),
     OperatorAction("module.update_config", "u", "update_configuration", "Update config",
-                   "Synchronise the configuration with the external system (checks the connection)",
+                   "Read the configuration from the external system, review what would change, then apply it",
                    _on("card"), mutates=True),
     OperatorAction("module.enable", "E", "enable_module", "Enable",
                    "Enable the module: new services may be placed on it", _on("modules", "card"), mutates=True),
@@ -171,6 +171,25 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("blockers.delete", "delete", "delete_module", "Delete",
                    "Delete the module once nothing blocks it (asks first)", _on("delete_check"), mutates=True,
                    key_display="Del"),
+    # -------------------------------------------------------------- integration: check, configuration plan, call log
+    OperatorAction("card.check", "c", "check_connection", "Check",
+                   "Check the connection stage by stage (address, connect, TLS, login, API version); "
+                   "the result becomes the module's health", _on("card"), mutates=True),
+    OperatorAction("card.call_log", "L", "call_log", "Calls",
+                   "The module's API calls: time, operation, status, duration, URL (secrets masked), error",
+                   _on("card")),
+    OperatorAction("check.again", "c", "check_again", "Check again", "Run the connection check again",
+                   _on("check"), mutates=True),
+    OperatorAction("plan.apply", "a", "apply_plan", "Apply",
+                   "Apply the listed changes to the module's settings (recorded in its history)", _on("plan"),
+                   mutates=True),
+    OperatorAction("plan.again", "ctrl+r", "plan_again", "Read again",
+                   "Read the configuration from the external system again", _on("plan")),
+    OperatorAction("calls.next_page", "right_square_bracket", "next_page", "Next page",
+                   "Show the next page of calls (also: down on the last row)", _on("calls"), key_display="]"),
+    OperatorAction("calls.previous_page", "left_square_bracket", "previous_page", "Prev page",
+                   "Show the previous page of calls (also: up on the first row)", _on("calls"), key_display="["),
+    OperatorAction("calls.reload", "ctrl+r", "reload", "Reload", "Read the call log again", _on("calls")),
 )
 
 
@@ -229,7 +248,8 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
     names = {d.id: d.title for d in DESTINATIONS} | {
         "task_history": "task runs",
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
-        "delete_check": "delete pre-check",
+        "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
+        "calls": "call log",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -151,12 +151,25 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
             seed_demo(backend)
         from tui.app import make_app
 
-        make_app(backend, read_only=read_only, scheduler=scheduler).run()
+        environment = _start_demo_environment(backend) if demo else None
+        try:
+            make_app(backend, read_only=read_only, scheduler=scheduler).run()
+        finally:
+            if environment is not None:
+                environment.stop()
     finally:
         backend.close()
     if demo:
         print(f"The demo database is kept at {backend.db.redacted_url()}")
     return 0
+
+
+def _start_demo_environment(backend):  # noqa: ANN001, ANN202 - core types imported lazily
+    """Loopback emulators behind the demo modules, so checks, balances and syncs are real HTTP calls (two
+    modules are broken on purpose: one unreachable, one with a revoked token). Stop it when the app exits."""
+    from core.demo_env import start_demo_environment
+
+    return start_demo_environment(backend)
 
 
 if __name__ == "__main__":  # pragma: no cover

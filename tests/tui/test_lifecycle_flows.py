@@ -246,26 +246,8 @@ async def test_edit_conflict_names_who_and_reload_keeps_typed_values(demo_backen
     assert demo_backend.commands.edit_form(module.id).params.settings["nameserver1"] == "ns-mine.example"
 
 
-# ---------------------------------------------------------------------------------------------- update configuration, history
-
-
-async def test_update_configuration_reports_no_driver_or_the_check_outcome(demo_backend: Backend) -> None:
-    module = first_module(demo_backend, "cpanel")
-    app = make_app(demo_backend, start=f"card:{module.id}")
-
-    def shown() -> list[str]:
-        return [str(n.message) for n in app._notifications]
-
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        use_checker(demo_backend, None)
-        await pilot.press("u")
-        await settle(app, pilot)
-        assert any("No driver is configured" in m for m in shown())
-        use_checker(demo_backend, lambda *a: CheckOutcome(False, "connection refused", "connect"))
-        await pilot.press("u")
-        await settle(app, pilot)
-        assert any("check failed at connect: connection refused" in m for m in shown())
+# ---------------------------------------------------------------------------------------------- history
+# (Update configuration: tests/tui/test_integration_screens.py)
 
 
 async def test_history_lists_the_changes_of_the_module(demo_backend: Backend) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
@@ -21,6 +21,7 @@ from core.formatting import format_duration, format_money, format_time
 from core.queries import NotFound
 from tui.actions import bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
+from tui.widgets.health_badge import HealthBadge
 
 if TYPE_CHECKING:
     from tui.app import SchedulerActivity
@@ -66,6 +67,7 @@ class ModuleCardScreen(ModuleActions):
     def compose_content(self) -> ComposeResult:
         with VerticalScroll(id="card"):
             yield Static("", id="card-heading")
+            yield HealthBadge("", id="card-health")
             yield Static("Overview", classes="block-title")
             yield Static("", id="overview")
             yield Static("Settings", classes="block-title")
@@ -114,6 +116,8 @@ class ModuleCardScreen(ModuleActions):
         self.query_one("#card-heading", Static).update(
             Text(f"{card.name}  ·  {card.status.label}  ·  {card.product_type_name}  ·  {updated}")
         )
+        self.query_one("#card-health", HealthBadge).show(card.health_ok, card.health_summary,
+                                                         card.health_checked_at, self.backend.clock.now())
         self.query_one("#overview", Static).update(_pairs(self.overview_rows()))
         settings = Table.grid(padding=(0, 0))
         for group in card.settings:
@@ -257,22 +261,19 @@ class ModuleCardScreen(ModuleActions):
             return
         self.app.push_screen(EditModuleScreen(form, self.card.name))
 
-    def action_update_configuration(self) -> None:
-        self.notify("Checking the connection…", title=f"Update configuration: {self.card.name}")
-        self._update_configuration(ModuleRef(self.card.id, self.card.name))
+    # ------------------------------------------------------------------ integration
 
-    @work(thread=True, group="lifecycle", exit_on_error=False)
-    def _update_configuration(self, module: ModuleRef) -> None:
-        try:
-            outcome = self.backend.commands.check_module_connection(module.id)
-        except NotFound as gone:
-            self.post_message(self.Failed(str(gone)))
-            return
-        if outcome is None:
-            self.post_message(self.Failed(f"No driver is configured for {module.name} yet: the configuration "
-                                          "cannot be synchronised with the external system."))
-        elif outcome.ok:
-            self.post_message(self.Changed(module, f"{module.name}: connection checked ({outcome.message})"))
-        else:
-            stage = f" at {outcome.stage}" if outcome.stage else ""
-            self.post_message(self.Failed(f"{module.name}: connection check failed{stage}: {outcome.message}"))
+    def action_check_connection(self) -> None:
+        from tui.screens.connection_check import ConnectionCheckScreen
+
+        self.app.push_screen(ConnectionCheckScreen(ModuleRef(self.card.id, self.card.name)))
+
+    def action_update_configuration(self) -> None:
+        from tui.screens.config_plan import ConfigPlanScreen
+
+        self.app.push_screen(ConfigPlanScreen(ModuleRef(self.card.id, self.card.name)))
+
+    def action_call_log(self) -> None:
+        from tui.screens.call_log import CallLogScreen
+
+        self.app.push_screen(CallLogScreen(ModuleRef(self.card.id, self.card.name)))

@@ -58,7 +58,8 @@ class EditModuleScreen(ConsoleScreen):
 
     def compose_content(self) -> ComposeResult:
         sections = [(None, parameter_fields(self.mtype, self.backend)),
-                    *setting_sections(self.mtype, tuple(SettingGroup), self.module_form.secrets_set)]
+                    *setting_sections(self.mtype, tuple(SettingGroup), self.module_form.secrets_set,
+                                      self.module_form.catalogs)]
         yield Static(Text(f"Edit {self.module_name} ({self.mtype.title}); * marks required fields", style="bold"),
                      id="form-title")
         with VerticalScroll(id="form-scroll"):

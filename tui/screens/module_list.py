@@ -9,6 +9,7 @@ from core.moduletypes import MODULE_TYPES
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle
 from tui.screens.module_actions import ModuleActions, ModuleRef
+from tui.widgets.health_badge import health_cell
 from tui.widgets.paged_table import Column
 
 
@@ -20,6 +21,8 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
     def columns(self) -> list[Column[Any]]:
         return [
             Column("name", "Name", lambda r: r.name),
+            # Right after the name, so the last connection check shows at 80 columns.
+            Column("health", "Health", self._health),
             Column("type", "Type", lambda r: r.module_type_title),
             Column("datacenter", "Data center", lambda r: r.datacenter_name),
             Column("department", "Department", lambda r: r.department_name),
@@ -28,6 +31,9 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
             Column("tariffs", "Tariffs", lambda r: f"{r.tariff_count:,}"),
             Column("active", "Active services", lambda r: f"{r.active_service_count:,}"),
         ]
+
+    def _health(self, row: ModuleRow) -> Any:
+        return health_cell(row.health_ok, row.health_checked_at, self.backend.clock.now())
 
     def fetch(self, page: PageRequest) -> Page[ModuleRow]:
         return self.backend.modules.list(self.filter, page)

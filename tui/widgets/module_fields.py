@@ -7,11 +7,13 @@ wizard and the edit form send the domain the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.backend import Backend
 from core.lifecycle import ModuleParams
-from core.moduletypes import FieldKind, ModuleType, SettingGroup
+from core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
 from tui.widgets.schema_form import FormField, Section
 
 PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
@@ -34,10 +36,23 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
 
 
 def setting_sections(mtype: ModuleType, groups: tuple[SettingGroup, ...],
-                     secrets_set: frozenset[str] = frozenset()) -> list[Section]:
-    """The type's settings groups among `groups`, in card order; a group the type lacks is absent."""
-    return [(group.value, [FormField.from_setting(f, secret_set=f.key in secrets_set) for f in fields])
-            for group, fields in mtype.groups() if group in groups]
+                     secrets_set: frozenset[str] = frozenset(),
+                     catalogs: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> list[Section]:
+    """The type's settings groups among `groups`, in card order; a group the type lacks is absent.
+
+    `catalogs` (ModuleForm.catalogs) are the choices Update configuration read from the panel, by field
+    key: such a SELECT becomes a drop-down of them; without them it stays free text.
+    """
+    catalogs = catalogs or {}
+
+    def field_of(setting: SettingField) -> FormField:
+        fld = FormField.from_setting(setting, secret_set=setting.key in secrets_set)
+        panel_choices = catalogs.get(setting.key)
+        if setting.choices_from and panel_choices and not setting.choices:
+            fld = replace(fld, choices=tuple((str(v), str(label)) for v, label in panel_choices), from_panel=True)
+        return fld
+
+    return [(group.value, [field_of(f) for f in fields]) for group, fields in mtype.groups() if group in groups]
 
 
 def other_groups() -> tuple[SettingGroup, ...]:

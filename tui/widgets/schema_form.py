@@ -9,7 +9,7 @@ and shows errors: validation is the domain's (`core.validation`), the screen dec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -32,6 +32,7 @@ class FormField:
     help: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     secret_set: bool = False  # a password already stored: left blank, it stays unchanged
+    from_panel: bool = False  # the choices were read from the external system (Update configuration)
 
     @classmethod
     def from_setting(cls, setting: SettingField, *, secret_set: bool = False) -> FormField:
@@ -71,13 +72,21 @@ class SchemaForm(Vertical):
     def __init__(self, sections: Iterable[Section], values: Mapping[str, Any] | None = None, *,
                  id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
-        self.sections = [(title, list(fields)) for title, fields in sections]
-        self.fields = {f.key: f for _, fields in self.sections for f in fields}
         self._initial = dict(values or {})
+        self.sections = [(title, [self._keeping_current(f) for f in fields]) for title, fields in sections]
+        self.fields = {f.key: f for _, fields in self.sections for f in fields}
         #: The errors shown now, by field key.
         self.errors: dict[str, str] = {}
 
     # ------------------------------------------------------------------ building
+
+    def _keeping_current(self, fld: FormField) -> FormField:
+        """A drop-down of the panel's choices keeps a saved value the panel no longer lists (marked),
+        so opening and saving the form never blanks it silently."""
+        current = _text(self._initial.get(fld.key))
+        if not fld.from_panel or not current or current in dict(fld.choices):
+            return fld
+        return replace(fld, choices=(*fld.choices, (current, f"{current} (not on the panel's list)")))
 
     def compose(self) -> ComposeResult:
         for title, fields in self.sections:

@@ -71,6 +71,13 @@ SCENES: tuple[Scene, ...] = (
           start="tariffs", press=("l",)),
     Scene("29_schedule_editor", "`e` on a background task edits its cron schedule, with the next runs",
           start="tasks", press=("e",)),
+    # -------------------------------------------------------------- integrations (no emulator: stable)
+    Scene("30_card_health_balance", "A card's Connection line (the last check; never, in the seed) and a "
+          "Namecheap balance with when it was read", start="card:12"),
+    Scene("31_card_integration_keys", "`?` on a card: Check connection (c), Update configuration (u), "
+          "the call log (L)", start="card:1", press=("question_mark", "ctrl+end")),
+    Scene("32_call_log_empty", "`L`: the module's API calls, newest first, secrets masked (none in the seed)",
+          start="card:1", press=("L",)),
     # -------------------------------------------------------------- background tasks (scheduler off: stable)
     Scene("35_tasks_schedule", "Background tasks: cron and in words, next run, last run, result, duration",
           start="tasks"),

@@ -190,6 +190,9 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("calls.previous_page", "left_square_bracket", "previous_page", "Prev page",
                    "Show the previous page of calls (also: up on the first row)", _on("calls"), key_display="["),
     OperatorAction("calls.reload", "ctrl+r", "reload", "Reload", "Read the call log again", _on("calls")),
+    OperatorAction("card.balance", "B", "read_balance", "Read balance",
+                   "Read the balance from the external system now (modules that report one)", _on("card"),
+                   mutates=True),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -166,7 +167,7 @@ async def test_check_of_an_unreachable_module_fails_at_connect(live) -> None:  #
         assert check.query_one("#check-summary").has_class("-fail")
 
 
-async def test_the_check_screen_gives_up_waiting_and_the_console_stays_usable(live, monkeypatch) -> None:  # noqa: ANN001
+async def test_the_check_screen_gives_up_waiting_and_shows_a_late_answer(live, monkeypatch) -> None:  # noqa: ANN001
     backend, _env = live
     answer = threading.Event()
     real_check = backend.integrations.check_module
@@ -194,7 +195,7 @@ async def test_the_check_screen_gives_up_waiting_and_the_console_stays_usable(li
 # ---------------------------------------------------------------------------------------------- update configuration
 
 
-async def test_update_configuration_lists_the_changes_applies_them_and_then_has_nothing_to_change(live) -> None:  # noqa: ANN001
+async def test_update_configuration_lists_changes_applies_them_then_has_nothing_to_change(live) -> None:  # noqa: ANN001
     backend, _env = live
     vm = module_id(backend, HEALTHY_VM)
     version_before = backend.commands.edit_form(vm).version
@@ -276,7 +277,7 @@ async def test_the_edit_form_offers_the_panels_clusters_after_an_update(live) ->
         assert not isinstance(form.widget_of("default_package"), Select)
 
 
-# ---------------------------------------------------------------------------------------------- call log, list, read-only
+# ---------------------------------------------------------------------------------- call log, list, read-only, balance
 
 
 async def test_the_call_log_lists_the_calls_with_masked_urls_and_no_secret(live) -> None:  # noqa: ANN001
@@ -324,7 +325,8 @@ async def test_the_modules_list_shows_each_modules_health_after_a_check(live) ->
         screen = app.screen
         assert isinstance(screen, ModuleListScreen)
         health = {row.name: str(cell) for row, cell in zip(
-            screen.paged.rows, (screen.paged.table.get_row_at(i)[1] for i in range(screen.paged.table.row_count)),
+            screen.paged.rows, (table_row[1] for table_row in map(screen.paged.table.get_row_at,
+                                                                  range(screen.paged.table.row_count))),
             strict=True)}
         assert health[HEALTHY_VM] == "OK · just now"
         assert health[REVOKED_TOKEN_MODULE] == "FAIL · just now"
@@ -349,3 +351,22 @@ async def test_read_only_hides_check_and_update_but_keeps_the_call_log(live) -> 
         await pilot.press("L")
         await pilot.pause()
         assert isinstance(app.screen, CallLogScreen)
+
+
+async def test_read_balance_on_a_namecheap_card_reads_it_from_the_panel(live) -> None:  # noqa: ANN001
+    backend, env = live
+    namecheap = module_id(backend, "Namecheap main")
+    env.handles["Namecheap main"].app.state.balance = Decimal("987.65")
+    app = make_app(backend, start=f"card:{namecheap}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("B")
+        await settle(app, pilot)
+        card = app.screen
+        assert isinstance(card, ModuleCardScreen) and card.card.balance == Decimal("987.65")
+        assert "987.65 USD (read " in screen_text(app)
+        assert any("balance 987.65 USD" in str(n.message) for n in app._notifications)
+    vm_app = make_app(backend, start=f"card:{module_id(backend, HEALTHY_VM)}")
+    async with vm_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "card.balance" not in {a.binding.id for a in vm_app.active_bindings.values()}

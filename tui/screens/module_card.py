@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
 from core.formatting import format_duration, format_money, format_time
+from core.drivers import DriverError
 from core.queries import NotFound
 from tui.actions import bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
@@ -58,6 +59,8 @@ class ModuleCardScreen(ModuleActions):
         if action == "enable_module" and self.card.status is ModuleStatus.ENABLED:
             return False
         if action == "disable_module" and self.card.status is ModuleStatus.DISABLED:
+            return False
+        if action == "read_balance" and not self.card.reports_balance:
             return False
         return super().check_action(action, parameters)
 
@@ -272,6 +275,23 @@ class ModuleCardScreen(ModuleActions):
         from tui.screens.config_plan import ConfigPlanScreen
 
         self.app.push_screen(ConfigPlanScreen(ModuleRef(self.card.id, self.card.name)))
+
+    def action_read_balance(self) -> None:
+        if self.card.reports_balance:
+            self.notify("Reading the balance…", title=self.card.name)
+            self._read_balance(ModuleRef(self.card.id, self.card.name))
+
+    @work(thread=True, group="integration", exit_on_error=False)
+    def _read_balance(self, module: ModuleRef) -> None:
+        try:
+            balance = self.backend.integrations.read_balance(module.id)
+        except DriverError as error:
+            self.post_message(self.Failed(f"{module.name}: the balance was not read. {error}"))
+        except NotFound as gone:
+            self.post_message(self.Failed(str(gone)))
+        else:
+            read = "no balance reported" if balance is None else format_money(balance.amount, balance.currency)
+            self.post_message(self.Changed(module, f"{module.name}: balance {read}"))
 
     def action_call_log(self) -> None:
         from tui.screens.call_log import CallLogScreen

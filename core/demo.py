@@ -291,6 +291,12 @@ def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime
                              "finished_at": finished, "result": result, "message": message,
                              "lease_until": started + timedelta(minutes=15) if finished is None else None,
                              "worker": "demo-worker", "missed_runs": 0})
+                if task.kind == "check_connection":
+                    # The health badge is the last connection check's outcome.
+                    module.health_ok = result is RunResult.SUCCESSFUL
+                    module.health_summary = (f"Connection OK (API {_API_VERSIONS[spec.type_key]})"
+                                             if module.health_ok else message)
+                    module.health_checked_at = finished
             task.next_run_at = next_fire_time(task.schedule, now, module.timezone or "UTC")
         notifications.extend(_notifications_for(spec, module, now))
     session.execute(insert(TaskRun), runs)
@@ -309,9 +315,12 @@ def _duration_for(kind: str, rng: random.Random) -> timedelta:
     return timedelta(seconds=rng.randrange(1, 9))  # seconds: "5 s"
 
 
+_API_VERSIONS = {"vmmanager6": "vm/v3", "cpanel": "WHM 11.118, API 1", "namecheap": "xml.response"}
+
+
 def _success_message(kind: str, spec: DemoModule) -> str:
     if kind == "check_connection":
-        return "Connected; API answered"
+        return f"Connection OK (API {_API_VERSIONS[spec.type_key]})"
     if kind == "read_balance":
         return f"Balance {spec.balance} USD"
     return "Services in sync with the external system"

@@ -282,7 +282,7 @@ async def test_read_only_has_no_run_now_or_enable(backend: Backend) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for action in ("run_now", "enable_task", "disable_task"):
-            assert app.screen.check_action(action, ()) is None
+            assert app.screen.check_action(action, ()) is False  # hidden, not dimmed
 
 
 # ---------------------------------------------------------------- a task's runs

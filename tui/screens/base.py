@@ -101,7 +101,7 @@ class ConsoleScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.app.read_only and action in mutating_actions():
-            return None  # read-only: the key is gone, not just dimmed
+            return False  # read-only: the key is gone (False hides it; None would only dim it)
         if action == "back" and not self.can_go_back():
             return False
         return True

@@ -38,13 +38,28 @@ class OperatorAction:
         from textual.binding import Binding
 
         return Binding(
-            self.key, self.action, self.description, show=self.show, key_display=self.key_display,
+            self.key, self.action, self.description, show=self.in_footer, key_display=self.key_display,
             tooltip=self.help, id=self.id,
         )
 
     @property
+    def in_footer(self) -> bool:
+        return self.show and self.id not in FOOTER_SPARE
+
+    @property
     def shown_key(self) -> str:
         return self.key_display or self.key.split(",")[0]
+
+
+#: An 80-column footer holds about nine keys: these live in `?` help and work as ever, but leave the
+#: footer to the keys an operator needs first on each screen.
+FOOTER_SPARE = frozenset({
+    "list.clear", "list.previous_page", "list.type",
+    "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
+    "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
+    "task.enable", "task.disable", "task.history",
+    "runs.previous_page", "calls.previous_page", "blockers.recheck",
+})
 
 
 def _on(*screens: str) -> frozenset[str]:

@@ -8,6 +8,10 @@ Workers are awaited (`app.workers.wait_for_complete`), never slept on.
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from storage.models import ProcessingModule
+
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -46,6 +50,9 @@ def live(tmp_path: Path) -> Iterator[tuple[Backend, DemoEnvironment]]:
     backend = open_backend(f"sqlite:///{tmp_path / 'live.db'}", clock=FixedClock(DEMO_NOW),
                            secrets=SecretBox.generate(), operator="tester")
     seed_demo(backend)
+    with backend.db.write() as session:  # these tests watch health appear: start from "never checked"
+        session.execute(update(ProcessingModule).values(health_ok=None, health_summary=None,
+                                                        health_checked_at=None))
     env = start_demo_environment(backend)
     backend.integrations._options.update(FAST_DRIVERS)
     try:

@@ -23,10 +23,10 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
             Column("name", "Name", lambda r: r.name),
             # Right after the name, so the last connection check shows at 80 columns.
             Column("health", "Health", self._health),
+            Column("status", "Status", lambda r: r.status.label),
             Column("type", "Type", lambda r: r.module_type_title),
             Column("datacenter", "Data center", lambda r: r.datacenter_name),
             Column("department", "Department", lambda r: r.department_name),
-            Column("status", "Status", lambda r: r.status.label),
             Column("priority", "Priority", lambda r: r.sort_priority),
             Column("tariffs", "Tariffs", lambda r: f"{r.tariff_count:,}"),
             Column("active", "Active services", lambda r: f"{r.active_service_count:,}"),

@@ -1,0 +1,27 @@
+"""Snapshot tests: the recorded tour of the console (`tui.tour.SCENES`), in order, on seeded data with a
+fixed clock, every screen at 80x24 and the main ones at 120x40. Review diffs before --snapshot-update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.backend import open_backend
+from core.clock import DEMO_NOW, FixedClock
+from core.demo import seed_demo
+from core.secrets import SecretBox
+from tui.app import make_app
+from tui.tour import SCENES, Scene
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=[s.name for s in SCENES])
+def test_tour(scene: Scene, snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
+    backend = open_backend(f"sqlite:///{tmp_path / 'tour.db'}", clock=FixedClock(DEMO_NOW),
+                           secrets=SecretBox.generate(), operator="tester")
+    seed_demo(backend)
+    try:
+        assert snap_compare(make_app(backend, start=scene.start), press=scene.press, terminal_size=scene.size)
+    finally:
+        backend.close()

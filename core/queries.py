@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
+from core.errors import NotFound
 from core.dto import (
     AuditRow,
     CardNotification,
@@ -67,10 +68,6 @@ COUNT_LOOKAHEAD = 10_000
 #: How many related rows the card shows per block before pointing at the full, filtered list.
 CARD_TARIFF_LIMIT = 50
 CARD_NOTIFICATION_LIMIT = 20
-
-
-class NotFound(LookupError):
-    """The record is gone (deleted by another operator, or a stale link)."""
 
 
 def _paged(

@@ -50,17 +50,17 @@ def child(mode: str, url: str, launched: float) -> None:
 
         Bare().run(headless=True, size=SIZE)
         return
-    from core.backend import open_backend
-    from tui.app import make_app
+    from tui.cli import console_app
 
-    backend = open_backend(url)
-    app = make_app(backend, start="menu" if mode == "menu" else "modules")
+    app = console_app(url, start="menu" if mode == "menu" else "modules")
 
     def ready() -> bool:
         if mode == "menu":
             return True
-        screen = app.screen
-        return bool(getattr(screen, "paged", None) and screen.paged.rows)
+        try:
+            return bool(app.screen.paged.rows)
+        except Exception:  # noqa: BLE001 - the list screen is not there or not composed yet
+            return False
 
     def poll() -> None:
         if ready():

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -23,14 +24,16 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
-from core.backend import Backend
-from core.queries import NotFound
-from core.scheduler import Listener, Scheduler, SchedulerEvent
+from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
 from tui.screens.menu import MenuScreen
+
+if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
+    from core.backend import Backend
+    from core.scheduler import Listener, Scheduler, SchedulerEvent
 
 #: Below this terminal width the notifications pane starts collapsed (F2 still shows it).
 PANE_MIN_WIDTH = 100
@@ -42,7 +45,21 @@ SCHEDULER_GRACE_SECONDS = 5.0
 #: What `make_app(scheduler=…)` takes: True builds one from the backend; a factory is given the app's
 #: listener (tests: a FixedClock and a scripted body); a Scheduler is run as it is (its listener should
 #: forward to `app.relay_scheduler_event`); False/None runs none.
-SchedulerChoice = bool | Scheduler | Callable[[Listener], Scheduler] | None
+SchedulerChoice = "bool | Scheduler | Callable[[Listener], Scheduler] | None"
+
+#: What `make_app` takes as its backend: an open Backend (tests, screenshots, the demo), or a function that
+#: opens one (the command line). A function runs in a worker once the first screen has painted, so the
+#: console starts at the speed of a bare Textual app and SQLAlchemy, Alembic and the database open behind it.
+BackendSource = "Backend | Callable[[], Backend]"
+
+
+class BackendLoaded(Message):
+    """The backend a `BackendSource` function opened (posted from the loading worker)."""
+
+    def __init__(self, backend: Backend | None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.error = error
 
 
 class SchedulerEventPosted(Message):
@@ -102,25 +119,81 @@ class ProcmodApp(App[None]):
     COMMANDS = App.COMMANDS | {DestinationCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
-    def __init__(self, backend: Backend, *, show_pane: bool = True, start: str = "menu",
+    def __init__(self, backend: BackendSource, *, show_pane: bool = True, start: str = "menu",
                  read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> None:
         super().__init__()
-        self.backend = backend
+        self._backend: Backend | None = None if callable(backend) else backend
+        self._backend_loader: Callable[[], Backend] | None = backend if callable(backend) else None
+        self._backend_ready = threading.Event()
         #: Read-only here and in the domain: keys are gone and the commands refuse to write.
-        self.read_only = read_only or backend.commands.read_only
-        if self.read_only:
-            backend.commands.read_only = True
+        self.read_only = read_only
         self._start = start
         #: The operator's choice for the pane; None follows the terminal width.
         self.pane_wanted: bool | None = None if show_pane else False
+        self._scheduler_choice = scheduler
         #: The scheduler this console runs in its `scheduler` worker, or None (tests, `--no-scheduler`).
-        self.scheduler: Scheduler | None = self._build_scheduler(scheduler)
+        self.scheduler: Scheduler | None = None
         self._scheduler_poll = scheduler_poll
         self._scheduler_stop = threading.Event()
         self._run_now_scheduler: Scheduler | None = None
         self._pending_events: list[SchedulerEvent] = []
         self._refresh_scheduled = False
         self._last_refresh = 0.0
+        if self._backend is not None:
+            self._adopt_backend(self._backend)
+
+    # ------------------------------------------------------------------ the backend
+
+    @property
+    def backend(self) -> Backend:
+        """The domain. While a `BackendSource` function is still opening it, wait for it (rarely felt:
+        it opens while the operator reads the menu)."""
+        if self._backend is None:
+            self._backend_ready.wait()
+            if self._backend is None:
+                raise RuntimeError("the database could not be opened")
+        return self._backend
+
+    @property
+    def loaded_backend(self) -> Backend | None:
+        """The backend if it is open, without waiting (the pane shows "opening…" meanwhile)."""
+        return self._backend
+
+    def _adopt_backend(self, backend: Backend) -> None:
+        self._backend = backend
+        self.read_only = self.read_only or backend.commands.read_only
+        if self.read_only:
+            backend.commands.read_only = True
+        self.scheduler = self._build_scheduler(self._scheduler_choice)
+        self._backend_ready.set()
+
+    @work(thread=True, group="backend", exit_on_error=False, name="open database")
+    def _open_backend(self, loader: Callable[[], Backend]) -> None:
+        try:
+            backend = loader()
+        except Exception as error:  # noqa: BLE001 - shown as the reason the console closes
+            self.post_message(BackendLoaded(None, error))
+            self._backend_ready.set()
+            return
+        self.post_message(BackendLoaded(backend))
+
+    def on_backend_loaded(self, message: BackendLoaded) -> None:
+        if message.backend is None:
+            self.exit(return_code=2, message=f"procmod: {message.error}")
+            return
+        self._adopt_backend(message.backend)
+        self._after_backend()
+        if self._start == "menu" and isinstance(self.screen, ConsoleScreen):
+            self.screen.apply_pane()  # it said "opening…" until now
+
+    def _after_backend(self) -> None:
+        """What needs the database once it is open: the scheduler and the start screen."""
+        if self.scheduler is not None:
+            self._serve_scheduler(self.scheduler)
+        if self._start.startswith("card:"):
+            self.open_card(int(self._start.removeprefix("card:")))
+        elif self._start != "menu":
+            self.open_destination(self._start)
 
     @property
     def pane_visible(self) -> bool:
@@ -132,12 +205,11 @@ class ProcmodApp(App[None]):
         return MenuScreen()
 
     def on_mount(self) -> None:
-        if self.scheduler is not None:
-            self._serve_scheduler(self.scheduler)
-        if self._start.startswith("card:"):
-            self.open_card(int(self._start.removeprefix("card:")))
-        elif self._start != "menu":
-            self.open_destination(self._start)
+        if self._backend_loader is not None:
+            loader = self._backend_loader
+            self.call_after_refresh(lambda: self._open_backend(loader))  # paint first, then open
+        else:
+            self._after_backend()
 
     # ------------------------------------------------------------------ navigation
 
@@ -162,6 +234,8 @@ class ProcmodApp(App[None]):
     # ------------------------------------------------------------------ background tasks
 
     def _build_scheduler(self, choice: SchedulerChoice) -> Scheduler | None:
+        from core.scheduler import Scheduler
+
         if choice is None or choice is False:
             return None
         if isinstance(choice, Scheduler):
@@ -260,10 +334,11 @@ def console_worker_id() -> str:
     return f"{worker_id()}:console"
 
 
-def make_app(backend: Backend, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
+def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
              scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> ProcmodApp:
     """The one factory of the console.
 
+    `backend` is an open Backend or a function opening one after the first paint (see `BackendSource`).
     `start` is `menu`, a destination id (`modules`, `tariffs`, …) or `card:<module id>`. All times shown
     come from `backend.clock`, so a FixedClock makes screens reproducible. `scheduler` is off by default
     (tests, snapshots); the command line passes True unless `--no-scheduler` (see `SchedulerChoice`).

@@ -135,32 +135,51 @@ def _console_runs_tasks(args: argparse.Namespace) -> bool:
     return not (args.no_scheduler or args.read_only)
 
 
+def console_app(url: str | None, *, operator: str | None = None, read_only: bool = False,
+                scheduler: bool = False, start: str = "menu"):  # noqa: ANN201 - Textual imported lazily
+    """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
+    opens behind it in a worker. The benchmark starts this same app."""
+    from tui.app import make_app
+
+    def open_database():  # noqa: ANN202 - core types imported lazily
+        from core.backend import open_backend
+
+        return open_backend(url, operator=operator)
+
+    return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start)
+
+
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
                  scheduler: bool = False) -> int:
+    from tui.app import make_app
+
+    if not demo:
+        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler)
+        try:
+            app.run()
+        finally:
+            if app.loaded_backend is not None:
+                app.loaded_backend.close()
+        return app.return_code or 0
+
     from core.backend import open_backend
+    from core.demo import seed_demo
 
     backend = open_backend(url, operator=operator)
     try:
-        if demo:
-            from core.demo import seed_demo
-
-            if backend.modules.list().total:
-                print(f"procmod: the demo needs an empty database; {backend.db.redacted_url()} has data.",
-                      file=sys.stderr)
-                return 1
-            seed_demo(backend)
-        from tui.app import make_app
-
-        environment = _start_demo_environment(backend) if demo else None
+        if backend.modules.list().total:
+            print(f"procmod: the demo needs an empty database; {backend.db.redacted_url()} has data.",
+                  file=sys.stderr)
+            return 1
+        seed_demo(backend)
+        environment = _start_demo_environment(backend)
         try:
             make_app(backend, read_only=read_only, scheduler=scheduler).run()
         finally:
-            if environment is not None:
-                environment.stop()
+            environment.stop()
     finally:
         backend.close()
-    if demo:
-        print(f"The demo database is kept at {backend.db.redacted_url()}")
+    print(f"The demo database is kept at {backend.db.redacted_url()}")
     return 0
 
 

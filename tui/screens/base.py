@@ -45,7 +45,7 @@ class ConsoleScreen(Screen[None]):
         with Horizontal(id="frame"):
             with Vertical(id="content"):
                 yield from self.compose_content()
-            yield NotificationsPane(self.backend, id="pane")
+            yield NotificationsPane(id="pane")
         yield Footer(compact=True)
 
     def compose_content(self) -> ComposeResult:

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from core.backend import Backend
 from core.dto import NotificationRow
 from core.formatting import format_age
 
@@ -55,9 +54,8 @@ class NotificationsPane(Vertical):
     }
     """
 
-    def __init__(self, backend: Backend, *, limit: int = PANE_LIMIT, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, limit: int = PANE_LIMIT, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._backend = backend
         self._limit = limit
         self.unread_total = 0
 
@@ -80,9 +78,13 @@ class NotificationsPane(Vertical):
         return [int(table.coordinate_to_cell_key((i, 0)).row_key.value or 0) for i in range(table.row_count)]
 
     def refresh_notifications(self) -> None:
-        latest = self._backend.notifications.latest_unread(limit=self._limit)
-        self.unread_total = self._backend.notifications.unread_count()
-        now = self._backend.clock.now()
+        backend = self.app.loaded_backend
+        if backend is None:  # the database is still opening (the first screen paints before it)
+            self.query_one(".notifications-pane--title", Static).update(Text("Unread notifications (opening…)"))
+            return
+        latest = backend.notifications.latest_unread(limit=self._limit)
+        self.unread_total = backend.notifications.unread_count()
+        now = backend.clock.now()
         table = self.table
         wanted = {str(n.id): n for n in latest}
         with self.app.batch_update():

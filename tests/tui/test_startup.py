@@ -1,0 +1,74 @@
+"""The console paints before the database opens: a BackendSource function runs in a worker after the first
+paint; a database that cannot be opened closes the console with the reason and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+from core.backend import Backend
+from storage.migrate import DatabaseTooNew
+from tui.app import make_app
+from tui.screens.menu import MenuScreen
+from tui.widgets.notifications_pane import NotificationsPane
+
+
+async def test_menu_paints_while_the_database_opens(demo_backend: Backend) -> None:
+    release = threading.Event()
+
+    def slow_open() -> Backend:
+        release.wait(10)
+        return demo_backend
+
+    app = make_app(slow_open, start="menu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MenuScreen) and app.loaded_backend is None
+        pane = app.screen.query_one(NotificationsPane)
+        assert "opening" in str(pane.query_one(".notifications-pane--title").content)
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.loaded_backend is demo_backend
+        assert pane.notification_ids and pane.unread_total == demo_backend.notifications.unread_count()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.paged.rows
+
+
+async def test_a_start_screen_opens_once_the_database_is_open(demo_backend: Backend) -> None:
+    app = make_app(lambda: demo_backend, start="modules")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.paged.page.total == 14
+
+
+async def test_a_database_from_a_newer_procmod_closes_the_console_with_the_reason() -> None:
+    def too_new() -> Backend:
+        raise DatabaseTooNew("The database x is at schema revision ffff, written by a newer procmod.")
+
+    app = make_app(too_new)
+    shown: list[str] = []
+    original_exit = app.exit
+
+    def recording_exit(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        shown.append(str(kwargs.get("message")))
+        return original_exit(*args, **kwargs)
+
+    app.exit = recording_exit  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 2
+    assert shown == ["procmod: The database x is at schema revision ffff, written by a newer procmod."]
+
+
+def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
+    import subprocess
+
+    probe = "import sys, tui.app; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["False", "False"], out.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import platform
 import sqlite3
@@ -103,7 +104,7 @@ async def interactive(url: str) -> dict[str, list[float]]:
     async def timed(label: str, action: Callable[[], Awaitable[None] | None], pilot) -> None:  # noqa: ANN001
         started = time.perf_counter()
         outcome = action()
-        if outcome is not None:
+        if inspect.isawaitable(outcome):
             await outcome
         await pilot.pause()
         results.setdefault(label, []).append((time.perf_counter() - started) * 1000)

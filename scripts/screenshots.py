@@ -6,6 +6,7 @@ Usage: python scripts/screenshots.py   (or `make screenshots`)
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +28,8 @@ async def render(scene: Scene, workdir: Path) -> Path:
     backend = open_backend(f"sqlite:///{workdir / f'{scene.name}.db'}", clock=FixedClock(DEMO_NOW),
                            secrets=SecretBox.generate(), operator="demo")
     seed_demo(backend)
+    if scene.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual reads and removes it when the app is made
     app = make_app(backend, start=scene.start)
     try:
         async with app.run_test(size=scene.size) as pilot:

@@ -214,10 +214,17 @@ class ProcmodApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def open_destination(self, destination_id: str) -> None:
-        """Jump to a main-menu destination: back to the menu, then that list, unfiltered."""
-        while len(self.screen_stack) > 1:
+        """Jump to a main-menu destination: the menu below, that list on it, unfiltered.
+
+        From a screen on the menu, the new list replaces it (switch_screen) instead of popping back to the
+        menu first: resuming the menu only to leave it would render a whole screen for nothing.
+        """
+        while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.push_screen(destination_screen(destination_id))
+        if len(self.screen_stack) == 2:
+            self.switch_screen(destination_screen(destination_id))
+        else:
+            self.push_screen(destination_screen(destination_id))
 
     def open_card(self, module_id: int) -> bool:
         """Open a module's card; a module deleted meanwhile is a warning, not a traceback."""

@@ -20,6 +20,7 @@ class Scene:
     start: str = "menu"  # make_app's start: menu, a destination id, or card:<id>
     press: tuple[str, ...] = ()
     size: tuple[int, int] = SMALL
+    no_color: bool = False  # captured with NO_COLOR set: monochrome
 
 
 SCENES: tuple[Scene, ...] = (
@@ -72,7 +73,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("29_schedule_editor", "`e` on a background task edits its cron schedule, with the next runs",
           start="tasks", press=("e",)),
     # -------------------------------------------------------------- integrations (no emulator: stable)
-    Scene("30_card_health_balance", "A card's Connection line (the last check; never, in the seed) and a "
+    Scene("30_card_health_balance", "A card's Connection line (the last check and its age) and a "
           "Namecheap balance with when it was read", start="card:12"),
     Scene("31_card_integration_keys", "`?` on a card: Check connection (c), Update configuration (u), "
           "the call log (L)", start="card:1", press=("question_mark", "ctrl+end")),
@@ -89,4 +90,7 @@ SCENES: tuple[Scene, ...] = (
           start="tasks", press=("question_mark", "ctrl+end")),
     Scene("39_tasks_with_pane", "At 120x40 the live notifications pane sits beside the tasks", start="tasks",
           size=LARGE),
+    # -------------------------------------------------------------- without colour
+    Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
+          "and status", start="modules", no_color=True),
 )

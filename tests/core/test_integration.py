@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Iterator
@@ -139,6 +140,24 @@ def test_scheduler_runs_every_task_kind_through_the_drivers(live) -> None:  # no
     assert any("refused the credentials" in m for _, _, m in rows)
 
 
+async def screens_of_every_module(backend: Backend) -> str:
+    """Screenshots (SVG, as the snapshot tests record them) of each module's card, edit form and call log."""
+    from tui.app import make_app
+
+    pictures = []
+    for row in backend.modules.list().rows:
+        app = make_app(backend, start=f"card:{row.id}")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            for keys in ((), ("e",), ("escape", "L")):
+                for key in keys:
+                    await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                pictures.append(app.export_screenshot())
+    return "\n".join(pictures)
+
+
 CANARIES = {"password": "CanaryVmPass-7Qx9", "api_token": "CANARYWHMTOKEN42ZZ", "api_key": "canarynckey0042zz"}
 
 
@@ -182,11 +201,13 @@ def test_canary_secrets_appear_nowhere(tmp_path: Path, caplog: pytest.LogCapture
             handle.set_fault("wrong_credentials")
         for row in backend.modules.list().rows:
             backend.integrations.check_module(row.id)
+        pictures = asyncio.run(screens_of_every_module(backend))
     finally:
         env.stop()
         backend.close()
     haystacks = {"database": b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("canary.db")),
-                 "logs": "\n".join(r.getMessage() for r in caplog.records).encode()}
+                 "logs": "\n".join(r.getMessage() for r in caplog.records).encode(),
+                 "screens": pictures.encode()}
     hits = [(where, secret) for secret in CANARIES.values() for form in canary_forms(secret)
             for where, hay in haystacks.items() if form in hay]
     assert hits == []

@@ -17,7 +17,9 @@ from tui.tour import SCENES, Scene
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.name for s in SCENES])
-def test_tour(scene: Scene, snap_compare, tmp_path: Path) -> None:  # noqa: ANN001
+def test_tour(scene: Scene, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    if scene.no_color:
+        monkeypatch.setenv("NO_COLOR", "1")  # read (and removed) by Textual when the app is made
     backend = open_backend(f"sqlite:///{tmp_path / 'tour.db'}", clock=FixedClock(DEMO_NOW),
                            secrets=SecretBox.generate(), operator="tester")
     seed_demo(backend)

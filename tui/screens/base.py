@@ -92,7 +92,7 @@ class ConsoleScreen(Screen[None]):
         visible = self.app.pane_visible
         pane.display = visible
         if visible:
-            pane.refresh_notifications()
+            pane.schedule_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_failed_worker(self, event)

@@ -57,6 +57,7 @@ class NotificationsPane(Vertical):
     def __init__(self, *, limit: int = PANE_LIMIT, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self._limit = limit
+        self._refresh_pending = False
         self.unread_total = 0
 
     def compose(self) -> ComposeResult:
@@ -76,6 +77,17 @@ class NotificationsPane(Vertical):
         """The ids shown, top to bottom."""
         table = self.table
         return [int(table.coordinate_to_cell_key((i, 0)).row_key.value or 0) for i in range(table.row_count)]
+
+    def schedule_refresh(self) -> None:
+        """Refresh once after the current burst of updates (mount, resume and resize all ask for one)."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self._scheduled_refresh)
+
+    def _scheduled_refresh(self) -> None:
+        self._refresh_pending = False
+        if self.display:
+            self.refresh_notifications()
 
     def refresh_notifications(self) -> None:
         backend = self.app.loaded_backend

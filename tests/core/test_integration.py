@@ -97,7 +97,6 @@ def test_update_configuration_is_shown_then_applied_and_safe_to_repeat(live) -> 
 def test_balance_is_stored_and_low_balance_notifies_once(live) -> None:  # noqa: ANN001
     backend, env = live
     module_id = mid(backend, "Namecheap reseller")
-    backend.commands.mark = None
     for _ in range(2):
         balance = backend.integrations.read_balance(module_id)
     assert str(balance.amount) == "85.20" and balance.currency == "USD"

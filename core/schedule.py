@@ -45,8 +45,21 @@ def _instants(naive: datetime, zone: ZoneInfo, every_hour: bool) -> list[datetim
 
 def next_fire_time(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
     """The first fire time strictly after `after` (aware), in UTC."""
-    zone = ZoneInfo(tz)
     after_utc = after.astimezone(timezone.utc)
+    if tz == "UTC":  # no daylight saving: one step of croniter on the UTC wall clock
+        return croniter(schedule, after_utc.replace(tzinfo=None)).get_next(datetime).replace(tzinfo=timezone.utc)
+    zone = ZoneInfo(tz)
+    local = after_utc.astimezone(zone)
+    candidate = croniter(schedule, local.replace(tzinfo=None)).get_next(datetime)
+    if (not _ambiguous(local.replace(tzinfo=None), zone) and _exists(candidate, zone)
+            and not _ambiguous(candidate, zone)
+            and candidate.replace(tzinfo=zone).utcoffset() == local.utcoffset()):
+        return candidate.replace(tzinfo=zone).astimezone(timezone.utc)  # no clock change in between
+    return _next_fire_time_across_a_change(schedule, after_utc, zone)
+
+
+def _next_fire_time_across_a_change(schedule: str, after_utc: datetime, zone: ZoneInfo) -> datetime:
+    """The careful walk, for a next fire time near a daylight-saving change."""
     every_hour = schedule.split()[1] == "*"
     # Start an hour early on the wall clock so the second pass of a repeated hour is not skipped.
     local = after_utc.astimezone(zone).replace(tzinfo=None) - timedelta(hours=1)

@@ -43,6 +43,22 @@ DEFAULT_DEADLINE = timedelta(seconds=90)
 MISSED_COUNT_LIMIT = 1000
 
 
+def _previous_results(session: Session, task_ids: list[int]) -> dict[int, RunResult]:
+    """Each task's last finished (successful or unsuccessful) result, in one query for a batch of tasks."""
+    if not task_ids:
+        return {}
+    finished = (
+        select(TaskRun.result)
+        .where(TaskRun.task_id == BackgroundTask.id,
+               TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
+        .order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(BackgroundTask.id, finished).where(BackgroundTask.id.in_(task_ids)))
+    return {task_id: RunResult(result) for task_id, result in rows if result is not None}
+
+
 class DatabaseClock:
     """Now, as the database sees it: workers on several hosts agree on due-ness without NTP trust."""
 
@@ -70,6 +86,9 @@ class Claim:
     scheduled_for: datetime
     token: str
     missed_runs: int
+    #: The task's last finished result when it was claimed (runs of a task never overlap, so it still is
+    #: when this run finishes): decides streak and recovery notifications without another query.
+    previous_result: RunResult | None = None
 
 
 @dataclass(frozen=True)
@@ -177,39 +196,54 @@ class Scheduler:
             )
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=BackgroundTask)
-            for task, module_name, tz in session.execute(query).all():
-                claim = self._claim_one(session, task, module_name, tz, now)
-                if claim is not None:
-                    claims.append(claim)
+            rows = session.execute(query).all()
+            if rows:
+                claims = self._claim_rows(session, rows, now)
         for claim in claims:
             self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                           RunResult.IN_PROGRESS, f"{claim.task_name} started"))
         return claims
 
-    def _claim_one(self, session: Session, task: BackgroundTask, module_name: str, tz: str, now: datetime
-                   ) -> Claim | None:
-        running = session.scalar(select(func.count()).where(
-            TaskRun.task_id == task.id, TaskRun.result == RunResult.IN_PROGRESS))
-        if running:
-            return None  # at most one run at a time: the fire waits, and is counted when it runs
-        scheduled_for = task.next_run_at
-        assert scheduled_for is not None
-        missed = fire_times_between(task.schedule, scheduled_for, now, tz, limit=MISSED_COUNT_LIMIT)
-        token = token_source.token_hex(16)
+    def _claim_rows(self, session: Session, rows: list, now: datetime) -> list[Claim]:  # noqa: ANN001
+        """Insert the runs of a batch of due tasks at once and move each task's next fire time on."""
+        running = set(session.scalars(select(TaskRun.task_id).where(
+            TaskRun.task_id.in_([task.id for task, _, _ in rows]), TaskRun.result == RunResult.IN_PROGRESS)))
+        batch: list[tuple[BackgroundTask, str, TaskRun]] = []
+        for task, module_name, tz in rows:
+            if task.id in running:
+                continue  # at most one run at a time: the fire waits, and is counted when it runs
+            scheduled_for = task.next_run_at
+            assert scheduled_for is not None
+            following = next_fire_time(task.schedule, scheduled_for, tz)
+            if following > now:  # on time: one walk of the schedule gives the next fire time
+                missed, task.next_run_at = 0, following
+            else:  # after downtime: one catch-up run that counts the fire times it stands for
+                missed = 1 + fire_times_between(task.schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
+                task.next_run_at = next_fire_time(task.schedule, now, tz)
+            run = TaskRun(task_id=task.id, scheduled_for=scheduled_for, started_at=now, finished_at=None,
+                          result=RunResult.IN_PROGRESS, message=None, claim_token=token_source.token_hex(16),
+                          lease_until=now + self.lease, worker=self.worker_id, missed_runs=missed)
+            batch.append((task, module_name, run))
         try:
             with session.begin_nested():
-                run = TaskRun(task_id=task.id, scheduled_for=scheduled_for, started_at=now, finished_at=None,
-                              result=RunResult.IN_PROGRESS, message=None, claim_token=token,
-                              lease_until=now + self.lease, worker=self.worker_id, missed_runs=missed)
-                session.add(run)
+                session.add_all(run for _, _, run in batch)
                 session.flush()
         except IntegrityError:
-            # Someone recorded this fire already (e.g. Run now at the same instant): skip past it.
-            task.next_run_at = next_fire_time(task.schedule, now, tz)
-            return None
-        task.next_run_at = next_fire_time(task.schedule, now, tz)
-        return Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, scheduled_for, token,
-                     missed)
+            # Someone recorded one of these fires already (e.g. Run now at the same instant): one by one,
+            # skipping past the ones taken.
+            kept = []
+            for task, module_name, run in batch:
+                try:
+                    with session.begin_nested():
+                        session.add(run)
+                        session.flush()
+                    kept.append((task, module_name, run))
+                except IntegrityError:
+                    pass
+            batch = kept
+        previous = _previous_results(session, [task.id for task, _, _ in batch])
+        return [Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, run.scheduled_for,
+                      run.claim_token, run.missed_runs, previous.get(task.id)) for task, module_name, run in batch]
 
     def run_now(self, task_id: int) -> Claim | None:
         """Claim a run of one task for now (the console's Run now), outside its schedule."""
@@ -231,7 +265,8 @@ class Scheduler:
                           claim_token=token, lease_until=now + self.lease, worker=self.worker_id, missed_runs=0)
             session.add(run)
             session.flush()
-            claim = Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, now, token, 0)
+            claim = Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, now, token, 0,
+                          _previous_results(session, [task.id]).get(task.id))
         self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                       RunResult.IN_PROGRESS, f"{claim.task_name} started (run now)"))
         return claim
@@ -353,16 +388,13 @@ class Scheduler:
 
     def _notify_outcome(self, session: Session, claim: Claim, ok: bool, message: str, now: datetime) -> None:
         """One notification per failure streak (its count grows), one on recovery."""
-        streak = session.scalars(
-            select(Notification).where(Notification.task_id == claim.task_id, Notification.kind == "task_failed",
-                                       Notification.read_at.is_(None))
-            .order_by(Notification.id.desc()).limit(1)
-        ).one_or_none()
-        previous = session.scalar(
-            select(TaskRun.result).where(TaskRun.task_id == claim.task_id, TaskRun.id != claim.run_id,
-                                         TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
-            .order_by(TaskRun.started_at.desc(), TaskRun.id.desc()).limit(1))
+        previous = claim.previous_result
         if not ok:
+            streak = session.scalars(
+                select(Notification).where(Notification.task_id == claim.task_id,
+                                           Notification.kind == "task_failed", Notification.read_at.is_(None))
+                .order_by(Notification.id.desc()).limit(1)
+            ).one_or_none()
             if streak is not None and previous is RunResult.UNSUCCESSFUL:
                 streak.occurrences += 1
                 streak.description = (f"{claim.module_name}: {claim.task_name} failed {streak.occurrences} times "

@@ -6,6 +6,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from core.backend import Backend
@@ -237,3 +239,19 @@ class TestNotifications:
 def test_database_clock_is_aware_and_current(empty_backend: Backend) -> None:
     now = DatabaseClock(empty_backend.db).now()
     assert now.tzinfo is not None and abs(now - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(schedule=st.sampled_from(["*/15 * * * *", "30 */4 * * *", "0 6,18 * * *", "30 2 * * *", "0 3 * * 0",
+                                 "*/30 * * * *", "45 1 1 * *"]),
+       zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC"]),
+       after=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)))
+def test_the_quick_path_agrees_with_the_careful_walk(schedule: str, zone: str, after: datetime) -> None:
+    """Away from clock changes one croniter step is enough; it must give what the careful walk gives."""
+    from zoneinfo import ZoneInfo
+
+    from core.schedule import _next_fire_time_across_a_change
+
+    moment = after.replace(tzinfo=UTC)
+    assert next_fire_time(schedule, moment, zone) == _next_fire_time_across_a_change(schedule, moment,
+                                                                                        ZoneInfo(zone))

@@ -63,9 +63,18 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         raise NotImplementedError
 
     def describe_filter(self) -> list[str]:
-        """The active filters in words, e.g. `module vm-fra-1`, `status Active`."""
-        text = getattr(self.filter, "text", "")
-        return [f"name {self.TEXT_MATCH} “{text}”"] if text else []
+        """The active filters in words, e.g. `module vm-fra-1`, `status Active`, from the fields the
+        screen's filter has (tariff, module, status, name); screens add their own after these."""
+        flt, parts = self.filter, []
+        if getattr(flt, "tariff_id", None) is not None:
+            parts.append(f"tariff {self.backend.tariffs.name(flt.tariff_id)}")
+        if getattr(flt, "module_id", None) is not None:
+            parts.append(f"module {self.module_name(flt.module_id)}")
+        if getattr(flt, "status", None):
+            parts.append(f"status {flt.status.label}")
+        if text := getattr(flt, "text", ""):
+            parts.append(f"name {self.TEXT_MATCH} “{text}”")
+        return parts
 
     def open_row(self, row: Any) -> None:
         """Enter on a row; lists without a deeper screen do nothing."""

@@ -43,8 +43,6 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
         if self.filter.module_type:
             mtype = MODULE_TYPES.get(self.filter.module_type)
             parts.append(f"type {mtype.title if mtype else self.filter.module_type}")
-        if self.filter.status:
-            parts.append(f"status {self.filter.status.label}")
         return parts
 
     def action_cycle_status(self) -> None:

@@ -30,15 +30,5 @@ class ServiceListScreen(ListScreen[ServiceFilter]):
     def fetch(self, page: PageRequest) -> Page[ServiceRow]:
         return self.backend.services.list(self.filter, page)
 
-    def describe_filter(self) -> list[str]:
-        parts = []
-        if self.filter.tariff_id is not None:
-            parts.append(f"tariff {self.backend.tariffs.name(self.filter.tariff_id)}")
-        if self.filter.module_id is not None:
-            parts.append(f"module {self.module_name(self.filter.module_id)}")
-        if self.filter.status:
-            parts.append(f"status {self.filter.status.label}")
-        return parts + super().describe_filter()
-
     def action_cycle_status(self) -> None:
         self.set_filter(status=cycle(list(ServiceStatus), self.filter.status))

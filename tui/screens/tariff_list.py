@@ -36,16 +36,6 @@ class TariffListScreen(ListScreen[TariffFilter]):
     def fetch(self, page: PageRequest) -> Page[TariffRow]:
         return self.backend.tariffs.list(self.filter, page)
 
-    def describe_filter(self) -> list[str]:
-        parts = []
-        if self.filter.tariff_id is not None:
-            parts.append(f"tariff {self.backend.tariffs.name(self.filter.tariff_id)}")
-        if self.filter.module_id is not None:
-            parts.append(f"module {self.module_name(self.filter.module_id)}")
-        if self.filter.status:
-            parts.append(f"status {self.filter.status.label}")
-        return parts + super().describe_filter()
-
     def action_cycle_status(self) -> None:
         self.set_filter(status=cycle(list(TariffStatus), self.filter.status))
 

@@ -60,12 +60,10 @@ class TaskListScreen(ListScreen[TaskFilter]):
         return self.backend.tasks.list(self.filter, page)
 
     def describe_filter(self) -> list[str]:
-        parts = []
-        if self.filter.module_id is not None:
-            parts.append(f"module {self.module_name(self.filter.module_id)}")
+        parts = super().describe_filter()
         if self.filter.result:
             parts.append(f"last result {self.filter.result.label}")
-        return parts + super().describe_filter()
+        return parts
 
     def action_cycle_status(self) -> None:
         self.set_filter(result=cycle(list(RunResult), self.filter.result))

@@ -1,6 +1,6 @@
 """A scheduler process for the multi-process tests (run as `python -m tests.core.scheduler_worker`).
 
-Modes: `drain` claims and runs no-op bodies until nothing is due; `block` claims one run and sits in its
+Modes: `drain` waits for a gate file, then claims and runs no-op bodies until nothing is due; `block` claims one run and sits in its
 body for SECONDS (to be killed or paused), then tries to record its result and prints whether it landed.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from datetime import datetime, timedelta
 
 from core.clock import FixedClock
@@ -22,6 +23,11 @@ def main() -> None:
     if mode == "drain":
         scheduler = Scheduler(db, clock, lambda c, d: TaskOutcome(True, "noop"), worker_id=name,
                               lease=timedelta(seconds=60), deadline=timedelta(seconds=30))
+        db.engine.connect().close()
+        gate = Path(sys.argv[5])
+        print("READY", flush=True)
+        while not gate.exists():  # every worker starts claiming at once, however slow its start was
+            time.sleep(0.01)
         done, idle = 0, 0
         while idle < 3:
             claims = scheduler.claim_due(clock.now(), limit=25)

@@ -3,30 +3,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
-from textual.worker import Worker
 
-from core.backend import Backend
 from core.dto import TaskRow
 from core.formatting import format_time
 from core.lifecycle import next_run_times, validate_cron
-from core.queries import NotFound
 from core.validation import ValidationError
-from tui.screens.base import report_failed_worker
+from tui.screens.command_dialog import CommandDialog
 
 TIME_ZONE = "UTC"
 
 
-class ScheduleScreen(ModalScreen[bool]):
+class ScheduleScreen(CommandDialog):
     """Dismisses True when saved, False when cancelled."""
 
     BINDINGS = [
@@ -34,20 +27,11 @@ class ScheduleScreen(ModalScreen[bool]):
         Binding("ctrl+s", "save", "Ok", tooltip="Save the schedule", id="schedule.save"),
     ]
 
-    @dataclass
-    class Done(Message):
-        error: str | None
-
     def __init__(self, task: TaskRow) -> None:
         super().__init__()
         self.task_row = task
-        self.busy = False
         self.error = ""
         self.next_runs: list[str] = []
-
-    @property
-    def backend(self) -> Backend:
-        return self.app.backend  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="schedule-dialog"):
@@ -90,33 +74,11 @@ class ScheduleScreen(ModalScreen[bool]):
     @on(Input.Submitted, "#schedule-text")
     @on(Button.Pressed, "#dialog-ok")
     def action_save(self) -> None:
-        if self.busy or self.error:
+        if self.error:
             return
-        self.busy = True
-        self._save(self.query_one("#schedule-text", Input).value, self.query_one(Checkbox).value)
+        schedule, enabled = self.query_one("#schedule-text", Input).value, self.query_one(Checkbox).value
+        self.submit(lambda: self.backend.commands.set_task_schedule(self.task_row.id, schedule, enabled))
 
-    @work(thread=True, group="lifecycle", exit_on_error=False)
-    def _save(self, schedule: str, enabled: bool) -> None:
-        try:
-            self.backend.commands.set_task_schedule(self.task_row.id, schedule, enabled)
-        except ValidationError as invalid:
-            self.post_message(self.Done("; ".join(invalid.errors.values())))
-        except NotFound as gone:
-            self.post_message(self.Done(str(gone)))
-        else:
-            self.post_message(self.Done(None))
-
-    def on_schedule_screen_done(self, event: Done) -> None:
-        self.busy = False
-        if event.error is None:
-            self.dismiss(True)
-        else:
-            self.error = event.error
-            self.query_one("#dialog-error", Static).update(Text(event.error))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report_failed_worker(self, event)
-
-    @on(Button.Pressed, "#dialog-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def show_error(self, text: str) -> None:
+        self.error = text
+        super().show_error(text)

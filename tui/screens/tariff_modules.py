@@ -4,26 +4,18 @@ left without a module, a module gone meanwhile) is shown in the dialog, which st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, SelectionList, Static
-from textual.worker import Worker
 
-from core.backend import Backend
 from core.dto import TariffRow
-from core.queries import NotFound
-from core.validation import ValidationError
-from tui.screens.base import report_failed_worker
+from tui.screens.command_dialog import CommandDialog
 
 
-class TariffModulesScreen(ModalScreen[bool]):
+class TariffModulesScreen(CommandDialog):
     """Dismisses True when the links were saved, False when cancelled."""
 
     BINDINGS = [
@@ -31,18 +23,9 @@ class TariffModulesScreen(ModalScreen[bool]):
         Binding("ctrl+s", "save", "Ok", tooltip="Save the chosen modules", id="tariff_modules.save"),
     ]
 
-    @dataclass
-    class Done(Message):
-        error: str | None
-
     def __init__(self, tariff: TariffRow) -> None:
         super().__init__()
         self.tariff = tariff
-        self.busy = False
-
-    @property
-    def backend(self) -> Backend:
-        return self.app.backend  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         choices = self.backend.tariffs.module_choices(self.tariff.id)
@@ -65,31 +48,5 @@ class TariffModulesScreen(ModalScreen[bool]):
 
     @on(Button.Pressed, "#dialog-ok")
     def action_save(self) -> None:
-        if not self.busy:
-            self.busy = True
-            self._save(self.chosen)
-
-    @work(thread=True, group="lifecycle", exit_on_error=False)
-    def _save(self, module_ids: list[int]) -> None:
-        try:
-            self.backend.commands.set_tariff_modules(self.tariff.id, module_ids)
-        except ValidationError as invalid:
-            self.post_message(self.Done("; ".join(invalid.errors.values())))
-        except NotFound as gone:
-            self.post_message(self.Done(str(gone)))
-        else:
-            self.post_message(self.Done(None))
-
-    def on_tariff_modules_screen_done(self, event: Done) -> None:
-        self.busy = False
-        if event.error is None:
-            self.dismiss(True)
-        else:
-            self.query_one("#dialog-error", Static).update(Text(event.error))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        report_failed_worker(self, event)
-
-    @on(Button.Pressed, "#dialog-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+        chosen = self.chosen
+        self.submit(lambda: self.backend.commands.set_tariff_modules(self.tariff.id, chosen))

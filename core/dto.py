@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 
@@ -24,18 +24,36 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PageRequest:
-    """One page of a list: `limit` rows from `offset`, ordered by `sort` (a column key of that list)."""
+    """One page of a list: `limit` rows from `offset`, ordered by `sort` (a column key of that list).
+
+    `after`/`before` make it a keyset request: the page starts after (or ends before) the row whose sort
+    key is given, so page 5,000 of a million services costs what page 1 costs. `offset` is then only the
+    position shown ("40,001–40,100"). `next(page)`/`previous(page)` build them from the page shown.
+    """
 
     offset: int = 0
     limit: int = 100
     sort: str | None = None
     descending: bool = False
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
 
-    def next(self) -> PageRequest:
-        return PageRequest(self.offset + self.limit, self.limit, self.sort, self.descending)
+    def first(self) -> PageRequest:
+        return PageRequest(0, self.limit, self.sort, self.descending)
 
-    def previous(self) -> PageRequest:
-        return PageRequest(max(0, self.offset - self.limit), self.limit, self.sort, self.descending)
+    def next(self, page: Page[Any] | None = None) -> PageRequest:
+        after = page.last_key if page is not None else None
+        return PageRequest(self.offset + self.limit, self.limit, self.sort, self.descending, after=after)
+
+    def previous(self, page: Page[Any] | None = None) -> PageRequest:
+        offset = max(0, self.offset - self.limit)
+        if offset == 0 or page is None or page.first_key is None:
+            return PageRequest(offset, self.limit, self.sort, self.descending)
+        return PageRequest(offset, self.limit, self.sort, self.descending, before=page.first_key)
+
+    def at(self, offset: int) -> PageRequest:
+        """An offset request (no keyset): for jumps, e.g. to the last page of a list that shrank."""
+        return PageRequest(max(0, offset), self.limit, self.sort, self.descending)
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,9 @@ class Page(Generic[T]):
     limit: int
     #: True when counting stopped early: there are at least `total` rows (shown as "10,100+").
     total_is_lower_bound: bool = False
+    #: The sort keys (sort value, tiebreak) of the first and last rows, for keyset `next`/`previous`.
+    first_key: tuple[Any, ...] | None = None
+    last_key: tuple[Any, ...] | None = None
 
     @property
     def has_next(self) -> bool:

@@ -188,12 +188,12 @@ class PagedTable(Vertical, Generic[RowT]):
 
     def next_page(self) -> None:
         if self.page.has_next:
-            self._request = self._request.next()
+            self._request = self._request.next(self.page)
             self.load()
 
     def previous_page(self, *, cursor_at_end: bool = False) -> None:
         if self.page.has_previous:
-            self._request = self._request.previous()
+            self._request = self._request.previous(self.page)
             self.load(cursor_at_end=cursor_at_end)
 
     def load(self, *, keep_key: str | None = None, cursor_at_end: bool = False) -> None:

@@ -8,7 +8,7 @@ Drivers never touch the database; this module is the only place that hands them 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -240,8 +240,8 @@ class Integrations:
                        ApiCall.duration_ms, ApiCall.error).where(*criteria)
         with self._db.sessions() as session:
             return _paged(session, query, _count_of(*criteria, model=ApiCall),
-                          PageRequest(page.offset, page.limit, "at", True), {"at": ApiCall.at}, "at",
-                          ApiCall.id.desc(), lambda r: ApiCallRow(*r))
+                          replace(page, sort="at", descending=True), {"at": ApiCall.at}, "at",
+                          ApiCall.id, lambda r: ApiCallRow(*r))
 
     # ------------------------------------------------------------------ the scheduler's task bodies
 

@@ -8,11 +8,12 @@ the page's rows only. Results are plain dataclasses from `core.dto`.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -80,19 +81,79 @@ def _paged(
     tiebreak: ColumnElement[Any],
     to_row: Callable[[Any], RowT],
 ) -> Page[RowT]:
-    """Order, slice and count one list query; the tiebreak keeps pages stable.
+    """Order, slice and count one list query; the tiebreak (a unique column) keeps pages stable.
 
-    The count stops at `COUNT_LOOKAHEAD` rows past the page: counting a million matching services to print
-    "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
+    A request with a keyset cursor (`after`/`before`, built by `PageRequest.next(page)`/`previous(page)`)
+    reads from that row on, like the first page does, instead of skipping `offset` rows: page 5,000 of a
+    million services costs what page 1 costs. A cursor holding NULL (a nullable sort column) falls back to
+    the offset, which orders NULLs the same way on every page.
+
+    The count stops at `COUNT_LOOKAHEAD` rows past the page's start: counting a million matching services
+    to print "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
     """
     column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
-    order = [column.desc() if page.descending else column.asc(), tiebreak]
-    result = session.execute(query.order_by(*order).offset(page.offset).limit(page.limit))
-    rows = [to_row(r) for r in result]
-    cap = page.offset + page.limit + COUNT_LOOKAHEAD
-    capped_rows = count_query.with_only_columns(literal_column("1")).limit(cap).subquery()
-    total = session.execute(select(func.count()).select_from(capped_rows)).scalar_one()
-    return Page(rows=rows, total=total, offset=page.offset, limit=page.limit, total_is_lower_bound=total >= cap)
+    descending = page.descending
+    cursor = page.after if page.after is not None else page.before
+    keyset = cursor is not None and None not in cursor
+    # `before` reads backwards from the cursor, then puts the rows back in the list's order.
+    backwards = keyset and page.before is not None and page.after is None
+    reverse = descending != backwards
+    # A nullable sort column orders NULL as the smallest value on both dialects (SQLite's default; PostgreSQL
+    # would put NULL last), so cursors mean the same thing everywhere. Non-null columns keep plain ordering,
+    # which their indexes serve.
+    nullable = bool(getattr(column, "nullable", False))
+    if reverse:
+        order = [column.desc().nulls_last() if nullable else column.desc(), tiebreak.desc()]
+    else:
+        order = [column.asc().nulls_first() if nullable else column.asc(), tiebreak.asc()]
+    keyed = query.add_columns(column.label("_sort_key"), tiebreak.label("_tiebreak"))
+    if keyset:
+        keyed = keyed.where(*_beyond(column, tiebreak, cursor, reverse, inclusive=False, nullable=nullable))
+        result = list(session.execute(keyed.order_by(*order).limit(page.limit)))
+        if backwards:
+            result.reverse()
+    else:
+        result = list(session.execute(keyed.order_by(*order).offset(page.offset).limit(page.limit)))
+    first_key = (result[0]._sort_key, result[0]._tiebreak) if result else None
+    last_key = (result[-1]._sort_key, result[-1]._tiebreak) if result else None
+    rows = [to_row(tuple(r)[:-2]) for r in result]
+    counted = count_query.with_only_columns(literal_column("1"))
+    if keyset and first_key is not None and None not in first_key:
+        # Count from the page's first row on: the rows before it are `offset`, known from the way here.
+        cap = page.limit + COUNT_LOOKAHEAD
+        counted = counted.where(*_beyond(column, tiebreak, first_key, descending, inclusive=True,
+                                                  nullable=nullable))
+        total = page.offset + _capped_count(session, counted, cap)
+        lower_bound = total >= page.offset + cap
+    elif keyset:
+        total, lower_bound = page.offset, False  # the list shrank past the cursor: nothing from here on
+    else:
+        cap = page.offset + page.limit + COUNT_LOOKAHEAD
+        total = _capped_count(session, counted, cap)
+        lower_bound = total >= cap
+    return Page(rows=rows, total=total, offset=page.offset, limit=page.limit, total_is_lower_bound=lower_bound,
+                first_key=first_key, last_key=last_key)
+
+
+def _beyond(column: ColumnElement[Any], tiebreak: ColumnElement[Any], key: tuple[Any, ...], descending: bool,
+            *, inclusive: bool, nullable: bool) -> list[ColumnElement[bool]]:
+    """Rows past `key` (a non-NULL sort value) in the list's order, or at or past it when `inclusive`.
+
+    Written as a range on the sort column plus the tie condition, so an index on the sort column serves it.
+    NULL sorts smallest: past a cursor going down, the NULL rows are still to come.
+    """
+    value, tie = key
+    if descending:
+        tie_past = tiebreak <= tie if inclusive else tiebreak < tie
+        if nullable:
+            return [or_(column < value, column.is_(None), and_(column == value, tie_past))]
+        return [column <= value, or_(column < value, tie_past)]
+    tie_past = tiebreak >= tie if inclusive else tiebreak > tie
+    return [column >= value, or_(column > value, tie_past)]
+
+
+def _capped_count(session: Session, counted: Select[Any], cap: int) -> int:
+    return session.execute(select(func.count()).select_from(counted.limit(cap).subquery())).scalar_one()
 
 
 def _starts_with(expression: Any, prefix: str) -> list[ColumnElement[bool]]:
@@ -213,8 +274,8 @@ class ModuleQueries:
                        AuditEntry.before, AuditEntry.after).where(*criteria)
         with self._db.sessions() as session:
             return _paged(session, query, _count_of(*criteria, model=AuditEntry),
-                          PageRequest(page.offset, page.limit, "at", True), {"at": AuditEntry.at}, "at",
-                          AuditEntry.id.desc(), lambda r: AuditRow(*r))
+                          replace(page, sort="at", descending=True), {"at": AuditEntry.at}, "at",
+                          AuditEntry.id, lambda r: AuditRow(*r))
 
     @staticmethod
     def type_options() -> list[Option]:
@@ -432,7 +493,7 @@ class ServiceQueries:
                  "created": Service.created_at}
         if flt.text and page.sort is None:
             # A name prefix is served by the lower(name) index; reading it in that order stops at one page.
-            page = PageRequest(page.offset, page.limit, "name", page.descending)
+            page = replace(page, sort="name")
 
         def to_row(r: Any) -> ServiceRow:
             return ServiceRow(id=r[0], name=r[1], tariff_name=r[2], module_name=r[3], remote_id=r[4],
@@ -478,7 +539,7 @@ class NotificationService:
         sorts = {"created": Notification.created_at, "id": Notification.id}
         with self._db.sessions() as session:
             return _paged(session, self._query().where(*criteria), _count_of(*criteria, model=Notification),
-                          page, sorts, "created", Notification.id.desc() if page.descending else Notification.id,
+                          page, sorts, "created", Notification.id,
                           self._to_row)
 
     def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
@@ -570,8 +631,8 @@ class TaskQueries:
 
         with self._db.sessions() as session:
             return _paged(session, query, _count_of(*criteria, model=TaskRun),
-                          PageRequest(page.offset, page.limit, "started", True),
-                          {"started": TaskRun.started_at}, "started", TaskRun.id.desc(), to_row)
+                          replace(page, sort="started", descending=True),
+                          {"started": TaskRun.started_at}, "started", TaskRun.id, to_row)
 
     def in_progress_count(self, module_id: int) -> int:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from core.dto import NotificationFilter, NotificationRow, Page, PageRequest
@@ -25,7 +26,7 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
         ]
 
     def fetch(self, page: PageRequest) -> Page[NotificationRow]:
-        return self.backend.notifications.list(self.filter, PageRequest(page.offset, page.limit, "created", True))
+        return self.backend.notifications.list(self.filter, replace(page, sort="created", descending=True))
 
     def describe_filter(self) -> list[str]:
         parts = []

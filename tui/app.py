@@ -214,17 +214,30 @@ class ProcmodApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def open_destination(self, destination_id: str) -> None:
-        """Jump to a main-menu destination: the menu below, that list on it, unfiltered.
+        """Jump to a main-menu destination: the menu below, that list on it, unfiltered, first page.
 
-        From a screen on the menu, the new list replaces it (switch_screen) instead of popping back to the
-        menu first: resuming the menu only to leave it would render a whole screen for nothing.
+        Each destination's screen is made once and kept (installed), like k9s keeps its views: opening it
+        again re-reads one page instead of composing and styling a whole screen. From a screen on the menu,
+        the list replaces it (switch_screen) instead of popping back to the menu first: resuming the menu
+        only to leave it would render a whole screen for nothing.
         """
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        name = f"destination:{destination_id}"
+        if not self.is_screen_installed(name):
+            self.install_screen(destination_screen(destination_id), name)
+        screen = self.get_screen(name)
+        reopen = getattr(screen, "reopen", None)
+        if screen is self.screen:
+            if reopen is not None:
+                reopen(now=True)
+            return
+        if reopen is not None and screen.is_mounted:
+            reopen(now=False)
         if len(self.screen_stack) == 2:
-            self.switch_screen(destination_screen(destination_id))
+            self.switch_screen(screen)
         else:
-            self.push_screen(destination_screen(destination_id))
+            self.push_screen(screen)
 
     def open_card(self, module_id: int) -> bool:
         """Open a module's card; a module deleted meanwhile is a warning, not a traceback."""

@@ -191,3 +191,30 @@ def test_palette_has_a_command_per_destination() -> None:
     assert {DestinationCommands._title(d.id) for d in DESTINATIONS} == {
         "Go to " + " › ".join(d.path) for d in DESTINATIONS
     }
+
+
+async def test_a_destination_opened_again_is_the_same_screen_unfiltered_on_its_first_page(
+        demo_backend: Backend) -> None:
+    """Destination screens are kept: opening one again re-reads its first page, unfiltered, and adds nothing
+    to the stack."""
+    app = make_app(demo_backend, start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        services = app.screen
+        services.set_filter(text="vps")
+        await pilot.press("right_square_bracket")
+        assert services.paged.page.offset == DEFAULT_PAGE_SIZE
+        app.open_destination("tariffs")
+        await pilot.pause()
+        assert app.screen is not services and len(app.screen_stack) == 2
+        app.open_destination("services")
+        await pilot.pause()
+        assert app.screen is services and len(app.screen_stack) == 2
+        assert services.filter.text == "" and services.paged.page.offset == 0
+        assert services.paged.page.total == demo_backend.services.list().total
+        assert services.query_one("#filter-line").render().plain.startswith("All rows")
+        # Opened again while showing: the same reset, in place.
+        services.set_filter(text="vps1")
+        app.open_destination("services")
+        await pilot.pause()
+        assert app.screen is services and services.filter.text == ""

@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from tui.actions import EVERYWHERE, bindings_for, mutating_actions
 from tui.widgets.breadcrumbs import Breadcrumbs
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.notifications_pane import NotificationsPane
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class ConsoleScreen(Screen[None]):
             with Vertical(id="content"):
                 yield from self.compose_content()
             yield NotificationsPane(id="pane")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_content(self) -> ComposeResult:
         yield from ()

@@ -53,6 +53,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.fixed: FilterT | None = fixed
         self.filter: FilterT = fixed if fixed is not None else self.FILTER_TYPE()
         self._debounce: Timer | None = None
+        self._reopened = False
 
     # ------------------------------------------------------------------ what subclasses give
 
@@ -107,7 +108,25 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.paged.table.focus()
 
     def refresh_content(self) -> None:
-        self.paged.reload()
+        if self._reopened:
+            self._reopened = False
+            self._reset()
+        else:
+            self.paged.reload()
+
+    def reopen(self, *, now: bool) -> None:
+        """Opened again from the menu (the app keeps destination screens): unfiltered, first page, read
+        afresh — `now` when it is already showing, else when it is shown."""
+        if now:
+            self._reset()
+        else:
+            self._reopened = True
+
+    def _reset(self) -> None:
+        if self.filter_open:
+            self.filter_input.add_class("-hidden")
+        self.action_clear_filters()
+        self.paged.table.focus()
 
     def requery(self) -> None:
         """The filter changed: back to the first page, and say what the filter is."""

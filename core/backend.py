@@ -7,11 +7,11 @@ the secret box and the operator's name. Nothing here is module-global.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock, SystemClock
-from core.integration import Integrations
-from core.lifecycle import Commands, ConnectionChecker
 from core.queries import (
     ModuleQueries,
     NotificationService,
@@ -20,10 +20,14 @@ from core.queries import (
     TariffQueries,
     TaskQueries,
 )
-from core.scheduler import DatabaseClock, Listener, Scheduler
 from core.secrets import SecretBox, load_or_create_key
 from storage import migrate
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from core.integration import Integrations
+    from core.lifecycle import Commands, ConnectionChecker
+    from core.scheduler import Listener, Scheduler
 
 
 def default_operator() -> str:
@@ -35,6 +39,10 @@ def default_operator() -> str:
 
 @dataclass
 class Backend:
+    """The query services, built at once, and the writing half (`commands`, `integrations`), built on first
+    use: the first list an operator sees needs neither, nor the HTTP stack and the drivers behind them, so
+    start-up does not import them."""
+
     db: Database
     clock: Clock
     secrets: SecretBox
@@ -45,22 +53,47 @@ class Backend:
     notifications: NotificationService
     tasks: TaskQueries
     provider: ProviderQueries
-    commands: Commands
-    integrations: Integrations
+    checker: ConnectionChecker | None = None
+    driver_options: dict[str, Any] | None = None
+    _read_only: bool = False
+    _commands: Commands | None = field(default=None, repr=False)
+    _integrations: Integrations | None = field(default=None, repr=False)
 
     @property
     def read_only(self) -> bool:
-        return self.commands.read_only
+        return self._read_only or (self._commands is not None and self._commands.read_only)
+
+    def make_read_only(self) -> None:
+        """From now on every command refuses to write (the console's `--read-only`)."""
+        self._read_only = True
+        if self._commands is not None:
+            self._commands.read_only = True
+
+    @property
+    def commands(self) -> Commands:
+        if self._commands is None:
+            from core.lifecycle import Commands
+
+            self._commands = Commands(self.db, self.clock, self.secrets, self.operator, checker=self.checker,
+                                      read_only=self._read_only)
+            if self.checker is None:
+                # Without an explicit checker, the wizard's Finish runs the real driver check.
+                self._commands.checker = self.integrations.check_values
+        return self._commands
+
+    @property
+    def integrations(self) -> Integrations:
+        if self._integrations is None:
+            from core.integration import Integrations
+
+            self._integrations = Integrations(self.db, self.clock, self.secrets, self.commands,
+                                              driver_options=self.driver_options)
+        return self._integrations
 
     @classmethod
     def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str,
                checker: ConnectionChecker | None = None, read_only: bool = False,
-               driver_options: dict | None = None) -> Backend:
-        """Wire the services. Without an explicit `checker`, the wizard's Finish runs the real driver check."""
-        commands = Commands(db, clock, secrets, operator, checker=checker, read_only=read_only)
-        integrations = Integrations(db, clock, secrets, commands, driver_options=driver_options)
-        if checker is None:
-            commands.checker = integrations.check_values  # noqa: SLF001 - wiring the two halves
+               driver_options: dict[str, Any] | None = None) -> Backend:
         return cls(
             db=db,
             clock=clock,
@@ -72,14 +105,17 @@ class Backend:
             notifications=NotificationService(db, clock),
             tasks=TaskQueries(db),
             provider=ProviderQueries(db),
-            commands=commands,
-            integrations=integrations,
+            checker=checker,
+            driver_options=driver_options,
+            _read_only=read_only,
         )
 
     def make_scheduler(self, *, worker_id: str, listener: Listener | None = None, concurrency: int = 4,
                        clock: Clock | None = None) -> Scheduler:
         """The scheduler over this backend's tasks. Due-ness follows the database's clock unless a clock is
         injected (tests) or the backend itself runs on a fixed clock (demos, snapshots)."""
+        from core.scheduler import DatabaseClock, Scheduler
+
         if clock is None:
             clock = DatabaseClock(self.db) if isinstance(self.clock, SystemClock) else self.clock
         return Scheduler(self.db, clock, self.integrations.run_task, worker_id=worker_id, concurrency=concurrency,

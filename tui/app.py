@@ -161,10 +161,9 @@ class ProcmodApp(App[None]):
 
     def _adopt_backend(self, backend: Backend) -> None:
         self._backend = backend
-        self.read_only = self.read_only or backend.commands.read_only
+        self.read_only = self.read_only or backend.read_only
         if self.read_only:
-            backend.commands.read_only = True
-        self.scheduler = self._build_scheduler(self._scheduler_choice)
+            backend.make_read_only()
         self._backend_ready.set()
 
     @work(thread=True, group="backend", exit_on_error=False, name="open database")
@@ -187,13 +186,19 @@ class ProcmodApp(App[None]):
             self.screen.apply_pane()  # it said "opening…" until now
 
     def _after_backend(self) -> None:
-        """What needs the database once it is open: the scheduler and the start screen."""
-        if self.scheduler is not None:
-            self._serve_scheduler(self.scheduler)
+        """What needs the database once it is open: the start screen, then (once that is painted) the
+        scheduler, whose imports and first tick would otherwise delay the first list."""
         if self._start.startswith("card:"):
             self.open_card(int(self._start.removeprefix("card:")))
         elif self._start != "menu":
             self.open_destination(self._start)
+        self.call_after_refresh(self._start_scheduler)
+
+    def _start_scheduler(self) -> None:
+        if self.scheduler is None and not self._scheduler_stop.is_set():
+            self.scheduler = self._build_scheduler(self._scheduler_choice)
+            if self.scheduler is not None:
+                self._serve_scheduler(self.scheduler)
 
     @property
     def pane_visible(self) -> bool:

@@ -194,6 +194,7 @@ async def test_scheduler_worker_runs_due_tasks_and_stops_on_exit(backend: Backen
     clock = FixedClock(DEMO_NOW + timedelta(hours=6))  # tasks are due when the console starts
     app = make_app(backend, start="tasks", scheduler=scheduler_factory(clock), scheduler_poll=0.05)
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # it starts once the first screen is painted
         workers = [w for w in app.workers if w.group == "scheduler"]
         assert len(workers) == 1 and app.scheduler is not None
         for _ in range(200):  # the worker's thread claims and runs them; the UI keeps answering meanwhile

@@ -72,3 +72,30 @@ def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path: Path) -> None:
+    """Start-up cost: opening a migrated database and showing a list imports no driver, HTTP client, scheduler
+    or Alembic; those load when first used (a check, a command, the scheduler after the first paint)."""
+    import subprocess
+
+    from core.backend import open_backend
+    from core.secrets import SecretBox
+
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    open_backend(url, secrets=SecretBox.generate(), operator="t").close()  # created and migrated here
+    script = (
+        "import sys\n"
+        "from core.backend import open_backend\n"
+        "from core.secrets import SecretBox\n"
+        "import tui.app, tui.cli\n"
+        "from tui.screens.module_list import ModuleListScreen\n"
+        f"backend = open_backend({url!r}, secrets=SecretBox.generate(), operator='t')\n"
+        "backend.modules.list(); backend.notifications.unread_count()\n"
+        "heavy = {'httpx', 'alembic', 'core.integration', 'core.scheduler', 'core.drivers', 'core.emulators'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -139,9 +139,15 @@ async def interactive(url: str) -> dict[str, list[float]]:
         await pilot.pause()
         from tui.actions import DESTINATIONS
 
+        # Destination screens are kept once made (tui/app.py): the first visit composes a screen, later
+        # visits reset and re-read it. Both are measured, over every list of the main menu.
+        for destination in DESTINATIONS:
+            await timed(f"open a list screen, first time ({len(DESTINATIONS)} lists)",
+                        lambda d=destination: app.open_destination(d.id), pilot)
         for _ in range(3):
             for destination in DESTINATIONS:
-                await timed(f"open list: {destination.title}", lambda d=destination: app.open_destination(d.id), pilot)
+                await timed(f"open a list screen again ({len(DESTINATIONS)} lists × 3)",
+                            lambda d=destination: app.open_destination(d.id), pilot)
         for _ in range(5):
             app.open_destination("modules")
             await pilot.pause()
@@ -166,6 +172,13 @@ async def interactive(url: str) -> dict[str, list[float]]:
             for index in range(1, len(letters) + 1):
                 await timed("filter keystroke (1M services)",
                             lambda text=letters[:index]: apply_filter(services, text), pilot)
+        services.set_filter(text="")
+        await pilot.pause()
+        for _ in range(200):  # walk deep into the million, one keyset page at a time
+            services.paged.next_page()
+        await pilot.pause()
+        for _ in range(10):
+            await timed("next page at row 20,000 of 1M services", key("right_square_bracket"), pilot)
         results["resident memory after every screen (MB)"] = [rss_mb()]
     backend.close()
     return results
@@ -345,6 +358,7 @@ def main() -> None:
                "next page (])": "≤ 16 ms median, ≤ 50 ms p95",
                "filter keystroke to repainted list": "≤ 16 ms median, ≤ 50 ms p95",
                "filter keystroke (1M services)": "≤ 16 ms median, ≤ 50 ms p95",
+               "next page at row 20,000 of 1M services": "≤ 16 ms median, ≤ 50 ms p95",
                "resident memory after every screen (MB)": "≤ 200 MB"}
     for label, values in measured.items():
         unit = "MB" if "MB" in label else "ms"

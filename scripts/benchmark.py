@@ -114,13 +114,19 @@ async def interactive(url: str) -> dict[str, list[float]]:
     app._display = stamped  # type: ignore[method-assign]
 
     async def timed(label: str, action: Callable[[], Awaitable[None] | None], pilot) -> None:  # noqa: ANN001
+        from textual._wait import wait_for_idle
+
         await pilot.pause()
         frames.clear()
         started = time.perf_counter()
         outcome = action()
         if inspect.isawaitable(outcome):
             await outcome
-        await pilot.pause()
+        # Wait as `pilot.pause()` does (every message handled, then the process idle for one 20 ms slice,
+        # longer than a frame interval, so every refresh asked for has been drawn), but without the frame
+        # `pause()` forces at its end: that frame is the pilot's, not the app's.
+        await pilot._wait_for_screen()  # noqa: SLF001 - the pilot's own wait, minus its forced frame
+        await wait_for_idle(0)
         finished = frames[-1] if frames else time.perf_counter()
         results.setdefault(label, []).append((finished - started) * 1000)
 

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         "seed", help="fill an empty database with a large provider's data (benchmarks, trials at scale)",
         description="Bulk-load a deterministic data set into the empty database chosen by --db: large = "
                     "10,000 modules, 100,000 tariffs, 1,000,000 services, 30,000 background tasks with run "
-                    "history and 100,000 notifications (about a minute on SQLite); medium and small are "
+                    "history and 100,000 notifications (10–20 s on SQLite or PostgreSQL); medium and small are "
                     "a tenth and a hundredth of that.",
     )
     seed.add_argument("--scale", choices=("small", "medium", "large"), default="large")

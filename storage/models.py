@@ -263,9 +263,12 @@ class Notification(Base):
         Index("ix_notification_module_created", "module_id", "created_at"),
         # The Notifications list, newest first, page by page.
         Index("ix_notification_created", "created_at", "id"),
-        Index("ix_notification_read_created", "read_at", "created_at"),
-        # Unread counts per module (modules list, card) read only the unread entries, from the index alone.
-        Index("ix_notification_unread_module", "module_id",
+        # Unread entries only (partial indexes): the pane's newest unread, and the unread counts per module
+        # (modules list, card). A full (read_at, created_at) index lured SQLite's planner, once the file
+        # was analyzed, into counting a module's unread entries by walking every unread one: 3 s a page.
+        Index("ix_notification_unread_created", "created_at",
+              sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
+        Index("ix_notification_unread_module", "module_id", "created_at",
               sqlite_where=text("read_at IS NULL"), postgresql_where=text("read_at IS NULL")),
     )
 

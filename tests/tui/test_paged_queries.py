@@ -81,3 +81,54 @@ def test_every_screen_reads_pages_not_tables(tmp_path: Path) -> None:
     backend.close()
     assert log.unbounded == [], "\n".join(log.unbounded)
     assert fetched and max(fetched) <= PAGE_LIMIT
+
+
+BIG_TABLES = ("service", "notification", "task_run", "tariff_module")
+
+
+def test_every_screen_query_is_served_by_an_index_once_the_file_is_analyzed(tmp_path: Path) -> None:
+    """The plans behind every screen, after ANALYZE (what `PRAGMA optimize` or an operator may run): no big
+    table read whole to be sorted, and per-row counts search by module, never walk every unread notification."""
+    backend = open_backend(f"sqlite:///{tmp_path / 'plans.db'}", clock=FixedClock(DEMO_NOW),
+                           secrets=SecretBox.generate(), operator="tester")
+    seed_large(backend, SCALES["small"])
+    with backend.db.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, object]] = []
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT") and "alembic_version" not in statement:
+            statements.append((statement, parameters))
+
+    event.listen(backend.db.engine, "after_cursor_execute", after)
+    app = make_app(backend)
+
+    async def visit() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            for destination in DESTINATIONS:
+                app.open_destination(destination.id)
+                await pilot.pause()
+                await pilot.press("right_square_bracket")
+                await pilot.pause()
+            app.open_card(1)
+            await pilot.pause()
+
+    import asyncio
+
+    asyncio.run(visit())
+    event.remove(backend.db.engine, "after_cursor_execute", after)
+    problems = []
+    with backend.db.engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            sorts = any(line.startswith("USE TEMP B-TREE") for line in plan)
+            for line in plan:
+                # A scan in an index's (or the rowid's) order stops at the page's LIMIT; a scan that must
+                # then be sorted reads the whole table.
+                sorted_scan = sorts and any(re.fullmatch(rf"SCAN {table}", line) for table in BIG_TABLES)
+                walks_unread = "notification" in line and "read_at=?" in line
+                if sorted_scan or walks_unread:
+                    problems.append(f"{line}  ←  {' '.join(statement.split())[:200]}")
+    backend.close()
+    assert statements and problems == [], "\n".join(problems)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Literal, NamedTuple
 
 from rich.segment import Segment
@@ -56,7 +57,8 @@ class RowColumn:
 
 
 class _Palette(NamedTuple):
-    """The styles a render uses; when any changes (focus, theme), every cached strip is stale."""
+    """The styles a render uses. When one changes (theme), every cached strip is stale; when only the
+    cursor's does (focus), only the cursor row is. `cursor` stays the last field."""
 
     base: Style
     header: Style
@@ -170,11 +172,8 @@ class RowTable(ScrollView, can_focus=True):
             color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
         }
+        /* Focus shows in the cursor alone (no background tint), so focusing repaints one row, not all. */
         &:focus {
-            background-tint: $foreground 5%;
-            & > .row-table--header {
-                background-tint: $foreground 5%;
-            }
             & > .row-table--cursor {
                 background: $block-cursor-background;
                 color: $block-cursor-foreground;
@@ -257,7 +256,7 @@ class RowTable(ScrollView, can_focus=True):
             raise ValueError(f"column key {key!r} is already used")
         self._columns.append(RowColumn(key, as_cell(label), width))
         self._cells = [cells + (Text(),) for cells in self._cells]
-        self._data_changed(widths_may_change=True)
+        self._rows_changed((), everything=True)
         return key
 
     @property
@@ -301,23 +300,14 @@ class RowTable(ScrollView, can_focus=True):
 
     def add_rows(self, rows: Iterable[tuple[str, Sequence[object]]]) -> None:
         """Append rows given as `(key, cells)`, with one repaint."""
-        added = [(str(key), self._row_cells(cells)) for key, cells in rows]
-        for key, _ in added:
-            if key in self._index:
-                raise ValueError(f"row key {key!r} is already used")
-            self._index[key] = len(self._keys)
-            self._keys.append(key)
-        self._cells.extend(cells for _, cells in added)
-        if added:
-            self._data_changed(widths_may_change=True)
-            self._cursor_changed(self._cursor)
+        self.set_rows([*zip(self._keys, self._cells), *rows])
 
     def set_rows(self, rows: Iterable[tuple[str, Sequence[object]]], *, cursor_row: int | None = None) -> None:
         """Replace every row by `(key, cells)` in one operation.
 
         The cursor goes to `cursor_row` when given, else stays on the row it was on (by key), else keeps
-        its index. Only rows whose key or cells changed are repainted, unless the column widths or the
-        number of rows changed.
+        its index. Only rows whose key or cells changed are repainted, unless the column widths
+        changed.
         """
         old_keys, old_cells, old_cursor = self._keys, self._cells, self._cursor
         old_cursor_key = self.cursor_key
@@ -330,14 +320,12 @@ class RowTable(ScrollView, can_focus=True):
         if len(index) != len(keys):
             raise ValueError("row keys must be unique")
         self._keys, self._cells, self._index = keys, cells_list, index
-        widths_unchanged = self._measure()
-        if len(keys) != len(old_keys) or not widths_unchanged:
-            self._repaint_all()
-        else:  # same shape: repaint the rows that changed, keep the others' strips
-            for position, (key, cells) in enumerate(zip(keys, cells_list)):
-                if key != old_keys[position] or not _same_cells(old_cells[position], cells):
-                    self._strips.pop(position, None)
-                    self._refresh_row(position)
+        shared = min(len(keys), len(old_keys))
+        self._rows_changed([
+            *(position for position in range(shared)
+              if keys[position] != old_keys[position] or not _same_cells(old_cells[position], cells_list[position])),
+            *range(shared, max(len(keys), len(old_keys))),  # rows added, or lines left blank
+        ])
         if cursor_row is None:
             cursor_row = index.get(old_cursor_key, old_cursor) if old_cursor_key is not None else old_cursor
         self._move(cursor_row, scroll=True)
@@ -366,11 +354,7 @@ class RowTable(ScrollView, can_focus=True):
         if _same_cells(self._cells[position], new):
             return
         self._cells[position] = new
-        if self._measure():
-            self._strips.pop(position, None)
-            self._refresh_row(position)
-        else:
-            self._repaint_all()
+        self._rows_changed([position])
 
     # ------------------------------------------------------------------ cursor
 
@@ -498,9 +482,15 @@ class RowTable(ScrollView, can_focus=True):
         """Once per repaint: the styles (focus and theme change them) and the width the rows fill."""
         palette = self._current_palette()
         if palette != self._palette:
+            if self._palette is not None and palette[:-1] == self._palette[:-1]:
+                self._strips.pop(self._cursor, None)  # focus in or out: only the cursor row changes
+            else:
+                self._strips.clear()
             self._palette = palette
-            self._strips.clear()
-        self._render_width = self.scrollable_content_region.width
+        width = self.scrollable_content_region.width
+        if width != self._render_width:
+            self._render_width = width
+            self.call_after_refresh(self._update_virtual_size)  # it may need sideways scrolling now
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -512,7 +502,7 @@ class RowTable(ScrollView, can_focus=True):
         else:
             position = y - self._header_height + round(self.scroll_y)
             if position >= len(self._keys):
-                return Strip.blank(width, palette.base)
+                return self._blank(width, palette.base)
         strip = self._strips.get(position)
         if strip is None:
             strip = self._strips[position] = self._render_row(position, widths, palette)
@@ -520,6 +510,12 @@ class RowTable(ScrollView, can_focus=True):
         if scroll_x or strip.cell_length != width:
             strip = strip.crop_extend(scroll_x, scroll_x + width, palette.base)
         return strip
+
+    @staticmethod
+    @lru_cache(maxsize=16)
+    def _blank(width: int, style: Style) -> Strip:
+        """The line under the last row (Strips are not cheap to make: one per width and style)."""
+        return Strip.blank(width, style)
 
     def _current_palette(self) -> _Palette:
         style = self.get_component_rich_style
@@ -565,8 +561,9 @@ class RowTable(ScrollView, can_focus=True):
                 text.truncate(inner, overflow="ellipsis")
                 length = text.cell_len
             segments.append(Segment(pad, row_style))
-            if text.spans or text.style:
-                segments.extend(Segment.apply_style(text.render(console), row_style, post_style))
+            if text.spans or text.style:  # Text.render leaves the text's own base style out
+                cell_style = row_style + console.get_style(text.style, default=Style.null())
+                segments.extend(Segment.apply_style(text.render(console), cell_style, post_style))
             else:
                 segments.append(Segment(text.plain, row_style + post_style if post_style else row_style))
             segments.append(Segment(" " * (inner - length) + pad, row_style))
@@ -574,18 +571,29 @@ class RowTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _data_changed(self, *, widths_may_change: bool) -> None:
-        if widths_may_change:
-            self._measure()
-        self._repaint_all()
+    def _rows_changed(self, changed: Iterable[int], *, everything: bool = False) -> None:
+        """After a change of rows: measure the columns again and repaint the rows at `changed` (indexes),
+        or everything when the columns' widths changed (or a column came)."""
+        self._measure()
+        self._update_virtual_size()
+        widths = self._widths
+        if everything or not self._render_width or self._layout(self._render_width) != widths:
+            self._strips.clear()
+            self.refresh()
+            return
+        for position in changed:
+            self._strips.pop(position, None)
+            self._refresh_row(position)
 
-    def _repaint_all(self) -> None:
-        self._strips.clear()
-        self.virtual_size = Size(sum(self._minimum), len(self._keys) + self._header_height)
-        self.refresh()
+    def _update_virtual_size(self) -> None:
+        """Rows (and header) high; as wide as the narrowest the columns may be only when that is wider than
+        the space, so that the table scrolls sideways then and a change of widths is no layout otherwise."""
+        needed = sum(self._minimum)
+        width = needed if needed > self._render_width > 0 else 0
+        self.virtual_size = Size(width, len(self._keys) + self._header_height)
 
-    def _measure(self) -> bool:
-        """Measure the columns from their labels and the cells held. True when nothing changed."""
+    def _measure(self) -> None:
+        """Measure the columns from their labels and the cells held."""
         natural, minimum = [], []
         for position, column in enumerate(self._columns):
             if column.width is not None:
@@ -596,13 +604,11 @@ class RowTable(ScrollView, can_focus=True):
                 low = min(want, MIN_SHRUNK_WIDTH)
             natural.append(want + 2 * CELL_PADDING)
             minimum.append(low + 2 * CELL_PADDING)
-        unchanged = natural == self._natural and minimum == self._minimum
         self._natural, self._minimum = natural, minimum
-        return unchanged
 
     def _refresh_row(self, position: int) -> None:
         y = position + self._header_height - round(self.scroll_y)
-        if 0 <= position < len(self._keys) and 0 <= y < self.size.height:
+        if position >= 0 and self._header_height <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
     def _row_cells(self, cells: Sequence[object]) -> tuple[Text, ...]:

@@ -74,8 +74,8 @@ def test_columns_too_wide_shrink_the_widest_first_and_fill_the_width() -> None:
     assert abs(widths[0] - widths[2]) <= 1  # the two wide ones share the cut
 
 
-def test_columns_never_shrink_below_their_floor() -> None:
-    assert fit_widths([30, 30], [10, 10], 12) == [10, 10]  # wider than the space: the table scrolls
+def test_columns_that_cannot_fit_keep_their_widths() -> None:
+    assert fit_widths([30, 30], [10, 10], 12) == [30, 30]  # the table scrolls sideways, cropping nothing
 
 
 async def test_long_cells_are_cropped_with_an_ellipsis_and_the_header_shows() -> None:
@@ -92,15 +92,16 @@ async def test_long_cells_are_cropped_with_an_ellipsis_and_the_header_shows() ->
 
 
 async def test_columns_wider_than_the_floor_scroll_sideways() -> None:
-    app = TableApp([("a", ("a fairly long name", "ok", "a fairly long note"))])
-    async with app.run_test(size=(20, HEIGHT)) as pilot:
+    name, note = "a name of twenty-five ch", "a note"
+    app = TableApp([("a", (name, "ok", note))])
+    async with app.run_test(size=(30, HEIGHT)) as pilot:
         await pilot.pause()
         await pilot.pause()
         table = app.query_one(RowTable)
-        assert table.virtual_size.width == 10 + 8 + 10  # each at its floor, padding included
+        assert table.virtual_size.width == 26 + 8 + 8  # even at its floor the name would not fit
         await pilot.press("right", "right")
         assert table.scroll_x == 2
-        assert texts(table)[1].startswith(" fairl…  ok ")  # " a fairl… " scrolled by two
+        assert texts(table)[1].startswith(" name of twenty-five ch  ok")  # " a name …" from 2
 
 
 async def test_markup_looking_text_is_shown_literally_and_text_styles_are_kept() -> None:

@@ -6,8 +6,9 @@ a screen holding 100 rows of 8 columns took ~200 ms to its last frame. RowTable 
 styles change, and moving the cursor repaints two lines. It holds what a console list needs and no more:
 
 - columns with a fixed width or one measured from the label and the cells held (capped); the last
-  column takes the space left, and when the columns are too wide the widest are shrunk (cells cropped
-  with an ellipsis) down to a floor, past which the table scrolls sideways;
+  column takes the space left; when the columns are a little too wide the widest are shrunk (cells
+  cropped with an ellipsis) down to a legible floor, and when that is not enough the table keeps its
+  widths and scrolls sideways;
 - cells are plain values or Rich `Text` (styles kept, never read as markup: a tariff named `[bold]`
   shows literally);
 - an optional header line, optional zebra stripes, a row cursor (or none) styled by component classes,
@@ -41,8 +42,9 @@ CursorType = Literal["row", "none"]
 CELL_PADDING = 1
 #: A measured column is never wider than this (cells beyond it are cropped).
 MAX_MEASURED_WIDTH = 40
-#: When the columns do not fit, measured columns shrink to no less than this.
-MIN_SHRUNK_WIDTH = 8
+#: When the columns do not fit, measured columns may shrink to this, so that names stay readable; when
+#: that is not enough the table scrolls sideways (as DataTable does) rather than crop every column.
+MIN_SHRUNK_WIDTH = 20
 
 ELLIPSIS = "…"
 
@@ -89,8 +91,9 @@ def _same_cells(old: Sequence[Text], new: Sequence[Text]) -> bool:
 
 
 def fit_widths(natural: Sequence[int], minimum: Sequence[int], available: int) -> list[int]:
-    """Column widths filling `available` cells: the natural widths with the last column taking the rest;
-    when they are too wide, the widest shrink together towards their minimum (never below it)."""
+    """Column widths for `available` cells: the natural widths with the last column taking the rest;
+    when they are too wide, the widest shrink together towards their minimum so that the table fits;
+    when even the minimums do not fit, the natural widths (the table scrolls sideways, cropping nothing)."""
     widths = list(natural)
     if not widths:
         return widths
@@ -98,8 +101,8 @@ def fit_widths(natural: Sequence[int], minimum: Sequence[int], available: int) -
     if total <= available:
         widths[-1] += available - total
         return widths
-    if sum(minimum) >= available:
-        return list(minimum)
+    if sum(minimum) > available:
+        return widths
 
     def shrunk(cap: int) -> list[int]:
         return [max(low, min(want, cap)) for want, low in zip(natural, minimum)]
@@ -185,6 +188,8 @@ class RowTable(ScrollView, can_focus=True):
             text-style: bold;
         }
         &:nocolor:focus > .row-table--cursor {
+            color: $foreground;
+            background: $background;
             text-style: bold reverse;
         }
     }
@@ -586,10 +591,9 @@ class RowTable(ScrollView, can_focus=True):
             self._refresh_row(position)
 
     def _update_virtual_size(self) -> None:
-        """Rows (and header) high; as wide as the narrowest the columns may be only when that is wider than
-        the space, so that the table scrolls sideways then and a change of widths is no layout otherwise."""
-        needed = sum(self._minimum)
-        width = needed if needed > self._render_width > 0 else 0
+        """Rows (and header) high; wide only when the columns cannot fit (see `fit_widths`), so that the
+        table scrolls sideways then, and a change of widths is no layout otherwise."""
+        width = sum(self._natural) if sum(self._minimum) > self._render_width > 0 else 0
         self.virtual_size = Size(width, len(self._keys) + self._header_height)
 
     def _measure(self) -> None:

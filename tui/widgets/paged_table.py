@@ -1,8 +1,9 @@
 """A RowTable over a paged query: it holds one page of rows, never the whole table.
 
 The owner gives a fetch function `(PageRequest) -> Page[Row]` and the columns; row keys are the rows'
-ids. `]`/`[` (the screen's bindings call `next_page`/`previous_page`), or down on the last row and up on
-the first, move page by page. The position (`101–200 of 2,140`) is shown under the table.
+ids. `]`/`[` (the screen's bindings call `next_page`/`previous_page`), or down (and page down) on the
+last row and up (and page up) on the first, move page by page. The position (`101–200 of 2,140`) is
+shown under the table. A page load and a live refresh are each one `RowTable.set_rows`.
 """
 
 from __future__ import annotations

@@ -227,6 +227,24 @@ async def test_update_and_remove_by_key() -> None:
         assert table.row_count == 0 and table.cursor_key is None
 
 
+async def test_focus_and_theme_restyle_the_rows() -> None:
+    app = TableApp(numbered(3), zebra_stripes=True)
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        table = app.query_one(RowTable)
+
+        def background(line: int) -> object:
+            return next(iter(lines(table)[line])).style.bgcolor
+
+        focused, stripe = background(1), background(3)
+        table.blur()
+        await pilot.pause()
+        assert background(1) != focused and background(3) == stripe  # focus shows in the cursor row alone
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert background(3) != stripe
+
+
 # ---------------------------------------------------------------------------------------------- no colour
 
 

@@ -248,6 +248,7 @@ class RowTable(ScrollView, can_focus=True):
         self._widths: list[int] = []
         self._strips: dict[int, Strip] = {}  # rendered rows by index (-1: the header), full table width
         self._palette: _Palette | None = None
+        self._palette_sources: tuple[object, ...] = ()
         self._render_width = 0
         self._scroll_pending = False
         self._next_key = 0
@@ -523,6 +524,14 @@ class RowTable(ScrollView, can_focus=True):
         return Strip.blank(width, style)
 
     def _current_palette(self) -> _Palette:
+        """The styles now. Computing them walks the ancestors (~0.5 ms), so they are kept while the
+        stylesheet has not applied itself to this table again: it replaces the component styles each
+        time it does (focus, theme, classes), which is what can change them."""
+        sources = tuple(self._component_styles.values())
+        kept = self._palette_sources
+        if self._palette is not None and len(kept) == len(sources) and all(a is b for a, b in zip(kept, sources)):
+            return self._palette
+        self._palette_sources = sources
         style = self.get_component_rich_style
         return _Palette(self.rich_style, style("row-table--header"), style("row-table--even-row"),
                         style("row-table--odd-row"), style("row-table--cursor"))

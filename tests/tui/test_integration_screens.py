@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import Select, Static
 
 from core.backend import Backend, open_backend
 from core.clock import DEMO_NOW, FixedClock
@@ -37,6 +37,7 @@ from tui.screens.module_edit import EditModuleScreen
 from tui.screens.module_list import ModuleListScreen
 from tui.widgets.health_badge import HealthBadge
 from tui.widgets.schema_form import SchemaForm
+from tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 HEALTHY_VM = "VM Frankfurt 1"
@@ -87,9 +88,9 @@ def plain(renderable: object) -> str:
 
 
 def screen_text(app) -> str:  # noqa: ANN001
-    """All the text of the screen on top: every Static and every cell of every DataTable."""
+    """All the text of the screen on top: every Static and every cell of every RowTable."""
     parts = [plain(static.content) for static in app.screen.query(Static)]
-    for table in app.screen.query(DataTable):
+    for table in app.screen.query(RowTable):
         for row in range(table.row_count):
             parts.extend(str(cell) for cell in table.get_row_at(row))
     return "\n".join(parts)
@@ -338,7 +339,7 @@ async def test_the_modules_list_shows_each_modules_health_after_a_check(live) ->
         assert health[HEALTHY_VM] == "OK · just now"
         assert health[REVOKED_TOKEN_MODULE] == "FAIL · just now"
         assert health[UNREACHABLE_MODULE] == "—"
-        assert screen.paged.table.columns[screen.paged.table.ordered_columns[1].key].label.plain == "Health"
+        assert screen.paged.table.column_labels[1] == "Health"
 
 
 async def test_read_only_hides_check_and_update_but_keeps_the_call_log(live) -> None:  # noqa: ANN001

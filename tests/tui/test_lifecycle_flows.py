@@ -251,9 +251,8 @@ async def test_edit_conflict_names_who_and_reload_keeps_typed_values(demo_backen
 
 
 async def test_history_lists_the_changes_of_the_module(demo_backend: Backend) -> None:
-    from textual.widgets import DataTable
-
     from tui.screens.module_history import ModuleHistoryScreen
+    from tui.widgets.row_table import RowTable
 
     module = first_module(demo_backend, "cpanel")
     demo_backend.commands.set_module_enabled(module.id, False)
@@ -263,6 +262,6 @@ async def test_history_lists_the_changes_of_the_module(demo_backend: Backend) ->
         await pilot.press("h")
         await pilot.pause()
         assert isinstance(app.screen, ModuleHistoryScreen)
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         assert table.row_count >= 1
         assert str(table.get_row_at(0)[1]) == "tester" and f"Disabled {module.name}" in str(table.get_row_at(0)[2])

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from core.backend import Backend
 from core.clock import DEMO_NOW, FixedClock
@@ -26,6 +25,7 @@ from tui.screens.module_card import ModuleCardScreen
 from tui.screens.task_history import TaskHistoryScreen
 from tui.screens.task_list import TaskListScreen
 from tui.widgets.notifications_pane import NotificationsPane
+from tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 FAILURE = "scripted failure: credentials refused"
@@ -51,8 +51,8 @@ def healthy_module_id(backend: Backend) -> int:
     raise AssertionError("the demo data has no healthy module")
 
 
-def forbid_clear(monkeypatch: pytest.MonkeyPatch, table: DataTable) -> None:
-    """Live updates go by row key: a clear-and-refill of this table fails the test."""
+def forbid_clear(monkeypatch: pytest.MonkeyPatch, table: RowTable) -> None:
+    """Live updates go by row key (`set_rows` keeps unchanged rows): a clear-and-refill fails the test."""
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError(f"{table.id or table} was cleared and refilled")
 
@@ -119,7 +119,7 @@ async def test_pane_and_card_update_by_key_as_runs_finish(backend: Backend, monk
         pane = card.query_one(NotificationsPane)
         assert pane.display
         before = set(pane.notification_ids)
-        for table in (card.query_one("#card-tasks", DataTable), card.query_one("#card-notifications", DataTable),
+        for table in (card.query_one("#card-tasks", RowTable), card.query_one("#card-notifications", RowTable),
                       pane.table):
             forbid_clear(monkeypatch, table)
         toasts: list[tuple[str, dict[str, Any]]] = []
@@ -137,11 +137,10 @@ async def test_pane_and_card_update_by_key_as_runs_finish(backend: Backend, monk
         assert latest.id not in before
         assert latest.id in pane.notification_ids  # added by key
         assert pane.notification_ids == [n.id for n in newest[:len(pane.notification_ids)]]  # newest first
-        tasks_table = card.query_one("#card-tasks", DataTable)
+        tasks_table = card.query_one("#card-tasks", RowTable)
         for task_id in task_ids:
             assert tasks_table.get_cell(str(task_id), "result").plain == "Unsuccessful"
-        notes = card.query_one("#card-notifications", DataTable)
-        shown = [notes.coordinate_to_cell_key((i, 0)).row_key.value for i in range(notes.row_count)]
+        shown = card.query_one("#card-notifications", RowTable).row_keys
         assert str(latest.id) in shown
         assert shown == [str(n.id) for n in backend.modules.card(module_id).notifications] + ["all"]
         failed = [(m, kw) for m, kw in toasts if kw.get("severity") == "warning"]
@@ -219,7 +218,7 @@ async def test_tasks_screen_shows_cron_words_and_next_run(backend: Backend) -> N
         assert isinstance(screen, TaskListScreen)
         row = next(r for r in screen.paged.rows if r.enabled)
         table = screen.paged.table
-        assert [c.key.value for c in table.columns.values()] == [
+        assert table.column_keys == [
             "module", "name", "schedule", "words", "next_run", "last_run", "result", "duration"]
         assert table.get_cell(str(row.id), "schedule").plain == row.schedule
         assert table.get_cell(str(row.id), "words").plain == row.schedule_in_words != ""
@@ -309,6 +308,6 @@ async def test_history_lists_runs_newest_first_and_new_runs_arrive(backend: Back
         await settle(pilot)
         newest = backend.tasks.runs(row.id).rows[0]
         table = history.paged.table
-        assert table.coordinate_to_cell_key((0, 0)).row_key.value == str(newest.id)
+        assert table.row_keys[0] == str(newest.id)
         assert table.get_cell(str(newest.id), "result").plain == "Successful"
         assert [r.id for r in history.paged.rows][1:] == [r.id for r in stored.rows][:len(history.paged.rows) - 1]

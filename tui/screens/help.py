@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.actions import OperatorAction, actions_for
+from tui.widgets.row_table import RowTable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,12 +29,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
             yield Static(Text(f"Keys — {self.help_title}"), id="help-title")
-            table: DataTable = DataTable(cursor_type="row", id="help-keys")
+            table = RowTable(id="help-keys")
             table.add_column("Key", key="key")
             table.add_column("Action", key="action")
             table.add_column("What it does", key="help")
-            for action in self.actions:
-                table.add_row(Text(action.shown_key), Text(action.description), Text(action.help), key=action.id)
+            table.set_rows((a.id, (a.shown_key, a.description, a.help)) for a in self.actions)
             yield table
             yield Static(Text("Esc closes · ctrl+p or : jumps to any section"), id="help-hint")
 

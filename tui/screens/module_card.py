@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
 from core.formatting import format_duration, format_money, format_time
@@ -23,6 +23,7 @@ from core.queries import NotFound
 from tui.actions import bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
 from tui.widgets.health_badge import HealthBadge
+from tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
     from tui.app import SchedulerActivity
@@ -86,8 +87,8 @@ class ModuleCardScreen(ModuleActions):
             yield self._table("card-notifications", [("description", "Description"), ("added", "Date added")])
 
     @staticmethod
-    def _table(table_id: str, columns: list[tuple[str, str]]) -> DataTable:
-        table: DataTable = DataTable(cursor_type="row", id=table_id, classes="related")
+    def _table(table_id: str, columns: list[tuple[str, str]]) -> RowTable:
+        table = RowTable(id=table_id, classes="related")
         for key, label in columns:
             table.add_column(label, key=key)
         return table
@@ -149,33 +150,25 @@ class ModuleCardScreen(ModuleActions):
         shown = len(card.tariffs)
         extra = f", first {shown}" if shown < card.tariff_total else ""
         self.query_one("#tariffs-title", Static).update(Text(f"Tariffs ({card.tariff_total:,}{extra})"))
-        table = self.query_one("#card-tariffs", DataTable)
-        table.clear()
-        for tariff in card.tariffs:
-            table.add_row(Text(tariff.name), Text(tariff.status.label), Text(f"{tariff.active_service_count:,}"),
-                          key=str(tariff.id))
-        table.add_row(Text("All tariffs of this module →", style="italic"), Text(""), Text(""), key=ALL_ROWS_KEY)
+        rows = [(str(t.id), (t.name, t.status.label, f"{t.active_service_count:,}")) for t in card.tariffs]
+        rows.append((ALL_ROWS_KEY, (Text("All tariffs of this module →", style="italic"),)))
+        self.query_one("#card-tariffs", RowTable).set_rows(rows)
 
     def _fill_tasks(self) -> None:
-        table = self.query_one("#card-tasks", DataTable)
-        table.clear()
-        for task in self.card.tasks:
-            result = task.last_result.label if task.last_result else "Never run"
-            table.add_row(Text(task.name + ("" if task.enabled else " (off)")), Text(task.schedule),
-                          Text(format_time(task.last_run_at)), Text(result),
-                          Text(format_duration(task.last_duration)), key=str(task.id))
+        self.query_one("#card-tasks", RowTable).set_rows(
+            (str(task.id), (task.name + ("" if task.enabled else " (off)"), task.schedule,
+                            format_time(task.last_run_at), task.last_result.label if task.last_result else "Never run",
+                            format_duration(task.last_duration)))
+            for task in self.card.tasks)
 
     def _fill_notifications(self) -> None:
         card = self.card
         self.query_one("#notifications-title", Static).update(
             Text(f"Notifications (unread: {card.unread_notification_total:,})")
         )
-        table = self.query_one("#card-notifications", DataTable)
-        table.clear()
-        for notification in card.notifications:
-            table.add_row(Text(notification.description), Text(format_time(notification.created_at)),
-                          key=str(notification.id))
-        table.add_row(Text("All notifications of this module →", style="italic"), Text(""), key=ALL_ROWS_KEY)
+        rows = [(str(n.id), (n.description, format_time(n.created_at))) for n in card.notifications]
+        rows.append((ALL_ROWS_KEY, (Text("All notifications of this module →", style="italic"),)))
+        self.query_one("#card-notifications", RowTable).set_rows(rows)
 
     def on_scheduler_activity(self, message: SchedulerActivity) -> None:
         """Live: a run of this module's tasks ended or a notification came (tui/app.py posts this). Rewrites
@@ -186,41 +179,23 @@ class ModuleCardScreen(ModuleActions):
             self.card = self.backend.modules.card(self.card.id)
         except NotFound:
             return
-        tasks, notes = self.query_one("#card-tasks", DataTable), self.query_one("#card-notifications", DataTable)
-        wanted = {str(n.id): n for n in self.card.notifications}
-        with self.app.batch_update():
-            for task in (t for t in self.card.tasks if str(t.id) in tasks.rows):
-                for column, value in (("result", task.last_result.label if task.last_result else "Never run"),
-                                      ("last_run", format_time(task.last_run_at)),
-                                      ("duration", format_duration(task.last_duration))):
-                    tasks.update_cell(str(task.id), column, Text(value))
-            for key in [k for k in notes.rows if k.value not in wanted and k.value != ALL_ROWS_KEY]:
-                notes.remove_row(key)
-            for key, note in wanted.items():
-                if key in notes.rows:
-                    notes.update_cell(key, "description", Text(note.description))
-                    notes.update_cell(key, "added", Text(format_time(note.created_at)))
-                else:
-                    notes.add_row(Text(note.description), Text(format_time(note.created_at)), key=key)
-            rank = {id(notes.get_cell(key, "description")): index for index, key in enumerate(wanted)}
-            notes.sort("description", key=lambda cell: rank.get(id(cell), len(rank)))  # newest first, link last
-        self.query_one("#notifications-title", Static).update(
-            Text(f"Notifications (unread: {self.card.unread_notification_total:,})"))
+        self._fill_tasks()  # set_rows repaints only the rows that changed and keeps each cursor on its row
+        self._fill_notifications()
 
     # ------------------------------------------------------------------ links
 
-    @on(DataTable.RowSelected, "#card-tariffs")
-    def _tariff_chosen(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value == ALL_ROWS_KEY:
+    @on(RowTable.RowSelected, "#card-tariffs")
+    def _tariff_chosen(self, event: RowTable.RowSelected) -> None:
+        if event.row_key == ALL_ROWS_KEY:
             self.action_module_tariffs()
         else:
-            self._push_tariffs(TariffFilter(tariff_id=int(event.row_key.value or 0)))
+            self._push_tariffs(TariffFilter(tariff_id=int(event.row_key)))
 
-    @on(DataTable.RowSelected, "#card-tasks")
+    @on(RowTable.RowSelected, "#card-tasks")
     def _task_chosen(self) -> None:
         self.action_module_tasks()
 
-    @on(DataTable.RowSelected, "#card-notifications")
+    @on(RowTable.RowSelected, "#card-notifications")
     def _notification_chosen(self) -> None:
         self.action_module_notifications()
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from core.formatting import format_time
 from tui.screens.base import ConsoleScreen
+from tui.widgets.row_table import RowTable
 
 
 class ModuleHistoryScreen(ConsoleScreen):
@@ -23,7 +24,7 @@ class ModuleHistoryScreen(ConsoleScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="blockers-title")
-        table: DataTable = DataTable(cursor_type="row", id="history")
+        table = RowTable(id="history")
         table.add_column("When", key="when")
         table.add_column("Who", key="who")
         table.add_column("What", key="what")
@@ -32,15 +33,11 @@ class ModuleHistoryScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.refresh_content()
-        self.query_one("#history", DataTable).focus()
+        self.query_one("#history", RowTable).focus()
 
     def refresh_content(self) -> None:
         page = self.backend.modules.history(self.module_id)
         shown = f", latest {len(page.rows)}" if len(page.rows) < page.total else ""
         self.query_one("#blockers-title", Static).update(Text(f"Changes ({page.total:,}{shown}), newest first"))
-        table = self.query_one("#history", DataTable)
-        table.clear()
-        for entry in page.rows:
-            table.add_row(Text(format_time(entry.at)), Text(entry.actor), Text(entry.summary), key=str(entry.id))
-        if not page.rows:
-            table.add_row(Text("—"), Text(""), Text("No recorded changes"), key="none")
+        rows = [(str(entry.id), (format_time(entry.at), entry.actor, entry.summary)) for entry in page.rows]
+        self.query_one("#history", RowTable).set_rows(rows or [("none", ("—", "", "No recorded changes"))])

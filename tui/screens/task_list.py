@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.message import Message
-from textual.widgets import DataTable
 
 from core.dto import Page, PageRequest, RunResult, TaskFilter, TaskRow
 from core.formatting import format_duration, format_time
@@ -19,6 +18,7 @@ from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle
 from tui.widgets.paged_table import Column
+from tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
     from tui.app import SchedulerActivity
@@ -86,7 +86,7 @@ class TaskListScreen(ListScreen[TaskFilter]):
                 return False  # dimmed: the task already is
         return allowed
 
-    @on(DataTable.RowHighlighted)
+    @on(RowTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self.refresh_bindings()
 

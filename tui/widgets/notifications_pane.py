@@ -1,36 +1,28 @@
 """The pane of the latest unread notifications, beside every screen.
 
-`refresh_notifications()` re-reads them and updates the rows by key inside one `batch_update()`:
-rows of read notifications leave, new ones arrive, ages are rewritten; nothing is cleared and refilled,
-so a scheduler can call it on every event without the pane flickering. The app posts the pane a
+`refresh_notifications()` re-reads them and gives the table its rows in one `set_rows`, which repaints
+only the rows that changed: rows of read notifications leave, new ones arrive, ages are rewritten;
+nothing is cleared and refilled, so a scheduler can call it on every event without the pane flickering. The app posts the pane a
 `SchedulerActivity` (scheduler events, already coalesced) and the pane refreshes itself when shown.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from core.dto import NotificationRow
 from core.formatting import format_age
+from tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
     from tui.app import SchedulerActivity
 
 PANE_LIMIT = 20
-
-
-class _Age(Text):
-    """An age cell that remembers the moment it was made from, so rows sort newest first."""
-
-    def __init__(self, text: str, created_at: datetime, notification_id: int) -> None:
-        super().__init__(text)
-        self.sort_key = (created_at, notification_id)
 
 
 class NotificationsPane(Vertical):
@@ -48,7 +40,7 @@ class NotificationsPane(Vertical):
         text-style: bold;
         background: $panel;
     }
-    NotificationsPane > DataTable {
+    NotificationsPane > RowTable {
         height: 1fr;
         overflow-x: hidden;
     }
@@ -62,21 +54,20 @@ class NotificationsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Unread notifications", classes="notifications-pane--title")
-        table: DataTable = DataTable(cursor_type="none", show_header=False, zebra_stripes=True)
+        table = RowTable(cursor_type="none", show_header=False, zebra_stripes=True)
         table.can_focus = False
         table.add_column("When", key="age", width=10)
         table.add_column("Notification", key="text", width=22)
         yield table
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(DataTable)
+    def table(self) -> RowTable:
+        return self.query_one(RowTable)
 
     @property
     def notification_ids(self) -> list[int]:
         """The ids shown, top to bottom."""
-        table = self.table
-        return [int(table.coordinate_to_cell_key((i, 0)).row_key.value or 0) for i in range(table.row_count)]
+        return [int(key) for key in self.table.row_keys]
 
     def schedule_refresh(self) -> None:
         """Refresh once after the current burst of updates (mount, resume and resize all ask for one)."""
@@ -97,21 +88,8 @@ class NotificationsPane(Vertical):
         latest = backend.notifications.latest_unread(limit=self._limit)
         self.unread_total = backend.notifications.unread_count()
         now = backend.clock.now()
-        table = self.table
-        wanted = {str(n.id): n for n in latest}
-        with self.app.batch_update():
-            for row_key in list(table.rows):
-                if row_key.value not in wanted:
-                    table.remove_row(row_key)
-            shown = {key.value for key in table.rows}
-            for key, notification in wanted.items():
-                age = _Age(format_age(notification.created_at, now), notification.created_at, notification.id)
-                if key in shown:
-                    table.update_cell(key, "age", age)
-                    table.update_cell(key, "text", self._text(notification))  # a failure streak's count grows
-                else:
-                    table.add_row(age, self._text(notification), key=key)
-            table.sort("age", key=lambda cell: cell.sort_key, reverse=True)
+        newest_first = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
+        self.table.set_rows((str(n.id), (format_age(n.created_at, now), self._text(n))) for n in newest_first)
         title = f"Unread notifications ({self.unread_total:,})"
         self.query_one(".notifications-pane--title", Static).update(Text(title))
 
@@ -124,4 +102,4 @@ class NotificationsPane(Vertical):
     @staticmethod
     def _text(notification: NotificationRow) -> Text:
         prefix = f"{notification.module_name}: " if notification.module_name else ""
-        return Text(prefix + notification.description, no_wrap=True, overflow="ellipsis")
+        return Text(prefix + notification.description)

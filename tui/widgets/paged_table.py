@@ -1,8 +1,9 @@
-"""A DataTable over a paged query: it holds one page of rows, never the whole table.
+"""A RowTable over a paged query: it holds one page of rows, never the whole table.
 
 The owner gives a fetch function `(PageRequest) -> Page[Row]` and the columns; row keys are the rows'
-ids. `]`/`[` (the screen's bindings call `next_page`/`previous_page`), or down on the last row and up on
-the first, move page by page. The position (`101–200 of 2,140`) is shown under the table.
+ids. `]`/`[` (the screen's bindings call `next_page`/`previous_page`), or down (and page down) on the
+last row and up (and page up) on the first, move page by page. The position (`101–200 of 2,140`) is
+shown under the table. A page load and a live refresh are each one `RowTable.set_rows`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from core.dto import Page, PageRequest
+from tui.widgets.row_table import RowTable
 
 RowT = TypeVar("RowT")
 
@@ -34,34 +36,52 @@ class Column(Generic[RowT]):
     width: int | None = None
 
 
-class _PageDataTable(DataTable):
-    """A DataTable that asks its PagedTable for the next/previous page at its edges."""
+class _PageRowTable(RowTable):
+    """A RowTable that asks its PagedTable for the next/previous page at its edges (down, up, page keys)."""
 
     def __init__(self, owner: PagedTable, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owner = owner
 
+    def _at_last_row(self) -> bool:
+        return bool(self.row_count) and self.cursor_row >= self.row_count - 1 and self._owner.page.has_next
+
+    def _at_first_row(self) -> bool:
+        return self.cursor_row <= 0 and self._owner.page.has_previous
+
     def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1 and self._owner.page.has_next:
+        if self._at_last_row():
             self._owner.next_page()
-            return
-        super().action_cursor_down()
+        else:
+            super().action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        if self.cursor_row <= 0 and self._owner.page.has_previous:
+        if self._at_first_row():
             self._owner.previous_page(cursor_at_end=True)
-            return
-        super().action_cursor_up()
+        else:
+            super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self._at_last_row():
+            self._owner.next_page()
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self._at_first_row():
+            self._owner.previous_page()
+        else:
+            super().action_page_up()
 
 
 class PagedTable(Vertical, Generic[RowT]):
-    """One page of a list in a DataTable, with its position and page-by-page moves."""
+    """One page of a list in a RowTable, with its position and page-by-page moves."""
 
     DEFAULT_CSS = """
     PagedTable {
         height: 1fr;
     }
-    PagedTable > DataTable {
+    PagedTable > RowTable {
         height: 1fr;
     }
     PagedTable > .paged-table--position {
@@ -107,20 +127,20 @@ class PagedTable(Vertical, Generic[RowT]):
         self._columns = columns
         self._fetch = fetch
         self._row_id = row_id
-        self._request = PageRequest(offset=0, limit=page_size)
+        self._request = PageRequest(limit=page_size)
         self.page: Page[RowT] = Page(rows=[], total=0, offset=0, limit=page_size)
         self._rows_by_key: dict[str, RowT] = {}
 
     def compose(self) -> ComposeResult:
-        table = _PageDataTable(self, cursor_type="row", zebra_stripes=True)
+        table = _PageRowTable(self, zebra_stripes=True)
         for column in self._columns:
             table.add_column(column.label, key=column.key, width=column.width)
         yield table
         yield Static("", classes="paged-table--position")
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(_PageDataTable)
+    def table(self) -> RowTable:
+        return self.query_one(_PageRowTable)
 
     @property
     def rows(self) -> list[RowT]:
@@ -129,16 +149,13 @@ class PagedTable(Vertical, Generic[RowT]):
 
     @property
     def selected(self) -> RowT | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self._rows_by_key.get(key or "")
+        key = self.table.cursor_key
+        return None if key is None else self._rows_by_key.get(key)
 
     def set_fetch(self, fetch: Callable[[PageRequest], Page[RowT]]) -> None:
         """A new query (filters changed): back to the first page."""
         self._fetch = fetch
-        self._request = PageRequest(0, self._request.limit, self._request.sort, self._request.descending)
+        self._request = self._request.first()
         self.load()
 
     def reload(self) -> None:
@@ -147,44 +164,19 @@ class PagedTable(Vertical, Generic[RowT]):
         self.load(keep_key=str(self._row_id(selected)) if selected is not None else None)
 
     def refresh_rows(self) -> None:
-        """Live update: read the page shown again and change the table by row key in one `batch_update()`.
+        """Live update: read the page shown again and give the table its rows in one `set_rows`.
 
-        Rows gone are removed, new ones added, changed cells rewritten, the page's order kept and the cursor
-        left on its row; nothing is cleared, so a scheduler may call this on every burst of events.
+        The table repaints only rows whose key or cells changed and leaves the cursor on its row; nothing
+        is cleared, so a scheduler may call this on every burst of events.
         """
         page = self._fetch(self._request)
         if not page.rows and page.total and self._request.offset:
             self.load()  # the page emptied under us: show the last one
             return
-        table = self.table
-        selected = self.selected
-        keep = str(self._row_id(selected)) if selected is not None else None
-        fresh = {str(self._row_id(row)): row for row in page.rows}
-        added = False
-        with self.app.batch_update():
-            for key in [k for k in self._rows_by_key if k not in fresh]:
-                table.remove_row(key)
-            for key, row in fresh.items():
-                old = self._rows_by_key.get(key)
-                if old is not None and old == row:
-                    continue
-                cells = [self._cell(column.value(row)) for column in self._columns]
-                if old is None:
-                    table.add_row(*cells, key=key)
-                    added = True
-                else:
-                    for column, cell in zip(self._columns, cells):
-                        table.update_cell(key, column.key, cell)
-            if added and len(fresh) > 1:
-                # New rows went to the bottom: put the page's order back (cells are this table's own objects).
-                first = self._columns[0].key
-                rank = {id(table.get_cell(key, first)): index for index, key in enumerate(fresh)}
-                table.sort(first, key=lambda cell: rank.get(id(cell), len(rank)))
-            self._rows_by_key = fresh
-            self.page = page
-            if keep is not None and keep in fresh:
-                table.move_cursor(row=table.get_row_index(keep), animate=False)
-            self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
+        self._rows_by_key = self._keyed(page.rows)
+        self.table.set_rows(self._table_rows())
+        self.page = page
+        self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
 
     def next_page(self) -> None:
         if self.page.has_next:
@@ -200,29 +192,30 @@ class PagedTable(Vertical, Generic[RowT]):
         page = self._fetch(self._request)
         if not page.rows and page.total and self._request.offset:
             # The list shrank under us (rows deleted or filtered): show its last page instead.
-            last_offset = max(0, (page.total - 1) // self._request.limit * self._request.limit)
-            self._request = PageRequest(last_offset, self._request.limit, self._request.sort,
-                                        self._request.descending)
+            self._request = self._request.at((page.total - 1) // self._request.limit * self._request.limit)
             page = self._fetch(self._request)
         self._show(page, keep_key=keep_key, cursor_at_end=cursor_at_end)
 
     def _show(self, page: Page[RowT], *, keep_key: str | None, cursor_at_end: bool) -> None:
         self.page = page
-        table = self.table
-        table.clear()
-        self._rows_by_key = {}
-        for row in page.rows:
-            key = str(self._row_id(row))
-            self._rows_by_key[key] = row
-            table.add_row(*(self._cell(column.value(row)) for column in self._columns), key=key)
+        self._rows_by_key = self._keyed(page.rows)
+        keys = list(self._rows_by_key)
         if keep_key is not None and keep_key in self._rows_by_key:
-            table.move_cursor(row=table.get_row_index(keep_key), animate=False)
-        elif cursor_at_end and page.rows:
-            table.move_cursor(row=len(page.rows) - 1, animate=False)
+            cursor = keys.index(keep_key)
         else:
-            table.move_cursor(row=0, animate=False)
+            cursor = len(keys) - 1 if cursor_at_end else 0
+        self.table.set_rows(self._table_rows(), cursor_row=cursor)
         self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
         self.post_message(self.PageLoaded(self, page))
+
+    def _keyed(self, rows: list[RowT]) -> dict[str, RowT]:
+        """The rows by their table key (the row id as a string), in the page's order."""
+        return {str(self._row_id(row)): row for row in rows}
+
+    def _table_rows(self) -> list[tuple[str, list[Any]]]:
+        """The rows held as the table takes them, `(key, cells)`; the table reads cells as plain text, so a
+        tariff named `[bold]` is not read as markup."""
+        return [(key, [column.value(row) for column in self._columns]) for key, row in self._rows_by_key.items()]
 
     def position_text(self) -> str:
         page = self.page
@@ -235,15 +228,8 @@ class PagedTable(Vertical, Generic[RowT]):
             moves.append("] next")
         return page.position + (f"  ·  {'  '.join(moves)}" if moves else "")
 
-    @staticmethod
-    def _cell(value: Any) -> Text:
-        """Cells are plain text: a tariff named `[bold]` must not be read as markup."""
-        if isinstance(value, Text):
-            return value
-        return Text("—" if value is None else str(value))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_table_row_selected(self, event: RowTable.RowSelected) -> None:
         event.stop()
-        row = self._rows_by_key.get(event.row_key.value or "")
+        row = self._rows_by_key.get(event.row_key)
         if row is not None:
             self.post_message(self.RowChosen(self, row))

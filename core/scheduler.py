@@ -188,9 +188,8 @@ class Scheduler:
         with self._db.write() as session:
             # Walks the (enabled, next_run_at) index and stops at `limit`: no join to sort through, so a
             # claim costs the same with 30 or 30,000 tasks due.
-            module_enabled = (select(ProcessingModule.id)
-                              .where(ProcessingModule.id == BackgroundTask.module_id,
-                                     ProcessingModule.status == ModuleStatus.ENABLED).exists())
+            module_enabled = (select(ProcessingModule.status == ModuleStatus.ENABLED)
+                              .where(ProcessingModule.id == BackgroundTask.module_id).scalar_subquery())
             query = (
                 select(BackgroundTask)
                 .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now, module_enabled)

@@ -16,18 +16,20 @@ in tests a fake one. Nothing here sleeps except `serve`, between ticks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets as token_source
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, bindparam, exists, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.clock import Clock
 from core.schedule import fire_times_between, next_fire_time
@@ -43,11 +45,9 @@ DEFAULT_DEADLINE = timedelta(seconds=90)
 MISSED_COUNT_LIMIT = 1000
 
 
-def _previous_results(session: Session, task_ids: list[int]) -> dict[int, RunResult]:
-    """Each task's last finished (successful or unsuccessful) result, in one query for a batch of tasks."""
-    if not task_ids:
-        return {}
-    finished = (
+def _last_finished_result() -> ScalarSelect:
+    """The task's last finished (successful or unsuccessful) result, correlated to `BackgroundTask`."""
+    return (
         select(TaskRun.result)
         .where(TaskRun.task_id == BackgroundTask.id,
                TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
@@ -55,8 +55,61 @@ def _previous_results(session: Session, task_ids: list[int]) -> dict[int, RunRes
         .limit(1)
         .scalar_subquery()
     )
-    rows = session.execute(select(BackgroundTask.id, finished).where(BackgroundTask.id.in_(task_ids)))
-    return {task_id: RunResult(result) for task_id, result in rows if result is not None}
+
+
+def _due_tasks(now: datetime, limit: int, dialect: str) -> Select:
+    """The first `limit` due tasks of enabled modules, in (next fire time, id) order, with what a claim needs.
+
+    One walk of the due index (enabled, next_run_at, id) that stops after `limit` rows, however many tasks
+    are due and whatever statistics the planner has: every condition past the index is a per-row subquery
+    (kept as a filter on the walk; an EXISTS would be pulled up into a join the planner may sort around),
+    and the module's name and time zone, whether a run is in progress and the last finished result come
+    with the row as per-row subqueries on the primary key and the runs' indexes.
+    """
+    of_module = ProcessingModule.id == BackgroundTask.module_id
+    module_enabled = select(ProcessingModule.status == ModuleStatus.ENABLED).where(of_module).scalar_subquery()
+    running = exists().where(TaskRun.task_id == BackgroundTask.id, TaskRun.result == RunResult.IN_PROGRESS)
+    query = (
+        select(BackgroundTask.id, BackgroundTask.module_id, BackgroundTask.kind, BackgroundTask.name,
+               BackgroundTask.schedule, BackgroundTask.next_run_at,
+               select(ProcessingModule.name).where(of_module).scalar_subquery(),
+               select(ProcessingModule.timezone).where(of_module).scalar_subquery(),
+               running, _last_finished_result())
+        .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now, module_enabled)
+        .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":  # claimers pass each other's rows by; SQLite's BEGIN IMMEDIATE serializes them
+        query = query.with_for_update(of=BackgroundTask, skip_locked=True)
+    return query
+
+
+_runs, _tasks = TaskRun.__table__, BackgroundTask.__table__
+#: A batch of runs in one statement; a fire someone recorded already (the unique key) or a second run in
+#: progress (the partial unique index) is left out rather than failing the batch: RETURNING says which landed.
+_INSERT_RUNS = {
+    name: dialect.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_MOVE_NEXT_RUN = update(_tasks).where(_tasks.c.id == bindparam("task")).values(next_run_at=bindparam("next_run"))
+#: The final write of a run and a heartbeat: built once (a run's hot path builds no SQL), and plain Core
+#: statements on the table, so the ORM has no session state to synchronize.
+_FINISH_RUN = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
+           _runs.c.result == RunResult.IN_PROGRESS)
+    .values(result=bindparam("outcome", type_=_runs.c.result.type), finished_at=bindparam("at"),
+            message=bindparam("text"), lease_until=None)
+)
+_EXTEND_LEASE = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
+           _runs.c.result == RunResult.IN_PROGRESS)
+    .values(lease_until=bindparam("until"))
+)
+#: Tasks due at one instant mostly share their schedule and time zone (every */15 check of UTC modules):
+#: their next fire time is one computation, not one croniter walk per task.
+_next_fire_time = functools.lru_cache(maxsize=1024)(next_fire_time)
 
 
 class DatabaseClock:
@@ -183,28 +236,10 @@ class Scheduler:
         return count
 
     def claim_due(self, now: datetime, limit: int) -> list[Claim]:
-        """Claim up to `limit` due runs in one write transaction."""
-        claims: list[Claim] = []
+        """Claim up to `limit` due runs in one write transaction: a select, an insert, an update."""
         with self._db.write() as session:
-            # Walks the (enabled, next_run_at) index and stops at `limit`: no join to sort through, so a
-            # claim costs the same with 30 or 30,000 tasks due.
-            module_enabled = (select(ProcessingModule.status == ModuleStatus.ENABLED)
-                              .where(ProcessingModule.id == BackgroundTask.module_id).scalar_subquery())
-            query = (
-                select(BackgroundTask)
-                .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now, module_enabled)
-                .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
-                .limit(limit)
-            )
-            if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            tasks = session.scalars(query).all()
-            if tasks:
-                modules = {mid: (name, tz) for mid, name, tz in session.execute(
-                    select(ProcessingModule.id, ProcessingModule.name, ProcessingModule.timezone)
-                    .where(ProcessingModule.id.in_({t.module_id for t in tasks})))}
-                rows = [(task, *modules[task.module_id]) for task in tasks]
-                claims = self._claim_rows(session, rows, now)
+            rows = session.execute(_due_tasks(now, limit, session.bind.dialect.name)).all()
+            claims = self._claim_rows(session, rows, now) if rows else []
         for claim in claims:
             self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                           RunResult.IN_PROGRESS, f"{claim.task_name} started"))
@@ -212,57 +247,53 @@ class Scheduler:
 
     def _claim_rows(self, session: Session, rows: list, now: datetime) -> list[Claim]:  # noqa: ANN001
         """Insert the runs of a batch of due tasks at once and move each task's next fire time on."""
-        running = set(session.scalars(select(TaskRun.task_id).where(
-            TaskRun.task_id.in_([task.id for task, _, _ in rows]), TaskRun.result == RunResult.IN_PROGRESS)))
-        batch: list[tuple[BackgroundTask, str, TaskRun]] = []
-        for task, module_name, tz in rows:
-            if task.id in running:
+        planned: dict[int, tuple[Claim, datetime]] = {}  # task id -> (its claim, run id to come; next fire)
+        runs = []
+        for task_id, module_id, kind, name, schedule, scheduled_for, module_name, tz, running, previous in rows:
+            if running:
                 continue  # at most one run at a time: the fire waits, and is counted when it runs
-            scheduled_for = task.next_run_at
-            assert scheduled_for is not None
-            following = next_fire_time(task.schedule, scheduled_for, tz)
+            following = _next_fire_time(schedule, scheduled_for, tz)
             if following > now:  # on time: one walk of the schedule gives the next fire time
-                missed, task.next_run_at = 0, following
+                missed = 0
             else:  # after downtime: one catch-up run that counts the fire times it stands for
-                missed = 1 + fire_times_between(task.schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
-                task.next_run_at = next_fire_time(task.schedule, now, tz)
-            run = TaskRun(task_id=task.id, scheduled_for=scheduled_for, started_at=now, finished_at=None,
-                          result=RunResult.IN_PROGRESS, message=None, claim_token=token_source.token_hex(16),
-                          lease_until=now + self.lease, worker=self.worker_id, missed_runs=missed)
-            batch.append((task, module_name, run))
-        try:
-            with session.begin_nested():
-                session.add_all(run for _, _, run in batch)
-                session.flush()
-        except IntegrityError:
-            # Someone recorded one of these fires already (e.g. Run now at the same instant): one by one,
-            # skipping past the ones taken.
-            kept = []
-            for task, module_name, run in batch:
-                try:
-                    with session.begin_nested():
-                        session.add(run)
-                        session.flush()
-                    kept.append((task, module_name, run))
-                except IntegrityError:
-                    pass
-            batch = kept
-        previous = _previous_results(session, [task.id for task, _, _ in batch])
-        return [Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, run.scheduled_for,
-                      run.claim_token, run.missed_runs, previous.get(task.id)) for task, module_name, run in batch]
+                missed = 1 + fire_times_between(schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
+                following = _next_fire_time(schedule, now, tz)
+            token = token_source.token_hex(16)
+            planned[task_id] = (Claim(0, task_id, module_id, kind, name, module_name, scheduled_for, token, missed,
+                                      RunResult(previous) if previous is not None else None), following)
+            runs.append({"task_id": task_id, "scheduled_for": scheduled_for, "started_at": now,
+                         "finished_at": None, "result": RunResult.IN_PROGRESS, "message": None,
+                         "claim_token": token, "lease_until": now + self.lease, "worker": self.worker_id,
+                         "missed_runs": missed})
+        if not runs:
+            return []
+        run_ids = dict((task_id, run_id) for run_id, task_id in
+                       session.execute(_INSERT_RUNS[session.bind.dialect.name], runs))
+        moved = list(run_ids)
+        if len(run_ids) < len(planned):
+            # Left out by a unique index: a run started since the select (it waits, as above), or this very
+            # fire recorded already (Run now at the same instant): that fire is done, so the task moves on.
+            left_out = [runs[i] for i, task_id in enumerate(planned) if task_id not in run_ids]
+            moved += [run["task_id"] for run in left_out if session.scalar(
+                select(TaskRun.id).where(TaskRun.task_id == run["task_id"],
+                                         TaskRun.scheduled_for == run["scheduled_for"]))]
+        if moved:
+            session.execute(_MOVE_NEXT_RUN, [{"task": task_id, "next_run": planned[task_id][1]} for task_id in moved])
+        return [replace(claim, run_id=run_ids[task_id]) for task_id, (claim, _) in planned.items()
+                if task_id in run_ids]
 
     def run_now(self, task_id: int) -> Claim | None:
         """Claim a run of one task for now (the console's Run now), outside its schedule."""
         now = self._clock.now()
         with self._db.write() as session:
             row = session.execute(
-                select(BackgroundTask, ProcessingModule.name)
+                select(BackgroundTask, ProcessingModule.name, _last_finished_result())
                 .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
                 .where(BackgroundTask.id == task_id).with_for_update(of=BackgroundTask)
             ).one_or_none()
             if row is None:
                 return None
-            task, module_name = row
+            task, module_name, previous = row
             if session.scalar(select(func.count()).where(TaskRun.task_id == task_id,
                                                          TaskRun.result == RunResult.IN_PROGRESS)):
                 return None
@@ -272,7 +303,7 @@ class Scheduler:
             session.add(run)
             session.flush()
             claim = Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, now, token, 0,
-                          _previous_results(session, [task.id]).get(task.id))
+                          RunResult(previous) if previous is not None else None)
         self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                       RunResult.IN_PROGRESS, f"{claim.task_name} started (run now)"))
         return claim
@@ -323,12 +354,8 @@ class Scheduler:
     def extend_lease(self, claim: Claim) -> bool:
         """One heartbeat: push the lease forward while the claim still holds; False once it is lost."""
         with self._db.write() as session:
-            return session.execute(
-                update(TaskRun)
-                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
-                       TaskRun.result == RunResult.IN_PROGRESS)
-                .values(lease_until=self._clock.now() + self.lease)
-            ).rowcount == 1
+            return session.execute(_EXTEND_LEASE, {"run": claim.run_id, "token": claim.token,
+                                                   "until": self._clock.now() + self.lease}).rowcount == 1
 
     def finish(self, claim: Claim, outcome: TaskOutcome) -> bool:
         """The final write: lands only while the token matches and the run is in progress."""
@@ -339,12 +366,8 @@ class Scheduler:
             count = f"{claim.missed_runs}+" if claim.missed_runs >= MISSED_COUNT_LIMIT else str(claim.missed_runs)
             message = f"{message} (catch-up run; {count} fire time(s) missed while no worker ran)"
         with self._db.write() as session:
-            landed = session.execute(
-                update(TaskRun)
-                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
-                       TaskRun.result == RunResult.IN_PROGRESS)
-                .values(result=result, finished_at=now, message=message[:2000], lease_until=None)
-            ).rowcount == 1
+            landed = session.execute(_FINISH_RUN, {"run": claim.run_id, "token": claim.token, "outcome": result,
+                                                   "at": now, "text": message[:2000]}).rowcount == 1
             if landed:
                 self._notify_outcome(session, claim, outcome.ok, message, now)
         if not landed:

@@ -29,6 +29,7 @@ from typing import Protocol
 from sqlalchemy import Select, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.clock import Clock
@@ -194,6 +195,11 @@ class Scheduler:
         self._in_flight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        # A write that is one statement (a heartbeat; the final write of a run that raises no notification)
+        # commits on its own on PostgreSQL: no BEGIN and COMMIT round trips around it. SQLite's writers keep
+        # BEGIN IMMEDIATE, and a local file has no round trips to save.
+        self._one_statement_writes = (db.engine.execution_options(isolation_level="AUTOCOMMIT")
+                                      if db.dialect == "postgresql" else None)
 
     # ------------------------------------------------------------------ the tick
 
@@ -353,9 +359,16 @@ class Scheduler:
 
     def extend_lease(self, claim: Claim) -> bool:
         """One heartbeat: push the lease forward while the claim still holds; False once it is lost."""
+        return self._write_one(_EXTEND_LEASE, {"run": claim.run_id, "token": claim.token,
+                                               "until": self._clock.now() + self.lease}) == 1
+
+    def _write_one(self, statement: Executable, params: dict) -> int:
+        """One write statement in a transaction of its own; the number of rows it changed."""
+        if self._one_statement_writes is not None:
+            with self._one_statement_writes.connect() as connection:
+                return connection.execute(statement, params).rowcount
         with self._db.write() as session:
-            return session.execute(_EXTEND_LEASE, {"run": claim.run_id, "token": claim.token,
-                                                   "until": self._clock.now() + self.lease}).rowcount == 1
+            return session.execute(statement, params).rowcount
 
     def finish(self, claim: Claim, outcome: TaskOutcome) -> bool:
         """The final write: lands only while the token matches and the run is in progress."""
@@ -365,11 +378,14 @@ class Scheduler:
         if claim.missed_runs:
             count = f"{claim.missed_runs}+" if claim.missed_runs >= MISSED_COUNT_LIMIT else str(claim.missed_runs)
             message = f"{message} (catch-up run; {count} fire time(s) missed while no worker ran)"
-        with self._db.write() as session:
-            landed = session.execute(_FINISH_RUN, {"run": claim.run_id, "token": claim.token, "outcome": result,
-                                                   "at": now, "text": message[:2000]}).rowcount == 1
-            if landed:
-                self._notify_outcome(session, claim, outcome.ok, message, now)
+        params = {"run": claim.run_id, "token": claim.token, "outcome": result, "at": now, "text": message[:2000]}
+        if outcome.ok and claim.previous_result is not RunResult.UNSUCCESSFUL:
+            landed = self._write_one(_FINISH_RUN, params) == 1  # no streak ends, none begins: nothing to notify
+        else:
+            with self._db.write() as session:  # the result and its notification land together or not at all
+                landed = session.execute(_FINISH_RUN, params).rowcount == 1
+                if landed:
+                    self._notify_outcome(session, claim, outcome.ok, message, now)
         if not landed:
             log.warning("late result of run %s (task %s) rejected: its lease expired and it was taken over",
                         claim.run_id, claim.task_id)

@@ -253,6 +253,26 @@ class TestNotifications:
         assert [(n.kind, n.occurrences) for n in notes] == [("task_failed", 3), ("recovered", 1)]
         assert "failed 3 times in a row" in notes[0].description
 
+    def test_a_batch_of_results_lands_in_one_go_with_its_notifications(self, one_task) -> None:  # noqa: ANN001
+        backend, _ = one_task
+        with backend.db.write() as session:
+            session.execute(update(BackgroundTask).values(enabled=True, next_run_at=T0))
+        clock = FixedClock(T0)
+        scheduler = make(backend, clock, Bodies())
+        late, failed, *succeeded = scheduler.claim_due(clock.now(), limit=4)
+        with backend.db.write() as session:  # `late` was taken over (its lease expired and it was reaped)
+            session.execute(update(TaskRun).where(TaskRun.id == late.run_id)
+                            .values(result=RunResult.INTERRUPTED, claim_token=None))
+        outcomes = [TaskOutcome(True, "late"), TaskOutcome(False, "Unreachable")] + [TaskOutcome(True, "ok")] * 2
+        assert scheduler.finish_many(list(zip([late, failed, *succeeded], outcomes))) == [False, True, True, True]
+        with backend.db.sessions() as session:
+            results = dict(session.execute(select(TaskRun.id, TaskRun.result).where(
+                TaskRun.id.in_([c.run_id for c in (late, failed, *succeeded)]))).all())
+            kinds = session.scalars(select(Notification.kind).where(Notification.task_id == failed.task_id)).all()
+        assert results == {late.run_id: RunResult.INTERRUPTED, failed.run_id: RunResult.UNSUCCESSFUL,
+                           **{c.run_id: RunResult.SUCCESSFUL for c in succeeded}}
+        assert kinds == ["task_failed"] and scheduler.finish_many([]) == []
+
     def test_body_exception_is_an_unsuccessful_run_not_a_crash(self, one_task) -> None:  # noqa: ANN001
         backend, task_id = one_task
 

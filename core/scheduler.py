@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import Select, bindparam, exists, func, select, text, update
+from sqlalchemy import DateTime, Integer, Select, String, bindparam, exists, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -58,8 +58,9 @@ def _last_finished_result() -> ScalarSelect:
     )
 
 
-def _due_tasks(now: datetime, limit: int, dialect: str) -> Select:
-    """The first `limit` due tasks of enabled modules, in (next fire time, id) order, with what a claim needs.
+def _due_tasks(dialect: str) -> Select:
+    """The first `limit` tasks due at `now` of enabled modules, in (next fire time, id) order, with what a
+    claim needs.
 
     One walk of the due index (enabled, next_run_at, id) that stops after `limit` rows, however many tasks
     are due and whatever statistics the planner has: every condition past the index is a per-row subquery
@@ -76,25 +77,41 @@ def _due_tasks(now: datetime, limit: int, dialect: str) -> Select:
                select(ProcessingModule.name).where(of_module).scalar_subquery(),
                select(ProcessingModule.timezone).where(of_module).scalar_subquery(),
                running, _last_finished_result())
-        .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now, module_enabled)
+        .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= bindparam("now"), module_enabled)
         .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
     if dialect == "postgresql":  # claimers pass each other's rows by; SQLite's BEGIN IMMEDIATE serializes them
         query = query.with_for_update(of=BackgroundTask, skip_locked=True)
     return query
 
 
+# A run's hot path builds no SQL: these statements are built once, and they are Core statements on the
+# tables, so the ORM has no session state to synchronize.
+_DUE_TASKS = {dialect: _due_tasks(dialect) for dialect in ("postgresql", "sqlite")}
 _runs, _tasks = TaskRun.__table__, BackgroundTask.__table__
-#: A batch of runs in one statement; a fire someone recorded already (the unique key) or a second run in
-#: progress (the partial unique index) is left out rather than failing the batch: RETURNING says which landed.
+#: The runs of a batch in one statement; a fire someone recorded already (the unique key) or a second run
+#: in progress (the partial unique index) is left out rather than failing the batch: RETURNING says which
+#: went in. PostgreSQL takes the batch as arrays: one statement text whatever the batch size, so it is
+#: converted and prepared once (as VALUES rows, 25 runs were 250 parameters, re-parsed on every claim).
+_planned = func.unnest(
+    bindparam("task_ids", type_=postgresql.ARRAY(Integer)),
+    bindparam("fire_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
+    bindparam("claim_tokens", type_=postgresql.ARRAY(String)),
+    bindparam("missed", type_=postgresql.ARRAY(Integer)),
+).table_valued("task_id", "scheduled_for", "claim_token", "missed_runs").render_derived(name="planned")
 _INSERT_RUNS = {
-    name: dialect.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    "postgresql": postgresql.insert(_runs).from_select(
+        ["task_id", "scheduled_for", "claim_token", "missed_runs", "started_at", "result", "lease_until", "worker"],
+        select(_planned.c.task_id, _planned.c.scheduled_for, _planned.c.claim_token, _planned.c.missed_runs,
+               bindparam("started_at", type_=_runs.c.started_at.type),
+               literal(RunResult.IN_PROGRESS, _runs.c.result.type),
+               bindparam("lease_until", type_=_runs.c.lease_until.type),
+               bindparam("worker", type_=_runs.c.worker.type)),
+    ).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
+    "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
 }
 _MOVE_NEXT_RUN = update(_tasks).where(_tasks.c.id == bindparam("task")).values(next_run_at=bindparam("next_run"))
-#: The final write of a run and a heartbeat: built once (a run's hot path builds no SQL), and plain Core
-#: statements on the table, so the ORM has no session state to synchronize.
 _FINISH_RUN = (
     update(_runs)
     .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
@@ -244,7 +261,7 @@ class Scheduler:
     def claim_due(self, now: datetime, limit: int) -> list[Claim]:
         """Claim up to `limit` due runs in one write transaction: a select, an insert, an update."""
         with self._db.write() as session:
-            rows = session.execute(_due_tasks(now, limit, session.bind.dialect.name)).all()
+            rows = session.execute(_DUE_TASKS[session.bind.dialect.name], {"now": now, "limit": limit}).all()
             claims = self._claim_rows(session, rows, now) if rows else []
         for claim in claims:
             self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
@@ -267,14 +284,20 @@ class Scheduler:
             token = token_source.token_hex(16)
             planned[task_id] = (Claim(0, task_id, module_id, kind, name, module_name, scheduled_for, token, missed,
                                       RunResult(previous) if previous is not None else None), following)
-            runs.append({"task_id": task_id, "scheduled_for": scheduled_for, "started_at": now,
-                         "finished_at": None, "result": RunResult.IN_PROGRESS, "message": None,
-                         "claim_token": token, "lease_until": now + self.lease, "worker": self.worker_id,
+            runs.append({"task_id": task_id, "scheduled_for": scheduled_for, "claim_token": token,
                          "missed_runs": missed})
         if not runs:
             return []
-        run_ids = dict((task_id, run_id) for run_id, task_id in
-                       session.execute(_INSERT_RUNS[session.bind.dialect.name], runs))
+        shared = {"started_at": now, "lease_until": now + self.lease, "worker": self.worker_id}
+        if session.bind.dialect.name == "postgresql":
+            inserted = session.execute(_INSERT_RUNS["postgresql"], {
+                "task_ids": [run["task_id"] for run in runs], "fire_times": [run["scheduled_for"] for run in runs],
+                "claim_tokens": [run["claim_token"] for run in runs], "missed": [run["missed_runs"] for run in runs],
+                **shared})
+        else:
+            inserted = session.execute(_INSERT_RUNS["sqlite"], [{**run, **shared, "result": RunResult.IN_PROGRESS}
+                                                                 for run in runs])
+        run_ids = {task_id: run_id for run_id, task_id in inserted}
         moved = list(run_ids)
         if len(run_ids) < len(planned):
             # Left out by a unique index: a run started since the select (it waits, as above), or this very

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import DateTime, Integer, Select, String, bindparam, exists, func, literal, select, text, update
+from sqlalchemy import DateTime, Integer, Select, String, bindparam, exists, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -51,7 +51,7 @@ def _last_finished_result() -> ScalarSelect:
     return (
         select(TaskRun.result)
         .where(TaskRun.task_id == BackgroundTask.id,
-               TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
+               or_(TaskRun.result == RunResult.SUCCESSFUL, TaskRun.result == RunResult.UNSUCCESSFUL))
         .order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
         .limit(1)
         .scalar_subquery()

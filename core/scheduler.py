@@ -467,7 +467,7 @@ class Scheduler:
             .limit(500)
         )
         with self._db.sessions() as session:
-            if not session.execute(query.with_only_columns(TaskRun.id).limit(1)).first():
+            if not session.execute(query.with_only_columns(TaskRun.id).order_by(None).limit(1)).first():
                 return 0
         reaped = []
         with self._db.write() as session:

@@ -275,7 +275,7 @@ class Scheduler:
 
     def _claim_rows(self, session: Session, rows: list, now: datetime) -> list[Claim]:  # noqa: ANN001
         """Insert the runs of a batch of due tasks at once and move each task's next fire time on."""
-        planned: dict[int, tuple[Claim, datetime]] = {}  # task id -> (its claim, run id to come; next fire)
+        planned: dict[int, tuple[Claim, datetime]] = {}  # task id -> (its claim, run id still 0; next fire time)
         runs = []
         for task_id, module_id, kind, name, schedule, scheduled_for, module_name, tz, running, previous in rows:
             if running:

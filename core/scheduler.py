@@ -12,22 +12,30 @@ Exactly once, across any number of workers sharing a database:
   downtime the missed fire times give one catch-up run that counts them.
 Due-ness is judged by the injected clock; in production that is the database's clock (`DatabaseClock`),
 in tests a fake one. Nothing here sleeps except `serve`, between ticks.
+
+What a run costs the database (no-op bodies, PostgreSQL): a claim of a batch is a walk of the due index
+that stops after the batch, one INSERT of its runs and one executemany UPDATE of its tasks, one commit;
+a result is one autocommitted UPDATE. That last commit, a WAL flush per run, is most of the cost: a
+caller holding several results records them with `finish_many`, one commit for the lot.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets as token_source
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, Integer, Select, String, bindparam, exists, func, literal, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.clock import Clock
 from core.schedule import fire_times_between, next_fire_time
@@ -43,20 +51,88 @@ DEFAULT_DEADLINE = timedelta(seconds=90)
 MISSED_COUNT_LIMIT = 1000
 
 
-def _previous_results(session: Session, task_ids: list[int]) -> dict[int, RunResult]:
-    """Each task's last finished (successful or unsuccessful) result, in one query for a batch of tasks."""
-    if not task_ids:
-        return {}
-    finished = (
+def _last_finished_result() -> ScalarSelect:
+    """The task's last finished (successful or unsuccessful) result, correlated to `BackgroundTask`."""
+    return (
         select(TaskRun.result)
         .where(TaskRun.task_id == BackgroundTask.id,
-               TaskRun.result.in_([RunResult.SUCCESSFUL, RunResult.UNSUCCESSFUL]))
+               or_(TaskRun.result == RunResult.SUCCESSFUL, TaskRun.result == RunResult.UNSUCCESSFUL))
         .order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    rows = session.execute(select(BackgroundTask.id, finished).where(BackgroundTask.id.in_(task_ids)))
-    return {task_id: RunResult(result) for task_id, result in rows if result is not None}
+
+
+def _due_tasks(dialect: str) -> Select:
+    """The first `limit` tasks due at `now` of enabled modules, in (next fire time, id) order, with what a
+    claim needs.
+
+    One walk of the due index (enabled, next_run_at, id) that stops after `limit` rows, however many tasks
+    are due and whatever statistics the planner has: every condition past the index is a per-row subquery
+    (kept as a filter on the walk; an EXISTS would be pulled up into a join the planner may sort around),
+    and the module's name and time zone, whether a run is in progress and the last finished result come
+    with the row as per-row subqueries on the primary key and the runs' indexes.
+    """
+    of_module = ProcessingModule.id == BackgroundTask.module_id
+    module_enabled = select(ProcessingModule.status == ModuleStatus.ENABLED).where(of_module).scalar_subquery()
+    running = exists().where(TaskRun.task_id == BackgroundTask.id, TaskRun.result == RunResult.IN_PROGRESS)
+    query = (
+        select(BackgroundTask.id, BackgroundTask.module_id, BackgroundTask.kind, BackgroundTask.name,
+               BackgroundTask.schedule, BackgroundTask.next_run_at,
+               select(ProcessingModule.name).where(of_module).scalar_subquery(),
+               select(ProcessingModule.timezone).where(of_module).scalar_subquery(),
+               running, _last_finished_result())
+        .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= bindparam("now"), module_enabled)
+        .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if dialect == "postgresql":  # claimers pass each other's rows by; SQLite's BEGIN IMMEDIATE serializes them
+        query = query.with_for_update(of=BackgroundTask, skip_locked=True)
+    return query
+
+
+# A run's hot path builds no SQL: these statements are built once, and they are Core statements on the
+# tables, so the ORM has no session state to synchronize.
+_DUE_TASKS = {dialect: _due_tasks(dialect) for dialect in ("postgresql", "sqlite")}
+_runs, _tasks = TaskRun.__table__, BackgroundTask.__table__
+#: The runs of a batch in one statement; a fire someone recorded already (the unique key) or a second run
+#: in progress (the partial unique index) is left out rather than failing the batch: RETURNING says which
+#: went in. PostgreSQL takes the batch as arrays: one statement text whatever the batch size, so it is
+#: converted and prepared once (as VALUES rows, 25 runs were 250 parameters, re-parsed on every claim).
+_planned = func.unnest(
+    bindparam("task_ids", type_=postgresql.ARRAY(Integer)),
+    bindparam("fire_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
+    bindparam("claim_tokens", type_=postgresql.ARRAY(String)),
+    bindparam("missed", type_=postgresql.ARRAY(Integer)),
+).table_valued("task_id", "scheduled_for", "claim_token", "missed_runs").render_derived(name="planned")
+_INSERT_RUNS = {
+    "postgresql": postgresql.insert(_runs).from_select(
+        ["task_id", "scheduled_for", "claim_token", "missed_runs", "started_at", "result", "lease_until", "worker"],
+        select(_planned.c.task_id, _planned.c.scheduled_for, _planned.c.claim_token, _planned.c.missed_runs,
+               bindparam("started_at", type_=_runs.c.started_at.type),
+               literal(RunResult.IN_PROGRESS, _runs.c.result.type),
+               bindparam("lease_until", type_=_runs.c.lease_until.type),
+               bindparam("worker", type_=_runs.c.worker.type)),
+    ).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
+    "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
+}
+_MOVE_NEXT_RUN = update(_tasks).where(_tasks.c.id == bindparam("task")).values(next_run_at=bindparam("next_run"))
+_FINISH_RUN = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
+           _runs.c.result == RunResult.IN_PROGRESS)
+    .values(result=bindparam("outcome", type_=_runs.c.result.type), finished_at=bindparam("at"),
+            message=bindparam("text"), lease_until=None)
+)
+_EXTEND_LEASE = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
+           _runs.c.result == RunResult.IN_PROGRESS)
+    .values(lease_until=bindparam("until"))
+)
+#: Tasks due at one instant mostly share their schedule and time zone (every */15 check of UTC modules):
+#: their next fire time is one computation, not one croniter walk per task.
+_next_fire_time = functools.lru_cache(maxsize=1024)(next_fire_time)
 
 
 class DatabaseClock:
@@ -141,6 +217,11 @@ class Scheduler:
         self._in_flight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        # A write that is one statement (a heartbeat; the final write of a run that raises no notification)
+        # commits on its own on PostgreSQL: no BEGIN and COMMIT round trips around it. SQLite's writers keep
+        # BEGIN IMMEDIATE, and a local file has no round trips to save.
+        self._one_statement_writes = (db.engine.execution_options(isolation_level="AUTOCOMMIT")
+                                      if db.dialect == "postgresql" else None)
 
     # ------------------------------------------------------------------ the tick
 
@@ -183,29 +264,10 @@ class Scheduler:
         return count
 
     def claim_due(self, now: datetime, limit: int) -> list[Claim]:
-        """Claim up to `limit` due runs in one write transaction."""
-        claims: list[Claim] = []
+        """Claim up to `limit` due runs in one write transaction: a select, an insert, an update."""
         with self._db.write() as session:
-            # Walks the (enabled, next_run_at) index and stops at `limit`: no join to sort through, so a
-            # claim costs the same with 30 or 30,000 tasks due.
-            module_enabled = (select(ProcessingModule.id)
-                              .where(ProcessingModule.id == BackgroundTask.module_id,
-                                     ProcessingModule.status == ModuleStatus.ENABLED).exists())
-            query = (
-                select(BackgroundTask)
-                .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= now, module_enabled)
-                .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
-                .limit(limit)
-            )
-            if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            tasks = session.scalars(query).all()
-            if tasks:
-                modules = {mid: (name, tz) for mid, name, tz in session.execute(
-                    select(ProcessingModule.id, ProcessingModule.name, ProcessingModule.timezone)
-                    .where(ProcessingModule.id.in_({t.module_id for t in tasks})))}
-                rows = [(task, *modules[task.module_id]) for task in tasks]
-                claims = self._claim_rows(session, rows, now)
+            rows = session.execute(_DUE_TASKS[session.bind.dialect.name], {"now": now, "limit": limit}).all()
+            claims = self._claim_rows(session, rows, now) if rows else []
         for claim in claims:
             self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                           RunResult.IN_PROGRESS, f"{claim.task_name} started"))
@@ -213,57 +275,59 @@ class Scheduler:
 
     def _claim_rows(self, session: Session, rows: list, now: datetime) -> list[Claim]:  # noqa: ANN001
         """Insert the runs of a batch of due tasks at once and move each task's next fire time on."""
-        running = set(session.scalars(select(TaskRun.task_id).where(
-            TaskRun.task_id.in_([task.id for task, _, _ in rows]), TaskRun.result == RunResult.IN_PROGRESS)))
-        batch: list[tuple[BackgroundTask, str, TaskRun]] = []
-        for task, module_name, tz in rows:
-            if task.id in running:
+        planned: dict[int, tuple[Claim, datetime]] = {}  # task id -> (its claim, run id still 0; next fire time)
+        runs = []
+        for task_id, module_id, kind, name, schedule, scheduled_for, module_name, tz, running, previous in rows:
+            if running:
                 continue  # at most one run at a time: the fire waits, and is counted when it runs
-            scheduled_for = task.next_run_at
-            assert scheduled_for is not None
-            following = next_fire_time(task.schedule, scheduled_for, tz)
+            following = _next_fire_time(schedule, scheduled_for, tz)
             if following > now:  # on time: one walk of the schedule gives the next fire time
-                missed, task.next_run_at = 0, following
+                missed = 0
             else:  # after downtime: one catch-up run that counts the fire times it stands for
-                missed = 1 + fire_times_between(task.schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
-                task.next_run_at = next_fire_time(task.schedule, now, tz)
-            run = TaskRun(task_id=task.id, scheduled_for=scheduled_for, started_at=now, finished_at=None,
-                          result=RunResult.IN_PROGRESS, message=None, claim_token=token_source.token_hex(16),
-                          lease_until=now + self.lease, worker=self.worker_id, missed_runs=missed)
-            batch.append((task, module_name, run))
-        try:
-            with session.begin_nested():
-                session.add_all(run for _, _, run in batch)
-                session.flush()
-        except IntegrityError:
-            # Someone recorded one of these fires already (e.g. Run now at the same instant): one by one,
-            # skipping past the ones taken.
-            kept = []
-            for task, module_name, run in batch:
-                try:
-                    with session.begin_nested():
-                        session.add(run)
-                        session.flush()
-                    kept.append((task, module_name, run))
-                except IntegrityError:
-                    pass
-            batch = kept
-        previous = _previous_results(session, [task.id for task, _, _ in batch])
-        return [Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, run.scheduled_for,
-                      run.claim_token, run.missed_runs, previous.get(task.id)) for task, module_name, run in batch]
+                missed = 1 + fire_times_between(schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
+                following = _next_fire_time(schedule, now, tz)
+            token = token_source.token_hex(16)
+            planned[task_id] = (Claim(0, task_id, module_id, kind, name, module_name, scheduled_for, token, missed,
+                                      RunResult(previous) if previous is not None else None), following)
+            runs.append({"task_id": task_id, "scheduled_for": scheduled_for, "claim_token": token,
+                         "missed_runs": missed})
+        if not runs:
+            return []
+        shared = {"started_at": now, "lease_until": now + self.lease, "worker": self.worker_id}
+        if session.bind.dialect.name == "postgresql":
+            inserted = session.execute(_INSERT_RUNS["postgresql"], {
+                "task_ids": [run["task_id"] for run in runs], "fire_times": [run["scheduled_for"] for run in runs],
+                "claim_tokens": [run["claim_token"] for run in runs], "missed": [run["missed_runs"] for run in runs],
+                **shared})
+        else:
+            inserted = session.execute(_INSERT_RUNS["sqlite"], [{**run, **shared, "result": RunResult.IN_PROGRESS}
+                                                                 for run in runs])
+        run_ids = {task_id: run_id for run_id, task_id in inserted}
+        moved = list(run_ids)
+        if len(run_ids) < len(planned):
+            # Left out by a unique index: a run started since the select (it waits, as above), or this very
+            # fire recorded already (Run now at the same instant): that fire is done, so the task moves on.
+            left_out = [runs[i] for i, task_id in enumerate(planned) if task_id not in run_ids]
+            moved += [run["task_id"] for run in left_out if session.scalar(
+                select(TaskRun.id).where(TaskRun.task_id == run["task_id"],
+                                         TaskRun.scheduled_for == run["scheduled_for"]))]
+        if moved:
+            session.execute(_MOVE_NEXT_RUN, [{"task": task_id, "next_run": planned[task_id][1]} for task_id in moved])
+        return [replace(claim, run_id=run_ids[task_id]) for task_id, (claim, _) in planned.items()
+                if task_id in run_ids]
 
     def run_now(self, task_id: int) -> Claim | None:
         """Claim a run of one task for now (the console's Run now), outside its schedule."""
         now = self._clock.now()
         with self._db.write() as session:
             row = session.execute(
-                select(BackgroundTask, ProcessingModule.name)
+                select(BackgroundTask, ProcessingModule.name, _last_finished_result())
                 .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
                 .where(BackgroundTask.id == task_id).with_for_update(of=BackgroundTask)
             ).one_or_none()
             if row is None:
                 return None
-            task, module_name = row
+            task, module_name, previous = row
             if session.scalar(select(func.count()).where(TaskRun.task_id == task_id,
                                                          TaskRun.result == RunResult.IN_PROGRESS)):
                 return None
@@ -273,7 +337,7 @@ class Scheduler:
             session.add(run)
             session.flush()
             claim = Claim(run.id, task.id, task.module_id, task.kind, task.name, module_name, now, token, 0,
-                          _previous_results(session, [task.id]).get(task.id))
+                          RunResult(previous) if previous is not None else None)
         self._listener(SchedulerEvent("run_started", claim.task_id, claim.module_id, claim.run_id,
                                       RunResult.IN_PROGRESS, f"{claim.task_name} started (run now)"))
         return claim
@@ -323,39 +387,75 @@ class Scheduler:
 
     def extend_lease(self, claim: Claim) -> bool:
         """One heartbeat: push the lease forward while the claim still holds; False once it is lost."""
+        return self._write_one(_EXTEND_LEASE, {"run": claim.run_id, "token": claim.token,
+                                               "until": self._clock.now() + self.lease}) == 1
+
+    def _write_one(self, statement: Executable, params: dict) -> int:
+        """One write statement in a transaction of its own; the number of rows it changed."""
+        if self._one_statement_writes is not None:
+            with self._one_statement_writes.connect() as connection:
+                return connection.execute(statement, params).rowcount
         with self._db.write() as session:
-            return session.execute(
-                update(TaskRun)
-                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
-                       TaskRun.result == RunResult.IN_PROGRESS)
-                .values(lease_until=self._clock.now() + self.lease)
-            ).rowcount == 1
+            return session.execute(statement, params).rowcount
 
     def finish(self, claim: Claim, outcome: TaskOutcome) -> bool:
         """The final write: lands only while the token matches and the run is in progress."""
+        return self.finish_many([(claim, outcome)])[0]
+
+    def finish_many(self, results: Sequence[tuple[Claim, TaskOutcome]]) -> list[bool]:
+        """The final writes of several runs in one transaction; whether each landed, as `finish` says.
+
+        What a batch saves is the commit: one durable commit (one WAL flush on PostgreSQL) for the lot
+        instead of one per run, which is most of a no-op run's cost. For a caller that holds several
+        results at once (a drain of short runs); a run's result is durable only when the batch commits.
+        """
+        if not results:
+            return []
         now = self._clock.now()
+        writes = [self._final_write(claim, outcome, now) for claim, outcome in results]
+        if len(writes) == 1 and not self._notifies(*results[0]):
+            landed = [self._write_one(_FINISH_RUN, writes[0][2]) == 1]  # no streak ends, none begins
+        else:
+            with self._db.write() as session:  # results and their notifications land together or not at all
+                # The runs still ours, locked (in id order, as the reaper takes them) so that none is taken
+                # over before its write; then the writes go as one executemany (one round trip on psycopg).
+                # (By id alone: a condition on the result could lure the planner to the in-progress index.)
+                held = {(run_id, token) for run_id, token, result in session.execute(
+                    select(TaskRun.id, TaskRun.claim_token, TaskRun.result)
+                    .where(TaskRun.id.in_([claim.run_id for claim, _ in results]))
+                    .order_by(TaskRun.id).with_for_update()) if result is RunResult.IN_PROGRESS}
+                landed = [(claim.run_id, claim.token) in held for claim, _ in results]
+                if any(landed):
+                    session.execute(_FINISH_RUN, [params for (_, _, params), ok in zip(writes, landed) if ok])
+                for (claim, outcome), (_, message, _), ok in zip(results, writes, landed):
+                    if ok and self._notifies(claim, outcome):
+                        self._notify_outcome(session, claim, outcome.ok, message, now)
+        for (claim, _), (result, message, _), ok in zip(results, writes, landed):
+            if ok:
+                self._listener(SchedulerEvent("run_finished", claim.task_id, claim.module_id, claim.run_id,
+                                              result, message))
+            else:
+                log.warning("late result of run %s (task %s) rejected: its lease expired and it was taken over",
+                            claim.run_id, claim.task_id)
+                self._listener(SchedulerEvent("late_result_rejected", claim.task_id, claim.module_id,
+                                              claim.run_id, None, "late result rejected"))
+        return landed
+
+    @staticmethod
+    def _final_write(claim: Claim, outcome: TaskOutcome, now: datetime) -> tuple[RunResult, str, dict]:
+        """A run's result, its message (with the catch-up count) and the parameters of its final write."""
         result = RunResult.SUCCESSFUL if outcome.ok else RunResult.UNSUCCESSFUL
         message = outcome.message
         if claim.missed_runs:
             count = f"{claim.missed_runs}+" if claim.missed_runs >= MISSED_COUNT_LIMIT else str(claim.missed_runs)
             message = f"{message} (catch-up run; {count} fire time(s) missed while no worker ran)"
-        with self._db.write() as session:
-            landed = session.execute(
-                update(TaskRun)
-                .where(TaskRun.id == claim.run_id, TaskRun.claim_token == claim.token,
-                       TaskRun.result == RunResult.IN_PROGRESS)
-                .values(result=result, finished_at=now, message=message[:2000], lease_until=None)
-            ).rowcount == 1
-            if landed:
-                self._notify_outcome(session, claim, outcome.ok, message, now)
-        if not landed:
-            log.warning("late result of run %s (task %s) rejected: its lease expired and it was taken over",
-                        claim.run_id, claim.task_id)
-            self._listener(SchedulerEvent("late_result_rejected", claim.task_id, claim.module_id, claim.run_id,
-                                          None, "late result rejected"))
-            return False
-        self._listener(SchedulerEvent("run_finished", claim.task_id, claim.module_id, claim.run_id, result, message))
-        return True
+        return result, message, {"run": claim.run_id, "token": claim.token, "outcome": result, "at": now,
+                                 "text": message[:2000]}
+
+    @staticmethod
+    def _notifies(claim: Claim, outcome: TaskOutcome) -> bool:
+        """A failure (a streak begins or grows) or a success after a failure (recovery)."""
+        return not outcome.ok or claim.previous_result is RunResult.UNSUCCESSFUL
 
     # ------------------------------------------------------------------ leases
 
@@ -368,10 +468,11 @@ class Scheduler:
             select(TaskRun.id, TaskRun.task_id, TaskRun.lease_until, TaskRun.worker, BackgroundTask.module_id)
             .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
             .where(TaskRun.result == RunResult.IN_PROGRESS, TaskRun.lease_until < now)
+            .order_by(TaskRun.id)  # runs are locked in id order here and in finish_many: no deadlock
             .limit(500)
         )
         with self._db.sessions() as session:
-            if not session.execute(query.with_only_columns(TaskRun.id).limit(1)).first():
+            if not session.execute(query.with_only_columns(TaskRun.id).order_by(None).limit(1)).first():
                 return 0
         reaped = []
         with self._db.write() as session:

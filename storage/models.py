@@ -213,8 +213,9 @@ class BackgroundTask(Base):
 
     __table_args__ = (
         UniqueConstraint("module_id", "kind", name="uq_background_task_module_kind"),
-        # The scheduler's tick asks for the earliest due task: an index walk, not a scan of every task.
-        Index("ix_background_task_due", "enabled", "next_run_at"),
+        # The scheduler's tick asks for the earliest due task, and a claim for the first due ones in
+        # (next_run_at, id) order: both are index walks that stop early, never a scan or sort of every task.
+        Index("ix_background_task_due", "enabled", "next_run_at", "id"),
     )
 
 

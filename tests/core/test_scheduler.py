@@ -14,8 +14,8 @@ from core.backend import Backend
 from core.clock import FixedClock
 from core.scheduler import Claim, DatabaseClock, Scheduler, TaskOutcome
 from core.schedule import fire_times_between, next_fire_time
-from storage.enums import RunResult
-from storage.models import BackgroundTask, Notification, TaskRun
+from storage.enums import ModuleStatus, RunResult
+from storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 UTC = timezone.utc
@@ -143,6 +143,34 @@ class TestClaims:
         assert scheduler.execute(claim) and [r.result for r in new_runs(backend, task_id)] == []
         assert runs(backend, task_id)[-1].result is RunResult.SUCCESSFUL
 
+    def test_a_fire_recorded_already_is_not_run_again_and_the_task_moves_on(self, one_task) -> None:  # noqa: ANN001
+        backend, task_id = one_task
+        clock = FixedClock(T0)
+        scheduler = make(backend, clock, Bodies())
+        claim = scheduler.run_now(task_id)  # Run now at the very instant of the 10:00 fire
+        assert claim.scheduled_for == T0 and scheduler.finish(claim, TaskOutcome(True, "done"))
+        assert scheduler.claim_due(clock.now(), limit=10) == []  # that fire is recorded: not a second run
+        assert scheduler.next_due() == T0 + timedelta(minutes=15)  # and the task is not stuck on it
+        clock.advance(timedelta(minutes=15))
+        [claim] = scheduler.claim_due(clock.now(), limit=10)
+        assert claim.scheduled_for == T0 + timedelta(minutes=15)
+
+    def test_a_batch_claims_each_due_task_once_in_fire_time_order(self, one_task) -> None:  # noqa: ANN001
+        backend, _ = one_task
+        with backend.db.write() as session:
+            session.execute(update(BackgroundTask).values(enabled=True, next_run_at=T0 + timedelta(minutes=1)))
+            of_enabled_modules = (select(BackgroundTask.id).join(ProcessingModule)
+                                  .where(ProcessingModule.status == ModuleStatus.ENABLED))
+            due = len(session.scalars(of_enabled_modules).all())
+            first = max(session.scalars(of_enabled_modules))  # the last by id, the first by fire time
+            session.execute(update(BackgroundTask).where(BackgroundTask.id == first).values(next_run_at=T0))
+        scheduler = make(backend, FixedClock(T0 + timedelta(minutes=2)), Bodies())
+        claims = scheduler.claim_due(T0 + timedelta(minutes=2), limit=due + 5)
+        assert len(claims) == len({c.task_id for c in claims}) == due
+        assert claims[0].task_id == first and [c.task_id for c in claims[1:]] == sorted(c.task_id for c in claims[1:])
+        assert all(c.run_id and c.module_name and c.token for c in claims)
+        assert scheduler.claim_due(T0 + timedelta(minutes=2), limit=due) == []
+
     def test_concurrency_is_bounded(self, one_task) -> None:  # noqa: ANN001
         backend, _ = one_task
         with backend.db.write() as session:
@@ -224,6 +252,26 @@ class TestNotifications:
                                     .order_by(Notification.id)).all()
         assert [(n.kind, n.occurrences) for n in notes] == [("task_failed", 3), ("recovered", 1)]
         assert "failed 3 times in a row" in notes[0].description
+
+    def test_a_batch_of_results_lands_in_one_go_with_its_notifications(self, one_task) -> None:  # noqa: ANN001
+        backend, _ = one_task
+        with backend.db.write() as session:
+            session.execute(update(BackgroundTask).values(enabled=True, next_run_at=T0))
+        clock = FixedClock(T0)
+        scheduler = make(backend, clock, Bodies())
+        late, failed, *succeeded = scheduler.claim_due(clock.now(), limit=4)
+        with backend.db.write() as session:  # `late` was taken over (its lease expired and it was reaped)
+            session.execute(update(TaskRun).where(TaskRun.id == late.run_id)
+                            .values(result=RunResult.INTERRUPTED, claim_token=None))
+        outcomes = [TaskOutcome(True, "late"), TaskOutcome(False, "Unreachable")] + [TaskOutcome(True, "ok")] * 2
+        assert scheduler.finish_many(list(zip([late, failed, *succeeded], outcomes))) == [False, True, True, True]
+        with backend.db.sessions() as session:
+            results = dict(session.execute(select(TaskRun.id, TaskRun.result).where(
+                TaskRun.id.in_([c.run_id for c in (late, failed, *succeeded)]))).all())
+            kinds = session.scalars(select(Notification.kind).where(Notification.task_id == failed.task_id)).all()
+        assert results == {late.run_id: RunResult.INTERRUPTED, failed.run_id: RunResult.UNSUCCESSFUL,
+                           **{c.run_id: RunResult.SUCCESSFUL for c in succeeded}}
+        assert kinds == ["task_failed"] and scheduler.finish_many([]) == []
 
     def test_body_exception_is_an_unsuccessful_run_not_a_crash(self, one_task) -> None:  # noqa: ANN001
         backend, task_id = one_task

@@ -212,6 +212,8 @@ class ProcmodApp(App[None]):
     def on_mount(self) -> None:
         if self._backend_loader is not None:
             loader = self._backend_loader
+            if self._start != "menu" and not self._start.startswith("card:"):
+                self.open_destination(self._start)  # its frame paints now, its rows once the database is open
             self.call_after_refresh(lambda: self._open_backend(loader))  # paint first, then open
         else:
             self._after_backend()

@@ -104,7 +104,12 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def on_mount(self) -> None:
         self.filter_input.cursor_blink = False
         super().on_mount()
-        self.requery()
+        if self.app.loaded_backend is None:
+            # The start list, shown while the database opens: its rows come when it is open (the app
+            # reopens this screen then), so the screen is composed and painted meanwhile, not after.
+            self.query_one("#filter-line", Static).update(Text("Opening the database…"))
+        else:
+            self.requery()
         self.paged.table.focus()
 
     def refresh_content(self) -> None:

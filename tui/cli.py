@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                     "a tenth and a hundredth of that.",
     )
     seed.add_argument("--scale", choices=("small", "medium", "large"), default="large")
+    for count in ("modules", "tariffs", "services", "notifications"):
+        seed.add_argument(f"--{count}", type=_positive_count, metavar="N",
+                          help=f"this many {count} instead of the scale's"
+                               + (" (and 3 background tasks each)" if count == "modules" else ""))
     db = commands.add_parser("db", help="database maintenance (migrations)",
                              description="Database maintenance commands.")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
@@ -90,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return _db_upgrade(args.db)
         if args.command == "seed":
-            return _seed(args.db, args.scale)
+            counts = {k: getattr(args, k) for k in ("modules", "tariffs", "services", "notifications")}
+            return _seed(args.db, args.scale, {k: v for k, v in counts.items() if v is not None})
         if args.command == "worker":
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
         if args.command == "demo":
@@ -118,20 +123,33 @@ def _db_upgrade(url: str | None) -> int:
     return 0
 
 
-def _seed(url: str | None, scale: str) -> int:
+def _positive_count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"{value:,} is out of range (1 to 100,000,000)")
+    return value
+
+
+def _seed(url: str | None, scale: str, counts: dict[str, int] | None = None) -> int:
+    import dataclasses
+
     from core.backend import open_backend
     from core.demo_large import SCALES, seed_large
 
+    chosen = dataclasses.replace(SCALES[scale], **(counts or {}))
     backend = open_backend(url)
     try:
         if backend.modules.list().total:
             print(f"procmod: seed needs an empty database; {backend.db.redacted_url()} has data.", file=sys.stderr)
             return 1
-        seed_large(backend, SCALES[scale], lambda table, rows, seconds: print(
+        seed_large(backend, chosen, lambda table, rows, seconds: print(
             f"{table:>18}: {rows:>9,} rows in {seconds:5.1f} s", flush=True))
     finally:
         backend.close()
-    print(f"Seeded {backend.db.redacted_url()} ({scale})")
+    print(f"Seeded {backend.db.redacted_url()} ({scale}{', with ' + ', '.join(f'{v:,} {k}' for k, v in counts.items()) if counts else ''})")
     return 0
 
 

@@ -171,3 +171,22 @@ def test_cli_seed_refuses_a_database_with_data(tmp_path: Path, capsys) -> None: 
     assert "services:" in capsys.readouterr().out
     assert main(["--db", url, "seed", "--scale", "small"]) == 1
     assert "needs an empty database" in capsys.readouterr().err
+
+
+def test_cli_seed_takes_counts_over_the_scale(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path / 'counts.db'}"
+    assert main(["--db", url, "seed", "--scale", "small", "--modules", "12", "--services", "3,000",
+                 "--notifications", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "12 modules, 3,000 services, 50 notifications" in out
+    from core.backend import open_backend
+
+    backend = open_backend(url)
+    try:
+        assert count(backend, ProcessingModule) == 12 and count(backend, Service) == 3_000
+        assert count(backend, Notification) == 50 and count(backend, Tariff) == SMALL.tariffs
+    finally:
+        backend.close()
+    with pytest.raises(SystemExit):
+        main(["--db", url, "seed", "--services", "0"])
+    assert "out of range" in capsys.readouterr().err

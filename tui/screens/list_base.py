@@ -17,6 +17,7 @@ from core.queries import NotFound
 from tui.actions import DESTINATION_BY_ID
 from tui.screens.base import ConsoleScreen
 from tui.widgets.paged_table import Column, PagedTable
+from tui.widgets.lines import set_line
 
 FilterT = TypeVar("FilterT")
 T = TypeVar("T")
@@ -107,7 +108,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if self.app.loaded_backend is None:
             # The start list, shown while the database opens: its rows come when it is open (the app
             # reopens this screen then), so the screen is composed and painted meanwhile, not after.
-            self.query_one("#filter-line", Static).update(Text("Opening the database…"))
+            set_line(self.query_one("#filter-line", Static), "Opening the database…")
         else:
             self.requery()
         self.paged.table.focus()
@@ -145,7 +146,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
             self.notify(str(gone), title="Not found", severity="warning")
             parts = []
         line = ("Filter: " + " · ".join(parts) + "   (x clears)") if parts else "All rows   (/ filters)"
-        self.query_one("#filter-line", Static).update(Text(line))
+        set_line(self.query_one("#filter-line", Static), line)
 
     def set_filter(self, **changes: Any) -> None:
         self.filter = dataclasses.replace(self.filter, **changes)  # type: ignore[type-var]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.widgets import Static
+from tui.widgets.lines import set_line
 
 SEPARATOR = " › "
 #: Shown at the end of the line when nothing can be changed (procmod --read-only).
@@ -36,4 +37,4 @@ class Breadcrumbs(Static):
         line = Text(SEPARATOR.join(self.crumbs) or "procmod")
         if read_only:
             line.append("  ").append(READ_ONLY_BADGE, style="reverse")
-        self.update(line)
+        set_line(self, line)

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from core.dto import NotificationRow
 from core.formatting import format_age
 from tui.widgets.row_table import RowTable
+from tui.widgets.lines import set_line
 
 if TYPE_CHECKING:
     from tui.app import SchedulerActivity
@@ -83,7 +84,7 @@ class NotificationsPane(Vertical):
     def refresh_notifications(self) -> None:
         backend = self.app.loaded_backend
         if backend is None:  # the database is still opening (the first screen paints before it)
-            self.query_one(".notifications-pane--title", Static).update(Text("Unread notifications (opening…)"))
+            set_line(self.query_one(".notifications-pane--title", Static), "Unread notifications (opening…)")
             return
         latest = backend.notifications.latest_unread(limit=self._limit)
         self.unread_total = backend.notifications.unread_count()
@@ -91,7 +92,7 @@ class NotificationsPane(Vertical):
         newest_first = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
         self.table.set_rows((str(n.id), (format_age(n.created_at, now), self._text(n))) for n in newest_first)
         title = f"Unread notifications ({self.unread_total:,})"
-        self.query_one(".notifications-pane--title", Static).update(Text(title))
+        set_line(self.query_one(".notifications-pane--title", Static), title)
 
     def on_scheduler_activity(self, message: SchedulerActivity) -> None:
         """Runs finished or notifications were raised: show the latest unread (when the pane is shown)."""

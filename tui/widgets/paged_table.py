@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from core.dto import Page, PageRequest
 from tui.widgets.row_table import RowTable
+from tui.widgets.lines import set_line
 
 RowT = TypeVar("RowT")
 
@@ -176,7 +177,7 @@ class PagedTable(Vertical, Generic[RowT]):
         self._rows_by_key = self._keyed(page.rows)
         self.table.set_rows(self._table_rows())
         self.page = page
-        self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
+        set_line(self.query_one(".paged-table--position", Static), self.position_text())
 
     def next_page(self) -> None:
         if self.page.has_next:
@@ -205,7 +206,7 @@ class PagedTable(Vertical, Generic[RowT]):
         else:
             cursor = len(keys) - 1 if cursor_at_end else 0
         self.table.set_rows(self._table_rows(), cursor_row=cursor)
-        self.query_one(".paged-table--position", Static).update(Text(self.position_text()))
+        set_line(self.query_one(".paged-table--position", Static), self.position_text())
         self.post_message(self.PageLoaded(self, page))
 
     def _keyed(self, rows: list[RowT]) -> dict[str, RowT]:

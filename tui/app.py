@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import App
@@ -34,6 +34,7 @@ from tui.screens.menu import MenuScreen
 if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
     from core.backend import Backend
     from core.scheduler import Listener, Scheduler, SchedulerEvent
+    from tui.screens.list_base import ListScreen
 
 #: Below this terminal width the notifications pane starts collapsed (F2 still shows it).
 PANE_MIN_WIDTH = 100
@@ -233,14 +234,12 @@ class ProcmodApp(App[None]):
         name = f"destination:{destination_id}"
         if not self.is_screen_installed(name):
             self.install_screen(destination_screen(destination_id), name)
-        screen = self.get_screen(name)
-        reopen = getattr(screen, "reopen", None)
+        screen = cast("ListScreen[Any]", self.get_screen(name))
         if screen is self.screen:
-            if reopen is not None:
-                reopen(now=True)
+            screen.reopen(now=True)
             return
-        if reopen is not None and screen.is_mounted:
-            reopen(now=False)
+        if screen.is_mounted:
+            screen.reopen(now=False)
         if len(self.screen_stack) == 2:
             self.switch_screen(screen)
         else:

@@ -7,12 +7,15 @@ than a page. A change that loads a whole table fails here long before anyone not
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event
+from textual.app import App
 
-from core.backend import open_backend
+from core.backend import Backend, open_backend
 from core.clock import DEMO_NOW, FixedClock
 from core.demo_large import SCALES, seed_large
 from core.secrets import SecretBox
@@ -43,10 +46,35 @@ class StatementLog:
         self.unbounded.append(text[:300])
 
 
-def test_every_screen_reads_pages_not_tables(tmp_path: Path) -> None:
-    backend = open_backend(f"sqlite:///{tmp_path / 'scale.db'}", clock=FixedClock(DEMO_NOW),
-                           secrets=SecretBox.generate(), operator="tester")
+def small_scale(path: Path) -> Backend:
+    backend = open_backend(f"sqlite:///{path}", clock=FixedClock(DEMO_NOW), secrets=SecretBox.generate(),
+                           operator="tester")
     seed_large(backend, SCALES["small"])
+    return backend
+
+
+def visit_every_list(backend: Backend, keys: tuple[str, ...], *then: Callable[[App], object]) -> None:
+    """Open every main-menu list at 120x40, press `keys` on each, then take the steps `then`, one by one."""
+    app = make_app(backend)
+
+    async def visit() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            for destination in DESTINATIONS:
+                app.open_destination(destination.id)
+                await pilot.pause()
+                for key in keys:
+                    await pilot.press(key)
+                    await pilot.pause()
+            for step in then:
+                step(app)
+                await pilot.pause()
+
+    asyncio.run(visit())
+
+
+def test_every_screen_reads_pages_not_tables(tmp_path: Path) -> None:
+    backend = small_scale(tmp_path / "scale.db")
     log = StatementLog(backend.db.engine)
     fetched: list[int] = []
     original = backend.services.list
@@ -57,27 +85,10 @@ def test_every_screen_reads_pages_not_tables(tmp_path: Path) -> None:
         return page
 
     backend.services.list = counting_list  # type: ignore[method-assign]
-    app = make_app(backend)
-
-    async def visit() -> None:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            for destination in DESTINATIONS:
-                app.open_destination(destination.id)
-                await pilot.pause()
-                for key in ("right_square_bracket", "right_square_bracket", "left_square_bracket", "end"):
-                    await pilot.press(key)
-                    await pilot.pause()
-            app.open_destination("services")
-            await pilot.pause()
-            app.screen.set_filter(text="client1")
-            await pilot.pause()
-            app.open_card(1)
-            await pilot.pause()
-
-    import asyncio
-
-    asyncio.run(visit())
+    visit_every_list(backend, ("right_square_bracket", "right_square_bracket", "left_square_bracket", "end"),
+                     lambda app: app.open_destination("services"),
+                     lambda app: app.screen.set_filter(text="client1"),
+                     lambda app: app.open_card(1))
     backend.close()
     assert log.unbounded == [], "\n".join(log.unbounded)
     assert fetched and max(fetched) <= PAGE_LIMIT
@@ -89,9 +100,7 @@ BIG_TABLES = ("service", "notification", "task_run", "tariff_module")
 def test_every_screen_query_is_served_by_an_index_once_the_file_is_analyzed(tmp_path: Path) -> None:
     """The plans behind every screen, after ANALYZE (what `PRAGMA optimize` or an operator may run): no big
     table read whole to be sorted, and per-row counts search by module, never walk every unread notification."""
-    backend = open_backend(f"sqlite:///{tmp_path / 'plans.db'}", clock=FixedClock(DEMO_NOW),
-                           secrets=SecretBox.generate(), operator="tester")
-    seed_large(backend, SCALES["small"])
+    backend = small_scale(tmp_path / "plans.db")
     with backend.db.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
     statements: list[tuple[str, object]] = []
@@ -101,22 +110,7 @@ def test_every_screen_query_is_served_by_an_index_once_the_file_is_analyzed(tmp_
             statements.append((statement, parameters))
 
     event.listen(backend.db.engine, "after_cursor_execute", after)
-    app = make_app(backend)
-
-    async def visit() -> None:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            for destination in DESTINATIONS:
-                app.open_destination(destination.id)
-                await pilot.pause()
-                await pilot.press("right_square_bracket")
-                await pilot.pause()
-            app.open_card(1)
-            await pilot.pause()
-
-    import asyncio
-
-    asyncio.run(visit())
+    visit_every_list(backend, ("right_square_bracket",), lambda app: app.open_card(1))
     event.remove(backend.db.engine, "after_cursor_execute", after)
     problems = []
     with backend.db.engine.connect() as connection:

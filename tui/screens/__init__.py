@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from tui.screens.base import ConsoleScreen
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.screens.list_base import ListScreen
 
 
-def destination_screen(destination_id: str) -> ConsoleScreen:
+def destination_screen(destination_id: str) -> ListScreen[Any]:
     """A fresh, unfiltered screen for a menu destination id (see `tui.actions.DESTINATIONS`)."""
     from tui.screens.module_list import ModuleListScreen
     from tui.screens.notification_list import NotificationListScreen
@@ -14,7 +17,7 @@ def destination_screen(destination_id: str) -> ConsoleScreen:
     from tui.screens.tariff_list import TariffListScreen
     from tui.screens.task_list import TaskListScreen
 
-    screens: dict[str, type[ConsoleScreen]] = {
+    screens: dict[str, type[ListScreen[Any]]] = {
         "modules": ModuleListScreen,
         "datacenters": DataCenterListScreen,
         "tariffs": TariffListScreen,

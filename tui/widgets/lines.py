@@ -14,7 +14,6 @@ from textual.widgets import Static
 def set_line(static: Static, line: str | Text) -> None:
     """Show `line` (plain text is never read as markup), unless the widget already shows exactly that."""
     text = line if isinstance(line, Text) else Text(line)
-    if getattr(static, "_procmod_line", None) == text:
-        return
-    static._procmod_line = text  # type: ignore[attr-defined]
-    static.update(text)
+    shown = static.content
+    if not (isinstance(shown, Text) and shown == text):
+        static.update(text)

@@ -195,31 +195,22 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row (also when a new set of rows puts it on another key)."""
 
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter, or a click on the cursor row: the row was chosen."""
-
-        def __init__(self, table: RowTable, cursor_row: int, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.row_key = row_key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
 
     def __init__(
         self,
@@ -549,15 +540,14 @@ class RowTable(ScrollView, can_focus=True):
 
     @staticmethod
     @lru_cache(maxsize=64)
-    def _row_styles(palette: _Palette, kind: str, odd: bool) -> tuple[Style, Style | None]:
-        """The style of a whole row and the one laid over its cells, per palette, row kind and zebra parity:
-        adding Styles costs ~40 µs, too much to repeat for every row of every page."""
-        if kind == "header":
+    def _row_styles(palette: _Palette, *, header: bool, cursor: bool,
+                    stripe: Style | None) -> tuple[Style, Style | None]:
+        """The style of a whole row and the one laid over its cells, per palette and kind of row: adding
+        Styles costs ~40 µs, too much to repeat for every row of every page."""
+        if header:
             return palette.base + palette.header, None
-        row_style = palette.base
-        if kind != "plain-nozebra" and kind != "cursor-nozebra":
-            row_style += palette.odd if odd else palette.even
-        if kind.startswith("cursor"):
+        row_style = palette.base if stripe is None else palette.base + stripe
+        if cursor:
             row_style += palette.cursor
             if palette.cursor.color is not None:  # the cursor's colour wins over the cells' own
                 return row_style, Style(color=palette.cursor.color)
@@ -566,13 +556,12 @@ class RowTable(ScrollView, can_focus=True):
     def _render_row(self, position: int, widths: list[int], palette: _Palette) -> Strip:
         if position < 0:
             cells: Sequence[Text] = [column.label for column in self._columns]
-            row_style, post_style = self._row_styles(palette, "header", False)
+            row_style, post_style = self._row_styles(palette, header=True, cursor=False, stripe=None)
         else:
             cells = self._cells[position]
-            kind = "cursor" if position == self._cursor and self.cursor_type == "row" else "plain"
-            if not self.zebra_stripes:
-                kind += "-nozebra"
-            row_style, post_style = self._row_styles(palette, kind, bool(position % 2))
+            stripe = (palette.odd if position % 2 else palette.even) if self.zebra_stripes else None
+            cursor = position == self._cursor and self.cursor_type == "row"
+            row_style, post_style = self._row_styles(palette, header=False, cursor=cursor, stripe=stripe)
         console = self.app.console
         pad = " " * CELL_PADDING
         segments: list[Segment] = []

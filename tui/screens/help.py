@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.actions import OperatorAction, actions_for
+from tui.widgets.lines import set_line
 from tui.widgets.row_table import RowTable
 
 
@@ -35,7 +36,14 @@ class HelpScreen(ModalScreen[None]):
             table.add_column("What it does", key="help")
             table.set_rows((a.id, (a.shown_key, a.description, a.help)) for a in self.actions)
             yield table
+            yield Static("", id="help-full")
             yield Static(Text("Esc closes · ctrl+p or : jumps to any section"), id="help-hint")
+
+    def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        """The highlighted key's description in full: at 80 columns the table crops the longer ones."""
+        action = next((a for a in self.actions if a.id == event.row_key), None)
+        if action is not None:
+            set_line(self.query_one("#help-full", Static), f"{action.shown_key}: {action.help}")
 
     @property
     def keys(self) -> list[str]:

@@ -18,18 +18,21 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
+from core.dto import PageRequest
 from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
+from tui.idle_gc import QUIET_SECONDS, IdleCollector
 from tui.screens.menu import MenuScreen
+from tui.widgets.notifications_pane import PaneFeed
 
 if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
     from core.backend import Backend
@@ -52,6 +55,14 @@ SchedulerChoice = "bool | Scheduler | Callable[[Listener], Scheduler] | None"
 #: opens one (the command line). A function runs in a worker once the first screen has painted, so the
 #: console starts at the speed of a bare Textual app and SQLAlchemy, Alembic and the database open behind it.
 BackendSource = "Backend | Callable[[], Backend]"
+
+
+#: Main-menu list screens are composed in the background this long after start and after the last key,
+#: one every PREPARE_GAP_SECONDS (ProcmodApp._prepare_next_screen).
+PREPARE_AFTER_SECONDS = 0.5
+PREPARE_GAP_SECONDS = 0.1
+#: The name the kept module card screen is installed under.
+CARD_SCREEN = "card"
 
 
 class BackendLoaded(Message):
@@ -121,7 +132,8 @@ class ProcmodApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     def __init__(self, backend: BackendSource, *, show_pane: bool = True, start: str = "menu",
-                 read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> None:
+                 read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
+                 prepare_screens: bool = False) -> None:
         super().__init__()
         self._backend: Backend | None = None if callable(backend) else backend
         self._backend_loader: Callable[[], Backend] | None = backend if callable(backend) else None
@@ -132,6 +144,9 @@ class ProcmodApp(App[None]):
         #: The operator's choice for the pane; None follows the terminal width.
         self.pane_wanted: bool | None = None if show_pane else False
         self._scheduler_choice = scheduler
+        #: Compose the main menu's list screens in quiet moments after start (see `_prepare_next_screen`).
+        self._prepare_screens = prepare_screens
+        self._laid_out: set[str] = set()
         #: The scheduler this console runs in its `scheduler` worker, or None (tests, `--no-scheduler`).
         self.scheduler: Scheduler | None = None
         self._scheduler_poll = scheduler_poll
@@ -140,6 +155,11 @@ class ProcmodApp(App[None]):
         self._pending_events: list[SchedulerEvent] = []
         self._refresh_scheduled = False
         self._last_refresh = 0.0
+        self._last_input = 0.0
+        #: What every screen's notifications pane shows (tui/widgets/notifications_pane.py).
+        self.pane_feed = PaneFeed()
+        #: Full garbage collections in quiet moments only (tui/idle_gc.py); started once the console settled.
+        self.idle_gc = IdleCollector()
         if self._backend is not None:
             self._adopt_backend(self._backend)
 
@@ -194,6 +214,58 @@ class ProcmodApp(App[None]):
         elif self._start != "menu":
             self.open_destination(self._start)
         self.call_after_refresh(self._start_scheduler)
+        if self._prepare_screens:
+            self.set_timer(PREPARE_AFTER_SECONDS, self._prepare_next_screen)
+
+    def _prepare_next_screen(self) -> None:
+        """Prepare one more screen, then (after a pause) the next: the main menu's lists, then the card.
+
+        Composing, styling and laying out a screen is most of what opening it the first time costs (60–100
+        ms with its first query); done here, one step per quiet moment while the operator reads the menu,
+        a first visit costs what a later one does (a prepared screen re-reads its data as it is shown:
+        `reread_on_show`). A key pressed meanwhile waits for one step at most.
+        """
+        if self._scheduler_stop.is_set():
+            return  # exiting
+        if time.monotonic() - self._last_input < PREPARE_AFTER_SECONDS:
+            self.set_timer(PREPARE_AFTER_SECONDS, self._prepare_next_screen)  # the operator is busy: later
+            return
+        if self._prepare_step():
+            self.set_timer(PREPARE_GAP_SECONDS, self._prepare_next_screen)
+
+    def _prepare_step(self) -> bool:
+        """One step of `_prepare_next_screen`; False when every screen is prepared."""
+        names = [f"destination:{d.id}" for d in DESTINATIONS]
+        for name in names:
+            if not self.is_screen_installed(name):
+                self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
+                return True
+        if not self.is_screen_installed(CARD_SCREEN):
+            from tui.screens.module_card import ModuleCardScreen
+
+            first = self.backend.modules.list(page=PageRequest(limit=1)).rows
+            if first:
+                try:
+                    self._start_unshown(ModuleCardScreen(self.backend.modules.card(first[0].id)), CARD_SCREEN)
+                    return True
+                except NotFound:
+                    pass  # deleted meanwhile: the first card opened is composed then
+        for name in [*names, CARD_SCREEN]:
+            screen = self.get_screen(name) if self.is_screen_installed(name) else None
+            if screen is not None and name not in self._laid_out and screen.is_mounted \
+                    and screen not in self.screen_stack:
+                self._laid_out.add(name)
+                # Lay it out at the terminal's size now, so that showing it is a paint, not a layout.
+                screen._refresh_layout(self.size)  # noqa: SLF001 - see _start_unshown
+                return True
+        return False
+
+    def _start_unshown(self, screen: Screen[Any], name: str) -> None:
+        """Install a screen and let it compose and mount without showing it: what `push_screen` does to a
+        screen it has not run yet (Textual 8.2, pinned in pyproject.toml; tests/tui/test_screen_reuse.py
+        holds the behaviour)."""
+        self.install_screen(screen, name)
+        self._register(self, screen)  # noqa: SLF001
 
     def _start_scheduler(self) -> None:
         if self.scheduler is None and not self._scheduler_stop.is_set():
@@ -211,6 +283,8 @@ class ProcmodApp(App[None]):
         return MenuScreen()
 
     def on_mount(self) -> None:
+        self.set_timer(QUIET_SECONDS, self.idle_gc.start)
+        self.set_interval(QUIET_SECONDS / 4, self.idle_gc.check)
         if self._backend_loader is not None:
             loader = self._backend_loader
             if self._start != "menu" and not self._start.startswith("card:"):
@@ -254,7 +328,18 @@ class ProcmodApp(App[None]):
         except NotFound as gone:
             self.notify(str(gone), title="Not found", severity="warning")
             return False
-        self.push_screen(ModuleCardScreen(card))
+        # One card screen is kept (installed) and shows each module in turn, like the destination lists; a
+        # second card over the first (card → list → card) gets a screen of its own.
+        if not self.is_screen_installed(CARD_SCREEN):
+            self.install_screen(ModuleCardScreen(card), CARD_SCREEN)
+            screen = self.get_screen(CARD_SCREEN)
+        else:
+            screen = self.get_screen(CARD_SCREEN)
+            if screen in self.screen_stack:
+                screen = ModuleCardScreen(card)
+            else:
+                cast("ModuleCardScreen", screen).show_module(card)
+        self.push_screen(screen)
         return True
 
     # ------------------------------------------------------------------ background tasks
@@ -288,6 +373,13 @@ class ProcmodApp(App[None]):
 
     def on_unmount(self) -> None:
         self.stop_scheduler()
+        self.idle_gc.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseEvent)):
+            self._last_input = time.monotonic()
+            self.idle_gc.touch()  # the operator is busy: no full collection now
+        await super().on_event(event)
 
     def scheduler_for_run_now(self) -> Scheduler:
         """The running scheduler, or (console without one) a one-off scheduler for Run now."""
@@ -326,6 +418,7 @@ class ProcmodApp(App[None]):
         events, self._pending_events = tuple(self._pending_events), []
         if not events:
             return
+        self.pane_feed.invalidate()
         for event in events:
             if event.kind == "run_finished" and event.result is RunResult.UNSUCCESSFUL:
                 self._toast_failed_run(event)
@@ -361,15 +454,18 @@ def console_worker_id() -> str:
 
 
 def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
-             scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0) -> ProcmodApp:
+             scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
+             prepare_screens: bool = False) -> ProcmodApp:
     """The one factory of the console.
 
     `backend` is an open Backend or a function opening one after the first paint (see `BackendSource`).
     `start` is `menu`, a destination id (`modules`, `tariffs`, …) or `card:<module id>`. All times shown
     come from `backend.clock`, so a FixedClock makes screens reproducible. `scheduler` is off by default
     (tests, snapshots); the command line passes True unless `--no-scheduler` (see `SchedulerChoice`).
+    `prepare_screens` composes the main menu's lists in quiet moments after start (the command line does;
+    tests that want every screen made on demand, as they were, leave it off).
     """
     if start != "menu" and not start.startswith("card:") and start not in DESTINATION_BY_ID:
         raise ValueError(f"unknown start screen {start!r}")
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
-                      scheduler_poll=scheduler_poll)
+                      scheduler_poll=scheduler_poll, prepare_screens=prepare_screens)

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tui.screens.list_base import ListScreen
 
+#: Where each destination's screen class lives: only the one opened is imported (the start list is on
+#: the way to the console's first data, and the others are prepared later).
+_DESTINATION_CLASSES: dict[str, tuple[str, str]] = {
+    "modules": ("tui.screens.module_list", "ModuleListScreen"),
+    "datacenters": ("tui.screens.provider_lists", "DataCenterListScreen"),
+    "tariffs": ("tui.screens.tariff_list", "TariffListScreen"),
+    "services": ("tui.screens.service_list", "ServiceListScreen"),
+    "departments": ("tui.screens.provider_lists", "DepartmentListScreen"),
+    "notifications": ("tui.screens.notification_list", "NotificationListScreen"),
+    "tasks": ("tui.screens.task_list", "TaskListScreen"),
+}
+
 
 def destination_screen(destination_id: str) -> ListScreen[Any]:
     """A fresh, unfiltered screen for a menu destination id (see `tui.actions.DESTINATIONS`)."""
-    from tui.screens.module_list import ModuleListScreen
-    from tui.screens.notification_list import NotificationListScreen
-    from tui.screens.provider_lists import DataCenterListScreen, DepartmentListScreen
-    from tui.screens.service_list import ServiceListScreen
-    from tui.screens.tariff_list import TariffListScreen
-    from tui.screens.task_list import TaskListScreen
-
-    screens: dict[str, type[ListScreen[Any]]] = {
-        "modules": ModuleListScreen,
-        "datacenters": DataCenterListScreen,
-        "tariffs": TariffListScreen,
-        "services": ServiceListScreen,
-        "departments": DepartmentListScreen,
-        "notifications": NotificationListScreen,
-        "tasks": TaskListScreen,
-    }
     try:
-        return screens[destination_id]()
+        module, name = _DESTINATION_CLASSES[destination_id]
     except KeyError:
         raise ValueError(f"unknown destination {destination_id!r}") from None
+    screen_class: type[ListScreen[Any]] = getattr(import_module(module), name)
+    return screen_class()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.containers import Horizontal, Vertical
@@ -34,7 +35,9 @@ class ConsoleScreen(Screen[None]):
     BINDINGS = bindings_for(EVERYWHERE)
 
     app: ProcmodApp  # type: ignore[assignment]
-    _shown_before = False
+    #: Read the data again when shown: False for a screen just composed (its on_mount read it), True once
+    #: it has been shown (back from a form or another screen, the data may have changed meanwhile).
+    reread_on_show = False
 
     @property
     def backend(self) -> Backend:
@@ -64,14 +67,18 @@ class ConsoleScreen(Screen[None]):
         if self not in self.app.screen_stack:
             return  # popped on the way to another destination
         self.update_frame()
-        if self._shown_before:
+        if self.reread_on_show:
             self.refresh_content()
-        self._shown_before = True
+        self.reread_on_show = True
 
     def refresh_content(self) -> None:
         """Back on this screen (a form or another screen closed): read the data again."""
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size == self._compositor.size and self.is_attached:
+            # Textual sends a screen just laid out (pushed, resumed) a Resize for the size it was laid out
+            # at, and Screen._on_resize would lay it out and render it again: a second frame for nothing.
+            event.prevent_default()
         self.apply_pane()
 
     def update_frame(self) -> None:
@@ -92,7 +99,7 @@ class ConsoleScreen(Screen[None]):
         visible = self.app.pane_visible
         pane.display = visible
         if visible:
-            pane.schedule_refresh()
+            pane.refresh_notifications()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_failed_worker(self, event)

@@ -35,6 +35,7 @@ CALL_COLUMNS: list[Column[ApiCallRow]] = [
 
 class CallLogScreen(ConsoleScreen):
     SCREEN_ID = "calls"
+    AUTO_FOCUS = "#calls > RowTable"
     BINDINGS = bindings_for("calls")
 
     def __init__(self, module: ModuleRef) -> None:
@@ -63,7 +64,6 @@ class CallLogScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.paged.load()
-        self.paged.table.focus()
 
     def refresh_content(self) -> None:
         self.paged.reload()

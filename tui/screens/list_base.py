@@ -44,6 +44,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     """A list of one destination. Subclasses give the columns, `fetch`, and what a row opens."""
 
     FILTER_TYPE: ClassVar[type] = TextFilter
+    AUTO_FOCUS = "#list > RowTable"  # focused as the screen is composed, so its first frame shows it
     #: How the text filter matches: "contains", or "starts with" for lists of a million rows, whose
     #: filter is an index range (core/queries.py) rather than a scan.
     TEXT_MATCH: ClassVar[str] = "contains"
@@ -111,7 +112,6 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
             set_line(self.query_one("#filter-line", Static), "Opening the database…")
         else:
             self.requery()
-        self.paged.table.focus()
 
     def refresh_content(self) -> None:
         if self._reopened:
@@ -127,6 +127,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
             self._reset()
         else:
             self._reopened = True
+            self.reread_on_show = True  # also when it was prepared in the background and never shown
 
     def _reset(self) -> None:
         if self.filter_open:

@@ -128,6 +128,8 @@ class ModuleActions(ConsoleScreen):
 
     def on_module_actions_changed(self, event: Changed) -> None:
         self.notify(event.text, title="Processing modules")
+        self.app.pane_feed.invalidate()  # e.g. a balance read below the minimum raised a notification
+        self.apply_pane()
         self.module_changed()
 
     def on_module_actions_failed(self, event: Failed) -> None:
@@ -139,6 +141,7 @@ class ModuleActions(ConsoleScreen):
         self.show_blockers(event.module, event.blockers)
 
     def on_module_actions_deleted(self, event: Deleted) -> None:
+        self.app.pane_feed.invalidate()  # its notifications went with it
         # Leave the screens about the deleted module (its card, its pre-check).
         while len(self.app.screen_stack) > 1 and getattr(self.app.screen, "shown_module_id", None) == event.module.id:
             self.app.pop_screen()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,23 +31,42 @@ if TYPE_CHECKING:
 ALL_ROWS_KEY = "all"
 
 
-def _pairs(rows: list[tuple[str, str]]) -> Table:
-    """A two-column grid of label and value, values as plain text."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    for label, value in rows:
-        grid.add_row(Text(label), Text(value))
-    return grid
+def _pairs(rows: list[tuple[str, str]], *, indent: str = "", width: int | None = None) -> Text:
+    """Labels (bold) and values in two aligned columns (labels `width` wide, else as wide as the widest),
+    as one Text: a Rich Table here is measured and rendered again on every layout, several milliseconds
+    each time the card is shown."""
+    width = (width or max((cell_len(label) for label, _ in rows), default=0)) + 2
+    text = Text()
+    for index, (label, value) in enumerate(rows):
+        if index:
+            text.append("\n")
+        text.append(indent + label + " " * (width - cell_len(label)), style="bold")
+        text.append(value)
+    return text
 
 
 class ModuleCardScreen(ModuleActions):
     SCREEN_ID = "card"
+    AUTO_FOCUS = "#card"  # the top of the card first (Tab reaches the tables), focused before the first frame
     BINDINGS = bindings_for("card")
 
     def __init__(self, card: ModuleCard) -> None:
         super().__init__()
         self.card = card
+
+    def show_module(self, card: ModuleCard) -> None:
+        """The app keeps one card screen and shows the next module's card on it (tui/app.py `open_card`):
+        its widgets are rewritten before it is shown, so it opens in one frame, top of the card focused."""
+        self.card = card
+        self.reread_on_show = False  # read just now
+        if not self.is_mounted:
+            return  # composing: on_mount draws it
+        self.show_card()
+        for table in self.query(RowTable):
+            table.move_cursor(row=0)
+        scroll = self.query_one("#card", VerticalScroll)
+        scroll.scroll_home(animate=False, immediate=True)
+        self.set_focus(scroll, scroll_visible=False)
 
     @property
     def shown_module_id(self) -> int:
@@ -96,7 +115,6 @@ class ModuleCardScreen(ModuleActions):
     def on_mount(self) -> None:
         super().on_mount()
         self.show_card()
-        self.query_one("#card", VerticalScroll).focus()  # the top of the card first; Tab reaches the tables
 
     def refresh_content(self) -> None:
         self.action_reload()
@@ -123,10 +141,12 @@ class ModuleCardScreen(ModuleActions):
         self.query_one("#card-health", HealthBadge).show(card.health_ok, card.health_summary,
                                                          card.health_checked_at, self.backend.clock.now())
         self.query_one("#overview", Static).update(_pairs(self.overview_rows()))
-        settings = Table.grid(padding=(0, 0))
-        for group in card.settings:
-            settings.add_row(Text(group.title, style="bold underline"))
-            settings.add_row(_pairs([(f"  {v.label}", v.display) for v in group.values]))
+        width = max((cell_len(v.label) for group in card.settings for v in group.values), default=0)
+        settings = Text("\n").join(
+            Text.assemble((group.title, "bold underline"), "\n",
+                          _pairs([(v.label, v.display) for v in group.values], indent="  ", width=width))
+            for group in card.settings
+        )
         self.query_one("#settings", Static).update(settings if card.settings else Text("No settings"))
         self._fill_tariffs()
         self._fill_tasks()

@@ -13,6 +13,7 @@ from tui.widgets.row_table import RowTable
 
 class ModuleHistoryScreen(ConsoleScreen):
     SCREEN_ID = "history"
+    AUTO_FOCUS = "#history"
 
     def __init__(self, module_id: int, module_name: str) -> None:
         super().__init__()
@@ -33,7 +34,6 @@ class ModuleHistoryScreen(ConsoleScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.refresh_content()
-        self.query_one("#history", RowTable).focus()
 
     def refresh_content(self) -> None:
         page = self.backend.modules.history(self.module_id)

@@ -54,5 +54,6 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
         self._after_marking()
 
     def _after_marking(self) -> None:
+        self.app.pane_feed.invalidate()
         self.paged.reload()
         self.apply_pane()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class TaskHistoryScreen(ConsoleScreen):
     SCREEN_ID = "task_history"
+    AUTO_FOCUS = "#runs > RowTable"
     BINDINGS = bindings_for("task_history")
 
     def __init__(self, task: TaskRow) -> None:
@@ -60,7 +61,6 @@ class TaskHistoryScreen(ConsoleScreen):
         self.query_one("#runs-title", Static).update(
             Text(f"Runs, newest first  ·  {task.schedule} ({task.schedule_in_words}){state}"))
         self.paged.load()
-        self.paged.table.focus()
 
     def refresh_content(self) -> None:
         self.paged.refresh_rows()

@@ -1,13 +1,20 @@
 """The pane of the latest unread notifications, beside every screen.
 
-`refresh_notifications()` re-reads them and gives the table its rows in one `set_rows`, which repaints
-only the rows that changed: rows of read notifications leave, new ones arrive, ages are rewritten;
-nothing is cleared and refilled, so a scheduler can call it on every event without the pane flickering. The app posts the pane a
+Every screen has its pane, but they all show one `PaneFeed` that the app keeps: the latest unread and their
+count, read from the database when something in this console changed them (a run ended, a notification
+was marked read) or when the last reading is older than `PaneFeed.MAX_AGE` (other processes' changes).
+So opening a screen reads nothing and its pane is filled before the screen's first frame.
+
+`refresh_notifications()` gives the table its rows in one `set_rows`, which repaints only the rows that
+changed: rows of read notifications leave, new ones arrive, ages are rewritten; nothing is cleared and
+refilled, so a scheduler can call it on every event without the pane flickering. The app posts the pane a
 `SchedulerActivity` (scheduler events, already coalesced) and the pane refreshes itself when shown.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,9 +28,38 @@ from tui.widgets.row_table import RowTable
 from tui.widgets.lines import set_line
 
 if TYPE_CHECKING:
+    from core.backend import Backend
     from tui.app import SchedulerActivity
 
 PANE_LIMIT = 20
+
+
+class PaneFeed:
+    """The latest unread notifications and their count, shared by every screen's pane (see the module)."""
+
+    #: Changes made by other processes (workers, other operators) show within this many seconds.
+    MAX_AGE = 10.0
+
+    def __init__(self, *, limit: int = PANE_LIMIT, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._monotonic = monotonic
+        self._read_at: float | None = None
+        self.latest: list[NotificationRow] = []
+        self.total = 0
+
+    def invalidate(self) -> None:
+        """Something in this console changed the notifications: the next look reads them again."""
+        self._read_at = None
+
+    @property
+    def stale(self) -> bool:
+        return self._read_at is None or self._monotonic() - self._read_at > self.MAX_AGE
+
+    def read(self, backend: Backend) -> None:
+        latest = backend.notifications.latest_unread(limit=self.limit)
+        self.total = backend.notifications.unread_count()
+        self.latest = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
+        self._read_at = self._monotonic()
 
 
 class NotificationsPane(Vertical):
@@ -47,12 +83,6 @@ class NotificationsPane(Vertical):
     }
     """
 
-    def __init__(self, *, limit: int = PANE_LIMIT, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
-        self._limit = limit
-        self._refresh_pending = False
-        self.unread_total = 0
-
     def compose(self) -> ComposeResult:
         yield Static("Unread notifications", classes="notifications-pane--title")
         table = RowTable(cursor_type="none", show_header=False, zebra_stripes=True)
@@ -70,35 +100,29 @@ class NotificationsPane(Vertical):
         """The ids shown, top to bottom."""
         return [int(key) for key in self.table.row_keys]
 
-    def schedule_refresh(self) -> None:
-        """Refresh once after the current burst of updates (mount, resume and resize all ask for one)."""
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            self.call_after_refresh(self._scheduled_refresh)
-
-    def _scheduled_refresh(self) -> None:
-        self._refresh_pending = False
-        if self.display:
-            self.refresh_notifications()
+    @property
+    def unread_total(self) -> int:
+        return self.app.pane_feed.total
 
     def refresh_notifications(self) -> None:
+        """Show the feed's notifications, read again first when it is stale. Screens call this when shown,
+        so the pane is filled before their frame is painted, not in a second one."""
         backend = self.app.loaded_backend
         if backend is None:  # the database is still opening (the first screen paints before it)
             set_line(self.query_one(".notifications-pane--title", Static), "Unread notifications (opening…)")
             return
-        latest = backend.notifications.latest_unread(limit=self._limit)
-        self.unread_total = backend.notifications.unread_count()
+        feed = self.app.pane_feed
+        if feed.stale:
+            feed.read(backend)
         now = backend.clock.now()
-        newest_first = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
-        self.table.set_rows((str(n.id), (format_age(n.created_at, now), self._text(n))) for n in newest_first)
-        title = f"Unread notifications ({self.unread_total:,})"
-        set_line(self.query_one(".notifications-pane--title", Static), title)
+        self.table.set_rows((str(n.id), (format_age(n.created_at, now), self._text(n))) for n in feed.latest)
+        set_line(self.query_one(".notifications-pane--title", Static), f"Unread notifications ({feed.total:,})")
 
     def on_scheduler_activity(self, message: SchedulerActivity) -> None:
         """Runs finished or notifications were raised: show the latest unread (when the pane is shown)."""
         message.stop()
         if self.display:
-            self.refresh_notifications()
+            self.refresh_notifications()  # the app invalidated the feed before posting this
 
     @staticmethod
     def _text(notification: NotificationRow) -> Text:

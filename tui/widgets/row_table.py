@@ -150,11 +150,15 @@ class RowTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
+    /* No scrollbars: the cursor and the position line under a list say where one is, and a scrollbar
+       appearing after the first layout costs every new screen a second layout and frame. The wheel and
+       the keys still scroll (see allow_vertical_scroll). */
     RowTable {
         background: $surface;
         color: $foreground;
         height: auto;
         max-height: 100%;
+        overflow: hidden hidden;
         & > .row-table--header {
             text-style: bold;
             background: $panel;
@@ -472,6 +476,17 @@ class RowTable(ScrollView, can_focus=True):
             self.action_select_cursor()
         else:
             self._move(position, scroll=True)
+
+    # Scrolling without scrollbars: Textual allows it only where a scrollbar shows; here, wherever there is
+    # something to scroll to (the wheel, the arrow keys sideways, and the cursor keeping itself in view).
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        return not self._check_disabled() and self.max_scroll_y > 0
+
+    @property
+    def allow_horizontal_scroll(self) -> bool:
+        return not self._check_disabled() and self.max_scroll_x > 0
 
     # ------------------------------------------------------------------ rendering
 

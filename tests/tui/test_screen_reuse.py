@@ -1,0 +1,204 @@
+"""What makes screens open in one frame: kept and prepared screens, the shared pane feed, collections at rest.
+
+Speed itself is measured by scripts/benchmark.py; these tests hold the behaviour those mechanisms must
+keep: a kept or prepared screen shows data read when it is shown, the pane follows what this console
+changes, the collector gives back the interpreter's settings.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from textual.containers import VerticalScroll
+
+from core.backend import Backend
+from tui.actions import DESTINATIONS
+from tui.app import CARD_SCREEN, make_app
+from tui.idle_gc import LONGEST_SECONDS, NEVER, QUIET_SECONDS, IdleCollector
+from tui.screens.module_card import ModuleCardScreen
+from tui.screens.module_list import ModuleListScreen
+from tui.screens.tariff_list import TariffListScreen
+from tui.widgets.notifications_pane import NotificationsPane, PaneFeed
+from tui.widgets.row_table import RowTable
+
+WIDE = (120, 30)
+
+
+async def test_one_card_screen_shows_each_module_in_turn(demo_backend: Backend) -> None:
+    first, second = demo_backend.modules.list().rows[:2]
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert app.open_card(first.id)
+        await pilot.pause()
+        card = app.screen
+        assert isinstance(card, ModuleCardScreen) and card.card.id == first.id
+        card.query_one("#card-tariffs", RowTable).move_cursor(row=1)
+        card.query_one("#card", VerticalScroll).scroll_end(animate=False, immediate=True)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        assert app.open_card(second.id)
+        await pilot.pause()
+        assert app.screen is card and app.get_screen(CARD_SCREEN) is card  # the same screen, not a new one
+        assert card.card.id == second.id
+        assert second.name in str(card.query_one("#card-heading").render())
+        assert card.query_one("#card-tariffs", RowTable).cursor_row == 0
+        assert card.query_one("#card", VerticalScroll).scroll_y == 0
+        assert card.focused is card.query_one("#card")
+        assert app.screen_stack[-2].crumbs(first=True)  # the list below still gives the first crumbs
+
+
+async def test_a_card_over_a_card_gets_a_screen_of_its_own(demo_backend: Backend) -> None:
+    module = demo_backend.modules.list().rows[0]
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        kept = app.screen
+        assert isinstance(kept, ModuleCardScreen)
+        await pilot.press("t")  # the module's tariffs…
+        await pilot.pause()
+        assert app.open_card(module.id)  # …and a module card from there
+        await pilot.pause()
+        assert isinstance(app.screen, ModuleCardScreen) and app.screen is not kept
+        assert kept in app.screen_stack and kept.card.id == module.id
+
+
+async def test_a_kept_card_reads_the_module_again_when_come_back_to(demo_backend: Backend) -> None:
+    module = demo_backend.modules.list().rows[0]
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        card = app.screen
+        assert isinstance(card, ModuleCardScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        demo_backend.commands.set_module_enabled(module.id, False)  # meanwhile, elsewhere
+        await pilot.press("escape")
+        await pilot.pause()
+        assert card.card.status.label == "Disabled"
+
+
+async def test_prepared_screens_show_data_read_when_they_are_shown(demo_backend: Backend) -> None:
+    app = make_app(demo_backend, start="menu", prepare_screens=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        names = [f"destination:{d.id}" for d in DESTINATIONS] + [CARD_SCREEN]
+        for _ in range(100):  # the console prepares them in quiet moments after start
+            if all(app.is_screen_installed(name) and app.get_screen(name).is_mounted for name in names) \
+                    and not app._prepare_step():  # every one composed and laid out
+                break
+            await pilot.pause(0.05)
+        else:
+            raise AssertionError("the screens were not prepared")
+        assert len(app.screen_stack) == 1  # prepared, not shown
+
+        module = demo_backend.modules.list().rows[0]
+        demo_backend.commands.set_module_enabled(module.id, False)  # after the list was prepared
+        app.open_destination("modules")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ModuleListScreen) and screen is app.get_screen("destination:modules")
+        assert next(r for r in screen.paged.rows if r.id == module.id).status.label == "Disabled"
+        assert screen.focused is screen.paged.table
+
+        assert app.open_card(module.id)  # the prepared card shows this module, as read now
+        await pilot.pause()
+        assert app.screen is app.get_screen(CARD_SCREEN)
+        assert app.screen.card.id == module.id and app.screen.card.status.label == "Disabled"
+
+
+async def test_a_list_opened_while_screens_are_prepared_is_the_prepared_one(demo_backend: Backend) -> None:
+    app = make_app(demo_backend, start="menu", prepare_screens=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause(0.7)  # the first ones are being made
+        app.open_destination("tariffs")
+        await pilot.pause()
+        assert isinstance(app.screen, TariffListScreen) and app.screen.paged.rows
+        assert app.screen is app.get_screen("destination:tariffs")
+
+
+async def test_opening_screens_reads_the_pane_once_until_something_changes(demo_backend: Backend) -> None:
+    reads = 0
+    original = demo_backend.notifications.unread_count
+
+    def counted() -> int:
+        nonlocal reads
+        reads += 1
+        return original()
+
+    demo_backend.notifications.unread_count = counted  # type: ignore[method-assign]
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        for destination in ("tariffs", "services", "modules", "notifications"):
+            app.open_destination(destination)
+            await pilot.pause()
+        assert reads == 1  # one reading shared by every screen's pane
+        pane = app.screen.query_one(NotificationsPane)
+        assert pane.unread_total == original()
+
+        await pilot.press("R")  # mark all read, here: the feed is read again at once
+        await pilot.pause()
+        assert reads == 2 and pane.notification_ids == [] and pane.unread_total == 0
+
+
+def test_the_pane_feed_goes_stale_with_time_or_when_invalidated() -> None:
+    now = [100.0]
+    feed = PaneFeed(monotonic=lambda: now[0])
+    assert feed.stale  # never read
+
+    class Notifications:
+        @staticmethod
+        def latest_unread(limit: int) -> list[object]:
+            return []
+
+        @staticmethod
+        def unread_count() -> int:
+            return 7
+
+    class FakeBackend:
+        notifications = Notifications()
+
+    feed.read(FakeBackend())  # type: ignore[arg-type]
+    assert not feed.stale and feed.total == 7
+    now[0] += PaneFeed.MAX_AGE + 0.1
+    assert feed.stale  # other processes' changes show within MAX_AGE
+    feed.read(FakeBackend())  # type: ignore[arg-type]
+    feed.invalidate()
+    assert feed.stale
+
+
+def test_the_idle_collector_collects_in_quiet_moments_and_restores_the_settings() -> None:
+    saved = gc.get_threshold()
+    now = [0.0]
+    collector = IdleCollector(monotonic=lambda: now[0])
+    collector.start()
+    try:
+        assert gc.get_threshold()[2] == NEVER and gc.get_freeze_count() > 0
+        collector.touch()
+        now[0] += QUIET_SECONDS / 2
+        gc.collect(1)  # a young collection happened: something may wait in the oldest generation
+        assert not collector.check()  # the operator typed half a second ago
+        now[0] += QUIET_SECONDS
+        assert collector.check() and collector.collections == 1
+        assert not collector.check()  # nothing new since
+        for _ in range(int(LONGEST_SECONDS * 4)):  # typing without pause: still collected, at the latest
+            now[0] += 0.25
+            collector.touch()
+            collector.check()
+        assert collector.collections == 2
+    finally:
+        collector.stop()
+    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0
+
+
+async def test_the_console_gives_back_the_collectors_settings_when_it_exits(demo_backend: Backend) -> None:
+    saved = gc.get_threshold()
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause(QUIET_SECONDS + 0.3)
+        assert app.idle_gc.active and gc.get_threshold()[2] == NEVER
+        await pilot.press("down")
+        assert app.idle_gc._last_input > 0  # keys count as the operator being busy
+    assert gc.get_threshold() == saved and not app.idle_gc.active

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import configure_mappers
+
 from core.clock import Clock, SystemClock
 from core.queries import (
     ModuleQueries,
@@ -62,6 +64,11 @@ class Backend:
     @property
     def read_only(self) -> bool:
         return self._read_only or (self._commands is not None and self._commands.read_only)
+
+    def warm_up(self) -> None:
+        """The ORM's one-time set-up (mapping every model), which the first query would otherwise do: a
+        console calls this on its loading thread so that its first screen does not wait for it."""
+        configure_mappers()
 
     def make_read_only(self) -> None:
         """From now on every command refuses to write (the console's `--read-only`)."""

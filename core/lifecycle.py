@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from core.errors import Blocker, DeleteBlocked
 from core.formatting import format_time
 from core.moduletypes import PRODUCT_TYPE_NAMES, module_type
 from core.schedule import next_fire_time
@@ -56,21 +57,6 @@ class Conflict(RuntimeError):
         self.who, self.when, self.version = who or "another operator", when, version
         super().__init__(f"Changed by {self.who} at {format_time(when)} UTC after you opened it. "
                          "Reload to see their version (your changes are kept in the form).")
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """One reason a module cannot be deleted, and where it is fixed."""
-
-    kind: str  # "tariffs" | "active_services" | "other_services" | "tasks_in_progress"
-    count: int
-    message: str
-
-
-class DeleteBlocked(RuntimeError):
-    def __init__(self, blockers: list[Blocker]) -> None:
-        self.blockers = blockers
-        super().__init__("Cannot delete: " + "; ".join(b.message for b in blockers))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
-from core.dto import PageRequest
 from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
@@ -191,6 +190,10 @@ class ProcmodApp(App[None]):
     def _open_backend(self, loader: Callable[[], Backend]) -> None:
         try:
             backend = loader()
+            # What the first screen would do first, done here off the UI thread: the ORM's one-time
+            # set-up, and reading the pane's notifications (the feed is handed over with the backend).
+            backend.warm_up()
+            self.pane_feed.read(backend)
         except Exception as error:  # noqa: BLE001 - shown as the reason the console closes
             self.post_message(BackendLoaded(None, error))
             self._backend_ready.set()
@@ -241,6 +244,7 @@ class ProcmodApp(App[None]):
                 self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
                 return True
         if not self.is_screen_installed(CARD_SCREEN):
+            from core.dto import PageRequest
             from tui.screens.module_card import ModuleCardScreen
 
             first = self.backend.modules.list(page=PageRequest(limit=1)).rows
@@ -267,6 +271,13 @@ class ProcmodApp(App[None]):
         self.install_screen(screen, name)
         self._register(self, screen)  # noqa: SLF001
 
+    def _start_idle_gc(self) -> None:
+        """Once the console is up and the operator leaves the keys alone for a moment (tui/idle_gc.py)."""
+        if self.idle_gc.quiet():
+            self.idle_gc.start()
+        else:
+            self.set_timer(QUIET_SECONDS, self._start_idle_gc)
+
     def _start_scheduler(self) -> None:
         if self.scheduler is None and not self._scheduler_stop.is_set():
             self.scheduler = self._build_scheduler(self._scheduler_choice)
@@ -283,13 +294,18 @@ class ProcmodApp(App[None]):
         return MenuScreen()
 
     def on_mount(self) -> None:
-        self.set_timer(QUIET_SECONDS, self.idle_gc.start)
+        self.set_timer(QUIET_SECONDS, self._start_idle_gc)
         self.set_interval(QUIET_SECONDS / 4, self.idle_gc.check)
         if self._backend_loader is not None:
             loader = self._backend_loader
-            if self._start != "menu" and not self._start.startswith("card:"):
-                self.open_destination(self._start)  # its frame paints now, its rows once the database is open
-            self.call_after_refresh(lambda: self._open_backend(loader))  # paint first, then open
+            if self._start == "menu":
+                self.call_after_refresh(lambda: self._open_backend(loader))  # paint the menu first, then open
+            else:
+                # A list or a card asked for: its data is what the operator waits for, so the database
+                # opens at once, while the list's frame is composed and painted.
+                self._open_backend(loader)
+                if not self._start.startswith("card:"):
+                    self.open_destination(self._start)
         else:
             self._after_backend()
 

@@ -184,6 +184,9 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
                 scheduler: bool = False, start: str = "menu"):  # noqa: ANN201 - Textual imported lazily
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
     opens behind it in a worker. The benchmark starts this same app."""
+    from tui.idle_gc import hold_during_start_up
+
+    hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)
     from tui.app import make_app
 
     def open_database():  # noqa: ANN202 - core types imported lazily

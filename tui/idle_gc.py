@@ -5,7 +5,11 @@ program happens to be: in this console that is while a screen is composed or a p
 the ~300,000 objects an open console holds (Textual, SQLAlchemy, the styles and strips of every screen)
 one such collection took 50–140 ms, several frames, in the middle of a key's answer.
 
-So, once the console has started:
+Start-up itself allocates some 300,000 objects that all live as long as the process: the collector
+finds nothing in them but took ~90 ms of the console's start-up doing so. `hold_during_start_up()` (the
+command line calls it first) turns it off until the console is up and `IdleCollector.start()` runs.
+
+So, once the console has started (and the operator has left the keys alone for a moment):
 - what start-up made (modules, classes, the stylesheet) is moved out of the collector's sight
   (`gc.freeze`): it lives as long as the process, scanning it again and again finds nothing;
 - the young generations are collected as usual (about a millisecond each), but the oldest one is not
@@ -31,6 +35,23 @@ LONGEST_SECONDS = 30.0
 #: The oldest generation's automatic threshold while the collector is on: never reached in practice.
 NEVER = 1_000_000
 
+_held = False
+
+
+def hold_during_start_up() -> None:
+    """No collections until `IdleCollector.start()` (or `stop()`): what start-up makes is never garbage."""
+    global _held
+    if gc.isenabled():
+        gc.disable()
+        _held = True
+
+
+def _release() -> None:
+    global _held
+    if _held:
+        _held = False
+        gc.enable()
+
 
 class IdleCollector:
     """See the module docstring. `check()` is called periodically by the app; `touch()` on each input."""
@@ -54,14 +75,20 @@ class IdleCollector:
         self._saved = gc.get_threshold()
         young, middle, _old = self._saved
         gc.set_threshold(young, middle, NEVER)
+        _release()
         self._last_collection = self._monotonic()
 
     def stop(self) -> None:
+        _release()
         if self._saved is None:
             return
         gc.set_threshold(*self._saved)
         self._saved = None
         gc.unfreeze()
+
+    def quiet(self) -> bool:
+        """No key or mouse event for QUIET_SECONDS."""
+        return self._monotonic() - self._last_input >= QUIET_SECONDS
 
     def touch(self) -> None:
         """A key or mouse event came: not a quiet moment."""
@@ -71,9 +98,8 @@ class IdleCollector:
         """Collect now if this is a quiet moment with something to collect, or if it has been too long."""
         if not self.active:
             return False
-        now = self._monotonic()
-        quiet = now - self._last_input >= QUIET_SECONDS and gc.get_count()[2] > 0
-        overdue = now - self._last_collection >= LONGEST_SECONDS
+        quiet = self.quiet() and gc.get_count()[2] > 0
+        overdue = self._monotonic() - self._last_collection >= LONGEST_SECONDS
         if not (quiet or overdue):
             return False
         gc.collect()

@@ -202,3 +202,21 @@ async def test_the_console_gives_back_the_collectors_settings_when_it_exits(demo
         await pilot.press("down")
         assert app.idle_gc._last_input > 0  # keys count as the operator being busy
     assert gc.get_threshold() == saved and not app.idle_gc.active
+
+
+def test_collections_wait_for_the_console_once_start_up_holds_them() -> None:
+    from tui.idle_gc import hold_during_start_up
+
+    assert gc.isenabled()
+    hold_during_start_up()
+    try:
+        assert not gc.isenabled()  # start-up makes only objects that live as long as the process
+        collector = IdleCollector()
+        collector.start()
+        assert gc.isenabled()  # the console is up: the collector's policy from here
+        collector.stop()
+        hold_during_start_up()
+        IdleCollector().stop()  # a console that closes before it settled gives collections back too
+        assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -66,9 +66,11 @@ async def test_a_database_from_a_newer_procmod_closes_the_console_with_the_reaso
 
 
 def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
+    """The console and its start list paint before SQLAlchemy is imported (on the loading thread)."""
     import subprocess
 
-    probe = "import sys, tui.app; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    probe = ("import sys, tui.app; from tui.screens import destination_screen; destination_screen('modules'); "
+             "print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"], out.stderr

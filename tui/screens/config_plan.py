@@ -25,7 +25,7 @@ from textual.widgets import Static
 
 from core.drivers import ConfigPlan, DriverError
 from core.lifecycle import Conflict, ReadOnly
-from core.queries import NotFound
+from core.errors import NotFound
 from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.base import ConsoleScreen

@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from core.drivers import CheckReport, DriverError
 from core.drivers.base import CheckStage, Stage, StageOutcome
-from core.queries import NotFound
+from core.errors import NotFound
 from tui.actions import bindings_for
 from tui.screens.base import ConsoleScreen
 from tui.screens.module_actions import ModuleRef

@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.dto import RunResult, ServiceFilter, ServiceStatus, TariffFilter, TaskFilter
-from core.lifecycle import Blocker
-from core.queries import NotFound
+from core.errors import Blocker
+from core.errors import NotFound
 from tui.actions import ACTIONS, bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
 

@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from core.dto import Page, PageRequest
-from core.queries import NotFound
+from core.errors import NotFound
 from tui.actions import DESTINATION_BY_ID
 from tui.screens.base import ConsoleScreen
 from tui.widgets.paged_table import Column, PagedTable

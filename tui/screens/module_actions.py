@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from textual import work
 from textual.message import Message
 
-from core.lifecycle import Blocker, DeleteBlocked
-from core.queries import NotFound
+from core.errors import Blocker, DeleteBlocked, NotFound
 from tui.screens.base import ConsoleScreen
 from tui.screens.confirm import ConfirmScreen
 

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
 from core.formatting import format_duration, format_money, format_time
 from core.drivers import DriverError
-from core.queries import NotFound
+from core.errors import NotFound
 from tui.actions import bindings_for
 from tui.screens.module_actions import ModuleActions, ModuleRef
 from tui.widgets.health_badge import HealthBadge

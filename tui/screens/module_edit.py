@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from core.lifecycle import Conflict, ModuleForm, ModuleParams
 from core.moduletypes import FieldKind, SettingGroup, module_type
-from core.queries import NotFound
+from core.errors import NotFound
 from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.base import ConsoleScreen

@@ -10,7 +10,7 @@ from textual.message import Message
 
 from core.dto import Page, PageRequest, ServiceFilter, TariffFilter, TariffRow, TariffStatus
 from core.formatting import format_money
-from core.queries import NotFound
+from core.errors import NotFound
 from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle

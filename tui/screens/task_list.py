@@ -13,7 +13,7 @@ from textual.message import Message
 
 from core.dto import Page, PageRequest, RunResult, TaskFilter, TaskRow
 from core.formatting import format_duration, format_time
-from core.queries import NotFound
+from core.errors import NotFound
 from core.validation import ValidationError
 from tui.actions import bindings_for
 from tui.screens.list_base import ListScreen, cycle

@@ -22,13 +22,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from core.dto import NotificationRow
 from core.formatting import format_age
 from tui.widgets.row_table import RowTable
 from tui.widgets.lines import set_line
 
 if TYPE_CHECKING:
     from core.backend import Backend
+    from core.dto import NotificationRow
     from tui.app import SchedulerActivity
 
 PANE_LIMIT = 20

@@ -90,6 +90,8 @@ def _paged(
 
     The count stops at `COUNT_LOOKAHEAD` rows past the page's start: counting a million matching services
     to print "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
+    A request that carries the exact total of the page it moves from (`known_total`) is not counted again
+    while its rows agree with that total; a list that grew or shrank meanwhile is counted.
     """
     column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
     descending = page.descending
@@ -117,6 +119,10 @@ def _paged(
     first_key = (result[0]._sort_key, result[0]._tiebreak) if result else None
     last_key = (result[-1]._sort_key, result[-1]._tiebreak) if result else None
     rows = [to_row(tuple(r)[:-2]) for r in result]
+    known, end = page.known_total, page.offset + len(rows)
+    if known is not None and (end == known if len(rows) < page.limit else end <= known):
+        return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, first_key=first_key,
+                    last_key=last_key)
     counted = count_query.with_only_columns(literal_column("1"))
     if keyset and first_key is not None and None not in first_key:
         # Count from the page's first row on: the rows before it are `offset`, known from the way here.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -321,8 +323,37 @@ def test_keyset_page_counts_from_its_own_start(seeded_backend: Backend, monkeypa
     assert second.total == first.total and not second.total_is_lower_bound
     assert second.position.startswith("101–200 of ")
     monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 50)
-    capped = seeded_backend.services.list(page=PageRequest(limit=100).next(first))
+    capped = seeded_backend.services.list(page=replace(PageRequest(limit=100).next(first), known_total=None))
     assert capped.total == 100 + 100 + 50 and capped.total_is_lower_bound
+
+
+def test_moving_page_to_page_counts_the_list_once(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
+    """Next and previous carry the exact total they moved from; a list that changed meanwhile is counted."""
+    import core.queries as queries
+
+    first = seeded_backend.services.list(page=PageRequest(limit=100))
+    assert not first.total_is_lower_bound
+    counts = 0
+    original = queries._capped_count
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        nonlocal counts
+        counts += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "_capped_count", counted)
+    second = seeded_backend.services.list(page=PageRequest(limit=100).next(first))
+    back = seeded_backend.services.list(page=PageRequest(limit=100).next(first).previous(second))
+    assert counts == 0 and second.total == back.total == first.total
+    assert [r.id for r in back.rows] == [r.id for r in first.rows]
+
+    stale = replace(PageRequest(limit=100).next(first), known_total=150)  # rows were added since
+    assert seeded_backend.services.list(page=stale).total == first.total and counts == 1
+    big = seeded_backend.services.list(page=PageRequest(limit=100))
+    monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 50)
+    capped = seeded_backend.services.list(page=PageRequest(limit=100))
+    assert capped.total_is_lower_bound and PageRequest(limit=100).next(capped).known_total is None
+    assert big.total == first.total
 
 
 def test_keyset_cursor_past_the_end_is_an_empty_page(seeded_backend: Backend) -> None:

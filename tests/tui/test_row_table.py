@@ -99,9 +99,14 @@ async def test_columns_wider_than_the_floor_scroll_sideways() -> None:
         await pilot.pause()
         table = app.query_one(RowTable)
         assert table.virtual_size.width == 26 + 8 + 8  # even at its floor the name would not fit
+        assert texts(table)[0].endswith("›") and not texts(table)[0].startswith("‹")  # more to the right
         await pilot.press("right", "right")
         assert table.scroll_x == 2
         assert texts(table)[1].startswith(" name of twenty-five ch  ok")  # " a name …" from 2
+        assert texts(table)[0].startswith("‹") and texts(table)[0].endswith("›")
+        table.scroll_to(x=table.max_scroll_x, animate=False, immediate=True)
+        await pilot.pause()
+        assert texts(table)[0].startswith("‹") and not texts(table)[0].endswith("›")
 
 
 async def test_markup_looking_text_is_shown_literally_and_text_styles_are_kept() -> None:

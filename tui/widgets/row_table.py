@@ -521,7 +521,24 @@ class RowTable(ScrollView, can_focus=True):
         scroll_x = round(self.scroll_x)
         if scroll_x or strip.cell_length != width:
             strip = strip.crop_extend(scroll_x, scroll_x + width, palette.base)
+        if position < 0 and width > 2:
+            strip = self._mark_hidden_columns(strip, width, scroll_x, strip_width=sum(widths), palette=palette)
         return strip
+
+    @staticmethod
+    def _mark_hidden_columns(header: Strip, width: int, scroll_x: int, *, strip_width: int,
+                             palette: _Palette) -> Strip:
+        """Columns out of view sideways (no scrollbar says so): `‹` / `›` at the header's ends, and ←/→
+        bring them in."""
+        left, right = scroll_x > 0, scroll_x + width < strip_width
+        if not (left or right):
+            return header
+        style = palette.base + palette.header
+        parts = [Strip([Segment("‹", style)], 1)] if left else []
+        parts.append(header.crop(1 if left else 0, width - 1 if right else width))
+        if right:
+            parts.append(Strip([Segment("›", style)], 1))
+        return Strip.join(parts)
 
     @staticmethod
     @lru_cache(maxsize=16)

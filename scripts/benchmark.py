@@ -121,6 +121,9 @@ async def interactive(url: str, *, prepared: bool = True) -> dict[str, list[floa
 
         await pilot.pause()
         frames.clear()
+        # An action called directly (a screen opened without its key) is input to the console all the same:
+        # it must not take it for a quiet moment (tui/idle_gc.py, screen preparing), as with a key it would not.
+        app.note_input()
         started = time.perf_counter()
         outcome = action()
         if inspect.isawaitable(outcome):

@@ -27,9 +27,9 @@ from textual.screen import Screen
 from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
+from tui.idle_gc import QUIET_SECONDS, IdleCollector
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
-from tui.idle_gc import QUIET_SECONDS, IdleCollector
 from tui.screens.menu import MenuScreen
 from tui.widgets.notifications_pane import PaneFeed
 
@@ -59,7 +59,8 @@ BackendSource = "Backend | Callable[[], Backend]"
 #: Main-menu list screens are composed in the background this long after start and after the last key,
 #: one every PREPARE_GAP_SECONDS (ProcmodApp._prepare_next_screen).
 PREPARE_AFTER_SECONDS = 0.5
-PREPARE_GAP_SECONDS = 0.1
+PREPARE_GAP_SECONDS = 0.05
+PREPARE_LAYOUT_PASSES = 3
 #: The name the kept module card screen is installed under.
 CARD_SCREEN = "card"
 
@@ -145,7 +146,7 @@ class ProcmodApp(App[None]):
         self._scheduler_choice = scheduler
         #: Compose the main menu's list screens in quiet moments after start (see `_prepare_next_screen`).
         self._prepare_screens = prepare_screens
-        self._laid_out: set[str] = set()
+        self._laid_out: dict[str, int] = {}  # layout passes made per prepared screen
         #: The scheduler this console runs in its `scheduler` worker, or None (tests, `--no-scheduler`).
         self.scheduler: Scheduler | None = None
         self._scheduler_poll = scheduler_poll
@@ -256,11 +257,15 @@ class ProcmodApp(App[None]):
                     pass  # deleted meanwhile: the first card opened is composed then
         for name in [*names, CARD_SCREEN]:
             screen = self.get_screen(name) if self.is_screen_installed(name) else None
-            if screen is not None and name not in self._laid_out and screen.is_mounted \
-                    and screen not in self.screen_stack:
-                self._laid_out.add(name)
-                # Lay it out at the terminal's size now, so that showing it is a paint, not a layout.
+            if screen is None or not screen.is_mounted or screen in self.screen_stack:
+                continue
+            # Lay it out at the terminal's size now, so that showing it is a paint, not a layout; again
+            # while its widgets ask for one after the last (a table learning its width), a few times at most.
+            passes = self._laid_out.get(name, 0)
+            if passes == 0 or (screen._layout_required and passes < PREPARE_LAYOUT_PASSES):  # noqa: SLF001
+                self._laid_out[name] = passes + 1
                 screen._refresh_layout(self.size)  # noqa: SLF001 - see _start_unshown
+                screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
                 return True
         return False
 
@@ -325,11 +330,10 @@ class ProcmodApp(App[None]):
         if not self.is_screen_installed(name):
             self.install_screen(destination_screen(destination_id), name)
         screen = cast("ListScreen[Any]", self.get_screen(name))
-        if screen is self.screen:
-            screen.reopen(now=True)
-            return
         if screen.is_mounted:
-            screen.reopen(now=False)
+            screen.reopen(below=self.screen_stack[:1])  # it is shown on the menu
+        if screen is self.screen:
+            return
         if len(self.screen_stack) == 2:
             self.switch_screen(screen)
         else:
@@ -354,7 +358,7 @@ class ProcmodApp(App[None]):
             if screen in self.screen_stack:
                 screen = ModuleCardScreen(card)
             else:
-                cast("ModuleCardScreen", screen).show_module(card)
+                cast("ModuleCardScreen", screen).show_module(card, below=self.screen_stack)
         self.push_screen(screen)
         return True
 
@@ -393,9 +397,13 @@ class ProcmodApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseEvent)):
-            self._last_input = time.monotonic()
-            self.idle_gc.touch()  # the operator is busy: no full collection now
+            self.note_input()
         await super().on_event(event)
+
+    def note_input(self) -> None:
+        """The operator is busy (a key, a click): no full collection and no screen preparing just now."""
+        self._last_input = time.monotonic()
+        self.idle_gc.touch()
 
     def scheduler_for_run_now(self) -> Scheduler:
         """The running scheduler, or (console without one) a one-off scheduler for Run now."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -81,10 +82,14 @@ class ConsoleScreen(Screen[None]):
             event.prevent_default()
         self.apply_pane()
 
-    def update_frame(self) -> None:
+    def update_frame(self, *, below: Sequence[Screen[Any]] | None = None) -> None:
+        """Breadcrumbs and pane for this screen where it is in the stack, or (`below`) over the screens it is
+        about to be shown on: a kept screen prepared before it is shown then shows the same crumbs when it is,
+        and no line of it needs a second frame."""
+        stack = self.app.screen_stack if below is None else [*below, self]
         crumbs: list[str] = []
         first = True
-        for screen in self.app.screen_stack:
+        for screen in stack:
             if isinstance(screen, ConsoleScreen):
                 part = screen.crumbs(first=first)
                 crumbs.extend(part)

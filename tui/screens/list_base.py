@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -55,7 +56,6 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.fixed: FilterT | None = fixed
         self.filter: FilterT = fixed if fixed is not None else self.FILTER_TYPE()
         self._debounce: Timer | None = None
-        self._reopened = False
 
     # ------------------------------------------------------------------ what subclasses give
 
@@ -114,26 +114,18 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
             self.requery()
 
     def refresh_content(self) -> None:
-        if self._reopened:
-            self._reopened = False
-            self._reset()
-        else:
-            self.paged.reload()
+        self.paged.reload()
 
-    def reopen(self, *, now: bool) -> None:
-        """Opened again from the menu (the app keeps destination screens): unfiltered, first page, read
-        afresh — `now` when it is already showing, else when it is shown."""
-        if now:
-            self._reset()
-        else:
-            self._reopened = True
-            self.reread_on_show = True  # also when it was prepared in the background and never shown
-
-    def _reset(self) -> None:
+    def reopen(self, *, below: Sequence[Screen[Any]]) -> None:
+        """Opened again from the menu (the app keeps destination screens, and prepares them): unfiltered,
+        first page, read afresh, shown over `below`. Done before the screen is shown, so that the frame it
+        is shown in already has its rows and crumbs: lines rewritten after would each ask for a repaint of
+        their own, a second frame."""
         if self.filter_open:
             self.filter_input.add_class("-hidden")
-        self.action_clear_filters()
-        self.paged.table.focus()
+        self.action_clear_filters(below=below)
+        self.set_focus(self.paged.table, scroll_visible=False)
+        self.reread_on_show = False  # read just now
 
     def requery(self) -> None:
         """The filter changed: back to the first page, and say what the filter is."""
@@ -199,12 +191,12 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if text != getattr(self.filter, "text", ""):
             self.set_filter(text=text)
 
-    def action_clear_filters(self) -> None:
+    def action_clear_filters(self, *, below: Sequence[Screen[Any]] | None = None) -> None:
         self.filter_input.value = ""
         self.fixed = None
         self.filter = self.FILTER_TYPE()
         self.requery()
-        self.update_frame()
+        self.update_frame(below=below)
 
     def action_next_page(self) -> None:
         self.paged.next_page()

@@ -7,13 +7,15 @@ module; a notification → Notifications filtered by this module.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
 from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
@@ -54,14 +56,14 @@ class ModuleCardScreen(ModuleActions):
         super().__init__()
         self.card = card
 
-    def show_module(self, card: ModuleCard) -> None:
+    def show_module(self, card: ModuleCard, *, below: Sequence[Screen[Any]]) -> None:
         """The app keeps one card screen and shows the next module's card on it (tui/app.py `open_card`):
         its widgets are rewritten before it is shown, so it opens in one frame, top of the card focused."""
         self.card = card
         self.reread_on_show = False  # read just now
         if not self.is_mounted:
             return  # composing: on_mount draws it
-        self.show_card()
+        self.show_card(below=below)
         for table in self.query(RowTable):
             table.move_cursor(row=0)
         scroll = self.query_one("#card", VerticalScroll)
@@ -130,9 +132,9 @@ class ModuleCardScreen(ModuleActions):
 
     # ------------------------------------------------------------------ drawing
 
-    def show_card(self) -> None:
+    def show_card(self, *, below: Sequence[Screen[Any]] | None = None) -> None:
         card = self.card
-        self.update_frame()  # the name may have changed
+        self.update_frame(below=below)  # the name may have changed
         self.refresh_bindings()
         updated = f"updated {format_time(card.updated_at)}" + (f" by {card.updated_by}" if card.updated_by else "")
         self.query_one("#card-heading", Static).update(

@@ -413,6 +413,12 @@ class RowTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
 
     def on_resize(self) -> None:
+        # The width the rows fill, known as soon as the table is laid out (a prepared screen is laid out
+        # before it is shown): whether it scrolls sideways is then settled before its first paint.
+        width = self.scrollable_content_region.width
+        if width != self._render_width:
+            self._render_width = width
+            self._update_virtual_size()
         if self._scroll_pending or self.row_count:
             self._scroll_cursor_into_view()
 

@@ -158,7 +158,7 @@ async def interactive(url: str, *, prepared: bool = True) -> dict[str, list[floa
             backend.close()
             return results
         # The operator reads the menu for a moment: the console composes its list screens meanwhile
-        # (tui/app.py, _prepare_next_screen). Screens are kept once made: a first visit shows a prepared
+        # (tui/prepared_screens.py). Screens are kept once made: a first visit shows a prepared
         # screen, a later one re-reads a screen already shown. Both are measured, over every list.
         await asyncio.sleep(2.0)
         await pilot.pause()

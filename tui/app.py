@@ -28,6 +28,7 @@ from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from tui.idle_gc import QUIET_SECONDS, IdleCollector
+from tui.prepared_screens import CARD_SCREEN, ScreenPreparer, destination_name
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
 from tui.screens.menu import MenuScreen
@@ -54,15 +55,6 @@ SchedulerChoice = "bool | Scheduler | Callable[[Listener], Scheduler] | None"
 #: opens one (the command line). A function runs in a worker once the first screen has painted, so the
 #: console starts at the speed of a bare Textual app and SQLAlchemy, Alembic and the database open behind it.
 BackendSource = "Backend | Callable[[], Backend]"
-
-
-#: Main-menu list screens are composed in the background this long after start and after the last key,
-#: one every PREPARE_GAP_SECONDS (ProcmodApp._prepare_next_screen).
-PREPARE_AFTER_SECONDS = 0.5
-PREPARE_GAP_SECONDS = 0.05
-PREPARE_LAYOUT_PASSES = 3
-#: The name the kept module card screen is installed under.
-CARD_SCREEN = "card"
 
 
 class BackendLoaded(Message):
@@ -144,9 +136,8 @@ class ProcmodApp(App[None]):
         #: The operator's choice for the pane; None follows the terminal width.
         self.pane_wanted: bool | None = None if show_pane else False
         self._scheduler_choice = scheduler
-        #: Compose the main menu's list screens in quiet moments after start (see `_prepare_next_screen`).
-        self._prepare_screens = prepare_screens
-        self._laid_out: dict[str, int] = {}  # layout passes made per prepared screen
+        #: Makes the main menu's lists and the card in quiet moments after start (tui/prepared_screens.py).
+        self._preparer = ScreenPreparer(self) if prepare_screens else None
         #: The scheduler this console runs in its `scheduler` worker, or None (tests, `--no-scheduler`).
         self.scheduler: Scheduler | None = None
         self._scheduler_poll = scheduler_poll
@@ -155,7 +146,8 @@ class ProcmodApp(App[None]):
         self._pending_events: list[SchedulerEvent] = []
         self._refresh_scheduled = False
         self._last_refresh = 0.0
-        self._last_input = 0.0
+        #: When the operator last pressed a key or used the mouse (time.monotonic()).
+        self.last_input = 0.0
         #: What every screen's notifications pane shows (tui/widgets/notifications_pane.py).
         self.pane_feed = PaneFeed()
         #: Full garbage collections in quiet moments only (tui/idle_gc.py); started once the console settled.
@@ -218,63 +210,8 @@ class ProcmodApp(App[None]):
         elif self._start != "menu":
             self.open_destination(self._start)
         self.call_after_refresh(self._start_scheduler)
-        if self._prepare_screens:
-            self.set_timer(PREPARE_AFTER_SECONDS, self._prepare_next_screen)
-
-    def _prepare_next_screen(self) -> None:
-        """Prepare one more screen, then (after a pause) the next: the main menu's lists, then the card.
-
-        Composing, styling and laying out a screen is most of what opening it the first time costs (60–100
-        ms with its first query); done here, one step per quiet moment while the operator reads the menu,
-        a first visit costs what a later one does (a prepared screen re-reads its data as it is shown:
-        `reread_on_show`). A key pressed meanwhile waits for one step at most.
-        """
-        if self._scheduler_stop.is_set():
-            return  # exiting
-        if time.monotonic() - self._last_input < PREPARE_AFTER_SECONDS:
-            self.set_timer(PREPARE_AFTER_SECONDS, self._prepare_next_screen)  # the operator is busy: later
-            return
-        if self._prepare_step():
-            self.set_timer(PREPARE_GAP_SECONDS, self._prepare_next_screen)
-
-    def _prepare_step(self) -> bool:
-        """One step of `_prepare_next_screen`; False when every screen is prepared."""
-        names = [f"destination:{d.id}" for d in DESTINATIONS]
-        for name in names:
-            if not self.is_screen_installed(name):
-                self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
-                return True
-        if not self.is_screen_installed(CARD_SCREEN):
-            from core.dto import PageRequest
-            from tui.screens.module_card import ModuleCardScreen
-
-            first = self.backend.modules.list(page=PageRequest(limit=1)).rows
-            if first:
-                try:
-                    self._start_unshown(ModuleCardScreen(self.backend.modules.card(first[0].id)), CARD_SCREEN)
-                    return True
-                except NotFound:
-                    pass  # deleted meanwhile: the first card opened is composed then
-        for name in [*names, CARD_SCREEN]:
-            screen = self.get_screen(name) if self.is_screen_installed(name) else None
-            if screen is None or not screen.is_mounted or screen in self.screen_stack:
-                continue
-            # Lay it out at the terminal's size now, so that showing it is a paint, not a layout; again
-            # while its widgets ask for one after the last (a table learning its width), a few times at most.
-            passes = self._laid_out.get(name, 0)
-            if passes == 0 or (screen._layout_required and passes < PREPARE_LAYOUT_PASSES):  # noqa: SLF001
-                self._laid_out[name] = passes + 1
-                screen._refresh_layout(self.size)  # noqa: SLF001 - see _start_unshown
-                screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
-                return True
-        return False
-
-    def _start_unshown(self, screen: Screen[Any], name: str) -> None:
-        """Install a screen and let it compose and mount without showing it: what `push_screen` does to a
-        screen it has not run yet (Textual 8.2, pinned in pyproject.toml; tests/tui/test_screen_reuse.py
-        holds the behaviour)."""
-        self.install_screen(screen, name)
-        self._register(self, screen)  # noqa: SLF001
+        if self._preparer is not None:
+            self._preparer.start()
 
     def _start_idle_gc(self) -> None:
         """Once the console is up and the operator leaves the keys alone for a moment (tui/idle_gc.py)."""
@@ -326,7 +263,7 @@ class ProcmodApp(App[None]):
         """
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        name = f"destination:{destination_id}"
+        name = destination_name(destination_id)
         if not self.is_screen_installed(name):
             self.install_screen(destination_screen(destination_id), name)
         screen = cast("ListScreen[Any]", self.get_screen(name))
@@ -402,7 +339,7 @@ class ProcmodApp(App[None]):
 
     def note_input(self) -> None:
         """The operator is busy (a key, a click): no full collection and no screen preparing just now."""
-        self._last_input = time.monotonic()
+        self.last_input = time.monotonic()
         self.idle_gc.touch()
 
     def scheduler_for_run_now(self) -> Scheduler:

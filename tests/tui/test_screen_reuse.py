@@ -13,8 +13,9 @@ from textual.containers import VerticalScroll
 
 from core.backend import Backend
 from tui.actions import DESTINATIONS
-from tui.app import CARD_SCREEN, make_app
+from tui.app import make_app
 from tui.idle_gc import LONGEST_SECONDS, NEVER, QUIET_SECONDS, IdleCollector
+from tui.prepared_screens import CARD_SCREEN
 from tui.screens.module_card import ModuleCardScreen
 from tui.screens.module_list import ModuleListScreen
 from tui.screens.tariff_list import TariffListScreen
@@ -86,7 +87,7 @@ async def test_prepared_screens_show_data_read_when_they_are_shown(demo_backend:
         names = [f"destination:{d.id}" for d in DESTINATIONS] + [CARD_SCREEN]
         for _ in range(100):  # the console prepares them in quiet moments after start
             if all(app.is_screen_installed(name) and app.get_screen(name).is_mounted for name in names) \
-                    and not app._prepare_step():  # every one composed and laid out
+                    and not app._preparer.step():  # every one composed and laid out
                 break
             await pilot.pause(0.05)
         else:
@@ -200,7 +201,7 @@ async def test_the_console_gives_back_the_collectors_settings_when_it_exits(demo
         await pilot.pause(QUIET_SECONDS + 0.3)
         assert app.idle_gc.active and gc.get_threshold()[2] == NEVER
         await pilot.press("down")
-        assert app.idle_gc._last_input > 0  # keys count as the operator being busy
+        assert app.last_input > 0  # keys count as the operator being busy
     assert gc.get_threshold() == saved and not app.idle_gc.active
 
 

@@ -1,0 +1,103 @@
+"""Screens made ahead: the main menu's lists and the module card, composed and laid out while the operator
+reads the menu, so that a first visit costs what a later one does.
+
+Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
+its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
+moments after start: one step every `GAP_SECONDS` (compose one screen, or lay one out), and none within
+`AFTER_SECONDS` of a key, so a key waits for one step at most. A prepared screen reads its data again as it
+is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
+
+Two things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
+without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out while it is
+not the current screen. tests/tui/test_screen_reuse.py holds the behaviour.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import Screen
+
+from core.errors import NotFound
+from tui.actions import DESTINATIONS
+from tui.screens import destination_screen
+
+if TYPE_CHECKING:
+    from tui.app import ProcmodApp
+
+#: Start this long after the console opened its database, and after the operator's last key.
+AFTER_SECONDS = 0.5
+#: One step, then this pause.
+GAP_SECONDS = 0.05
+#: Layouts per screen at most: again while its widgets ask for one after the last (a table learning its width).
+LAYOUT_PASSES = 3
+#: The name the kept module card screen is installed under.
+CARD_SCREEN = "card"
+
+
+def destination_name(destination_id: str) -> str:
+    """The name a main-menu destination's kept screen is installed under."""
+    return f"destination:{destination_id}"
+
+
+class ScreenPreparer:
+    def __init__(self, app: ProcmodApp) -> None:
+        self._app = app
+        self._passes: dict[str, int] = {}  # layouts made per prepared screen
+
+    def start(self) -> None:
+        self._app.set_timer(AFTER_SECONDS, self._next)
+
+    def _next(self) -> None:
+        app = self._app
+        if app.scheduler_stop_requested:
+            return  # exiting
+        if time.monotonic() - app.last_input < AFTER_SECONDS:
+            app.set_timer(AFTER_SECONDS, self._next)  # the operator is busy: later
+        elif self.step():
+            app.set_timer(GAP_SECONDS, self._next)
+
+    def step(self) -> bool:
+        """Compose one screen not made yet, else lay one out; False when every screen is prepared."""
+        app = self._app
+        names = [destination_name(d.id) for d in DESTINATIONS]
+        for name in names:
+            if not app.is_screen_installed(name):
+                self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
+                return True
+        if not app.is_screen_installed(CARD_SCREEN) and self._start_card():
+            return True
+        for name in [*names, CARD_SCREEN]:
+            screen = app.get_screen(name) if app.is_screen_installed(name) else None
+            if screen is None or not screen.is_mounted or screen in app.screen_stack:
+                continue
+            passes = self._passes.get(name, 0)
+            if passes == 0 or (screen._layout_required and passes < LAYOUT_PASSES):  # noqa: SLF001
+                self._passes[name] = passes + 1
+                # Laid out at the terminal's size now, showing it is a paint, not a layout.
+                screen._refresh_layout(app.size)  # noqa: SLF001 - see the module docstring
+                screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
+                return True
+        return False
+
+    def _start_card(self) -> bool:
+        """The card screen, on the first module of the list (any module: it shows the one opened)."""
+        from core.dto import PageRequest
+        from tui.screens.module_card import ModuleCardScreen
+
+        backend = self._app.backend
+        first = backend.modules.list(page=PageRequest(limit=1)).rows
+        try:
+            card = backend.modules.card(first[0].id) if first else None
+        except NotFound:
+            card = None  # deleted meanwhile: the first card opened is composed then
+        if card is None:
+            return False
+        self._start_unshown(ModuleCardScreen(card), CARD_SCREEN)
+        return True
+
+    def _start_unshown(self, screen: Screen[Any], name: str) -> None:
+        """Install a screen and let it compose and mount without showing it (see the module docstring)."""
+        self._app.install_screen(screen, name)
+        self._app._register(self._app, screen)  # noqa: SLF001

@@ -1,7 +1,8 @@
 """A scheduler process for the multi-process tests (run as `python -m tests.core.scheduler_worker`).
 
-Modes: `drain` waits for a gate file, then claims and runs no-op bodies until nothing is due; `block` claims one run and sits in its
-body for SECONDS (to be killed or paused), then tries to record its result and prints whether it landed.
+Modes: `drain` waits for a gate file, then claims and runs no-op bodies (each taking SECONDS, 0 by default)
+until nothing is due; `block` claims one run and sits in its body for SECONDS (to be killed or paused), then
+tries to record its result and prints whether it landed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main() -> None:
                               lease=timedelta(seconds=60), deadline=timedelta(seconds=30))
         db.engine.connect().close()
         gate = Path(sys.argv[5])
+        body_seconds = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
         print("READY", flush=True)
         while not gate.exists():  # every worker starts claiming at once, however slow its start was
             time.sleep(0.01)
@@ -32,6 +34,7 @@ def main() -> None:
         while idle < 3:
             claims = scheduler.claim_due(clock.now(), limit=25)
             for claim in claims:
+                time.sleep(body_seconds)
                 done += scheduler.finish(claim, TaskOutcome(True, "noop"))
             idle = 0 if claims else idle + 1
         print(f"DONE {done}", flush=True)

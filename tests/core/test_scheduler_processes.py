@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 DUE_RUNS = 1000
 WORKER_PROCESSES = {"postgresql": 4, "sqlite": 2}  # SQLite: one file, two processes
+BODY_SECONDS = 0.001
 
 
 def add_due_tasks(backend: Backend, count: int) -> None:
@@ -61,7 +62,10 @@ def test_every_due_run_exactly_once(empty_backend: Backend, dialect: str) -> Non
     add_due_tasks(empty_backend, DUE_RUNS)
     now = (T0 + timedelta(seconds=1)).isoformat()
     gate = empty_backend_gate(url_of(empty_backend))
-    workers = [spawn("drain", url_of(empty_backend), now, f"w{i}", str(gate)) for i in range(processes)]
+    # Each body takes a millisecond: the drain then lasts long enough that a worker the machine runs late
+    # (two cores, a busy CI) still gets its share, which the last assertion checks.
+    workers = [spawn("drain", url_of(empty_backend), now, f"w{i}", str(gate), str(BODY_SECONDS))
+               for i in range(processes)]
     for worker in workers:
         wait_for_line(worker, "READY", timeout=120)
     started = time.perf_counter()

@@ -1,7 +1,10 @@
 """The console application and its one factory, `make_app` (used by the CLI, the tests and screenshots).
 
 The app holds the injected `Backend` (database, clock, secrets, operator); nothing here is module-global.
-The main menu is the bottom screen; destinations are pushed on it, filtered lists and cards on them.
+The main menu is the bottom screen; destinations are pushed on it, filtered lists and cards on them. The
+destination lists and one card screen are kept once made (and made ahead by `tui/prepared_screens.py`), so
+that opening one is a page read and one frame; every screen's notifications pane shows the app's
+`PaneFeed`; full garbage collections wait for quiet moments (`tui/idle_gc.py`).
 
 Background tasks: when asked, the app runs the scheduler as ONE long-lived thread worker (group
 `scheduler`) calling `Scheduler.serve`; the scheduler's listener (called on scheduler threads) only posts a

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.containers import Horizontal, Vertical
@@ -75,11 +74,7 @@ class ConsoleScreen(Screen[None]):
     def refresh_content(self) -> None:
         """Back on this screen (a form or another screen closed): read the data again."""
 
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size == self._compositor.size and self.is_attached:
-            # Textual sends a screen just laid out (pushed, resumed) a Resize for the size it was laid out
-            # at, and Screen._on_resize would lay it out and render it again: a second frame for nothing.
-            event.prevent_default()
+    def on_resize(self) -> None:
         self.apply_pane()
 
     def update_frame(self, *, below: Sequence[Screen[Any]] | None = None) -> None:

@@ -348,3 +348,18 @@ async def test_live_refresh_keeps_the_cursor_on_its_row() -> None:
         assert paged.selected == Item(4, "item 4") and paged.table.cursor_row == 5
         assert paged.table.get_cell("5", "name").plain == "item 5 renamed"
         assert [row.id for row in paged.rows][:2] == [100, 0]
+
+
+async def test_equal_plain_cells_share_one_text_and_a_render_never_changes_it() -> None:
+    from tui.widgets.row_table import as_cell
+
+    assert as_cell("Enabled") is as_cell("Enabled")  # a page repeats its statuses: one Text each
+    assert as_cell("two\nlines").plain == "two lines" and as_cell(None).plain == "—"
+    name = "a name far too long for a forty-column table " * 2
+    app = TableApp([("a", (name, "ok", "")), ("b", (name, "ok", ""))])
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        table = app.query_one(RowTable)
+        assert texts(table)[1].startswith(" a name far too long for…")  # shown cropped…
+        assert table.get_cell("a", "name") is table.get_cell("b", "name")
+        assert table.get_cell("a", "name").plain == name  # …from a copy: the shared cell is whole

@@ -72,15 +72,23 @@ class _Palette(NamedTuple):
 def as_cell(value: object) -> Text:
     """A cell as Text: Text is kept (styles and all), anything else is its `str`, never markup; None is `—`.
 
-    A cell is one line: line breaks become spaces.
+    A cell is one line: line breaks become spaces. Cells are read, never changed in place (a render crops
+    a copy), so equal plain cells share one Text: a page repeats its statuses, types and dates.
     """
     if isinstance(value, Text):
         text = value
     else:
-        text = Text("—" if value is None else str(value))
+        return _plain_cell("—" if value is None else str(value))
     if "\n" in text.plain:
         text = Text(" ").join(text.split("\n", allow_blank=True))
     return text
+
+
+@lru_cache(maxsize=4096)
+def _plain_cell(value: str) -> Text:
+    if "\n" in value:
+        return Text(" ").join(Text(value).split("\n", allow_blank=True))
+    return Text(value)
 
 
 def _same_cells(old: Sequence[Text], new: Sequence[Text]) -> bool:

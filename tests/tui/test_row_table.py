@@ -363,3 +363,45 @@ async def test_equal_plain_cells_share_one_text_and_a_render_never_changes_it() 
         assert texts(table)[1].startswith(" a name far too long for…")  # shown cropped…
         assert table.get_cell("a", "name") is table.get_cell("b", "name")
         assert table.get_cell("a", "name").plain == name  # …from a copy: the shared cell is whole
+
+
+class FixedHeightApp(App[None]):
+    """A table of a fixed height (as in every list) above one that follows its rows (as in the card)."""
+
+    CSS = "#fixed { height: 5; } #auto { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        for table_id in ("fixed", "auto"):
+            table = RowTable(id=table_id)
+            table.add_column("Name", key="name")
+            table.add_column("Status", key="status", width=6)
+            yield table
+
+
+async def test_new_rows_lay_the_screen_out_only_for_a_table_whose_height_follows_them(monkeypatch) -> None:  # noqa: ANN001
+    from textual.screen import Screen
+
+    layouts = 0
+    original = Screen._refresh_layout
+
+    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        nonlocal layouts
+        layouts += 1
+        return original(self, *args, **kwargs)
+
+    app = FixedHeightApp()
+    async with app.run_test(size=(20, 20)) as pilot:
+        fixed, auto = app.query_one("#fixed", RowTable), app.query_one("#auto", RowTable)
+        fixed.set_rows([(str(i), (f"row {i}", "ok")) for i in range(10)])
+        await pilot.pause()
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        fixed.set_rows([(str(i), ("a much longer name " * 2, "ok")) for i in range(3)])  # other widths, fewer rows
+        await pilot.pause()
+        assert layouts == 0  # a repaint, not a layout
+        assert fixed.virtual_size.height == 4 and fixed.max_scroll_y == 0
+        assert fixed.virtual_size.width > 18 and fixed.max_scroll_x > 0  # now it scrolls sideways
+        assert texts(fixed)[1].startswith(" a much longer")
+
+        auto.set_rows([(str(i), (f"row {i}", "ok")) for i in range(4)])
+        await pilot.pause()
+        assert layouts > 0 and auto.size.height == 5  # header and four rows: its box grew

@@ -648,9 +648,25 @@ class RowTable(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         """Rows (and header) high; wide only when the columns cannot fit (see `fit_widths`), so that the
-        table scrolls sideways then, and a change of widths is no layout otherwise."""
+        table scrolls sideways then.
+
+        Textual lays the screen out again on any change of a virtual size (scrollbars may come or go). This
+        table has none, so only a table whose height follows its rows (`height: auto`) needs that; for the
+        others (every list) a new page of other widths or another count of rows is a repaint, not a layout.
+        """
         width = sum(self._natural) if sum(self._minimum) > self._render_width > 0 else 0
-        self.virtual_size = Size(width, len(self._keys) + self._header_height)
+        size = Size(width, len(self._keys) + self._header_height)
+        if size == self.virtual_size:
+            return
+        height = self.styles.height
+        if size.height != self.virtual_size.height and (height is None or height.is_auto):
+            self.virtual_size = size
+        else:
+            self.set_reactive(RowTable.virtual_size, size)
+            if self.scroll_x > self.max_scroll_x or self.scroll_y > self.max_scroll_y:  # it shrank: back in range
+                self.scroll_to(x=min(self.scroll_x, self.max_scroll_x), y=min(self.scroll_y, self.max_scroll_y),
+                               animate=False, force=True)
+            self.refresh()
 
     def _measure(self) -> None:
         """Measure the columns from their labels and the cells held."""

@@ -91,7 +91,8 @@ def _paged(
     The count stops at `COUNT_LOOKAHEAD` rows past the page's start: counting a million matching services
     to print "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
     A request that carries the exact total of the page it moves from (`known_total`) is not counted again
-    while its rows agree with that total; a list that grew or shrank meanwhile is counted.
+    while its rows agree with that total; a list that grew or shrank meanwhile is counted. A page shorter
+    than its limit is the list's last, and gives its total without a count.
     """
     column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
     descending = page.descending
@@ -122,6 +123,10 @@ def _paged(
     known, end = page.known_total, page.offset + len(rows)
     if known is not None and (end == known if len(rows) < page.limit else end <= known):
         return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, first_key=first_key,
+                    last_key=last_key)
+    if len(rows) < page.limit and (rows or page.offset == 0):
+        # A short page is the last one: the list ends here, nothing to count (a narrow filter, typed).
+        return Page(rows=rows, total=end, offset=page.offset, limit=page.limit, first_key=first_key,
                     last_key=last_key)
     counted = count_query.with_only_columns(literal_column("1"))
     if keyset and first_key is not None and None not in first_key:

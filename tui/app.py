@@ -380,8 +380,8 @@ class ProcmodApp(App[None]):
         self._refresh_scheduled = False
         self._last_refresh = time.monotonic()
         events, self._pending_events = tuple(self._pending_events), []
-        if not events:
-            return
+        if not events or not self.screen_stack:
+            return  # nothing new, or the console is closing (its screens are gone, runs still report)
         self.pane_feed.invalidate()
         for event in events:
             if event.kind == "run_finished" and event.result is RunResult.UNSUCCESSFUL:

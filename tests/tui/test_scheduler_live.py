@@ -207,6 +207,18 @@ async def test_scheduler_worker_runs_due_tasks_and_stops_on_exit(backend: Backen
     assert app.scheduler_stop_requested  # on exit: serve() returns, then shutdown(grace) closes in-flight runs
 
 
+def test_runs_reporting_after_the_console_closed_are_dropped_quietly(backend: Backend) -> None:
+    """A run finishing during shutdown reports to a console whose screens are gone: nothing to show, no error
+    (this raised ScreenStackError now and then when a test's console closed)."""
+    from core.scheduler import SchedulerEvent
+
+    app = make_app(backend, start="tasks")
+    assert not app.screen_stack
+    app._pending_events.append(SchedulerEvent("run_finished", task_id=1, module_id=1))  # gathered, not yet shown
+    app.show_scheduler_activity()
+    assert app.scheduler_events_pending == 0
+
+
 # ---------------------------------------------------------------- Background tasks screen
 
 

@@ -29,7 +29,8 @@ class PageRequest:
     `after`/`before` make it a keyset request: the page starts after (or ends before) the row whose sort
     key is given, so page 5,000 of a million services costs what page 1 costs. `offset` is then only the
     position shown ("40,001–40,100"). `next(page)`/`previous(page)` build them from the page shown, and
-    carry its exact total (`known_total`) so that the list is not counted again on every page.
+    carry its total (`known_total`, exact or a lower bound) so that the list is not counted again on every
+    page.
     """
 
     offset: int = 0
@@ -38,8 +39,10 @@ class PageRequest:
     descending: bool = False
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
-    #: The list's exact total as the page this request moves from counted it (None: count it).
+    #: The list's total as the page this request moves from counted it (None: count it), and whether that
+    #: count stopped early ("10,100+": at least that many).
     known_total: int | None = None
+    known_total_is_lower_bound: bool = False
 
     def first(self) -> PageRequest:
         return PageRequest(0, self.limit, self.sort, self.descending)
@@ -47,22 +50,24 @@ class PageRequest:
     def next(self, page: Page[Any] | None = None) -> PageRequest:
         after = page.last_key if page is not None else None
         return PageRequest(self.offset + self.limit, self.limit, self.sort, self.descending, after=after,
-                           known_total=_exact_total(page))
+                           **_known(page))
 
     def previous(self, page: Page[Any] | None = None) -> PageRequest:
         offset = max(0, self.offset - self.limit)
         if offset == 0 or page is None or page.first_key is None:
-            return PageRequest(offset, self.limit, self.sort, self.descending, known_total=_exact_total(page))
+            return PageRequest(offset, self.limit, self.sort, self.descending, **_known(page))
         return PageRequest(offset, self.limit, self.sort, self.descending, before=page.first_key,
-                           known_total=_exact_total(page))
+                           **_known(page))
 
     def at(self, offset: int) -> PageRequest:
         """An offset request (no keyset): for jumps, e.g. to the last page of a list that shrank."""
         return PageRequest(max(0, offset), self.limit, self.sort, self.descending)
 
 
-def _exact_total(page: Page[Any] | None) -> int | None:
-    return None if page is None or page.total_is_lower_bound else page.total
+def _known(page: Page[Any] | None) -> dict[str, Any]:
+    if page is None:
+        return {}
+    return {"known_total": page.total, "known_total_is_lower_bound": page.total_is_lower_bound}
 
 
 @dataclass(frozen=True)

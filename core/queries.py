@@ -91,7 +91,8 @@ def _paged(
     The count stops at `COUNT_LOOKAHEAD` rows past the page's start: counting a million matching services
     to print "of 1,000,000" would cost more than the page itself, so the position then reads "of 10,100+".
     A request that carries the exact total of the page it moves from (`known_total`) is not counted again
-    while its rows agree with that total; a list that grew or shrank meanwhile is counted. A page shorter
+    while its rows agree with that total; a list that grew or shrank meanwhile is counted. A total that was
+    a lower bound ("of 10,100+") holds until the pages come within one page of it; then it is counted again. A page shorter
     than its limit is the list's last, and gives its total without a count.
     """
     column = sort_columns.get(page.sort or default_sort, sort_columns[default_sort])
@@ -121,7 +122,11 @@ def _paged(
     last_key = (result[-1]._sort_key, result[-1]._tiebreak) if result else None
     rows = [to_row(tuple(r)[:-2]) for r in result]
     known, end = page.known_total, page.offset + len(rows)
-    if known is not None and (end == known if len(rows) < page.limit else end <= known):
+    if known is not None and page.known_total_is_lower_bound:
+        if len(rows) == page.limit and end < known:  # still short of "at least N": N still holds
+            return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, total_is_lower_bound=True,
+                        first_key=first_key, last_key=last_key)
+    elif known is not None and (end == known if len(rows) < page.limit else end <= known):
         return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, first_key=first_key,
                     last_key=last_key)
     if len(rows) < page.limit and (rows or page.offset == 0):

@@ -352,8 +352,34 @@ def test_moving_page_to_page_counts_the_list_once(seeded_backend: Backend, monke
     big = seeded_backend.services.list(page=PageRequest(limit=100))
     monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 50)
     capped = seeded_backend.services.list(page=PageRequest(limit=100))
-    assert capped.total_is_lower_bound and PageRequest(limit=100).next(capped).known_total is None
+    assert capped.total == 150 and capped.total_is_lower_bound
     assert big.total == first.total
+
+
+def test_a_lower_bound_holds_until_the_pages_come_near_it(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
+    """"Of 150+" stays true while the pages are short of it; near it, the list is counted again."""
+    import core.queries as queries
+
+    monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 100)
+    request = PageRequest(limit=20)
+    page = seeded_backend.services.list(page=request)
+    assert page.total == 120 and page.total_is_lower_bound
+    counts = 0
+    original = queries._capped_count
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        nonlocal counts
+        counts += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "_capped_count", counted)
+    totals = []
+    for _ in range(6):  # 21–40 … 121–140
+        request = request.next(page)
+        page = seeded_backend.services.list(page=request)
+        totals.append((page.offset, page.total, page.total_is_lower_bound))
+    assert totals[:4] == [(20, 120, True), (40, 120, True), (60, 120, True), (80, 120, True)]
+    assert counts >= 1 and totals[4][1] > 120  # at 101–120 the bound was reached: counted again, further
 
 
 def test_keyset_cursor_past_the_end_is_an_empty_page(seeded_backend: Backend) -> None:

@@ -121,25 +121,16 @@ def _paged(
     first_key = (result[0]._sort_key, result[0]._tiebreak) if result else None
     last_key = (result[-1]._sort_key, result[-1]._tiebreak) if result else None
     rows = [to_row(tuple(r)[:-2]) for r in result]
-    known, end = page.known_total, page.offset + len(rows)
-    if known is not None and page.known_total_is_lower_bound:
-        if len(rows) == page.limit and end < known:  # still short of "at least N": N still holds
-            return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, total_is_lower_bound=True,
-                        first_key=first_key, last_key=last_key)
-    elif known is not None and (end == known if len(rows) < page.limit else end <= known):
-        return Page(rows=rows, total=known, offset=page.offset, limit=page.limit, first_key=first_key,
-                    last_key=last_key)
-    if len(rows) < page.limit and (rows or page.offset == 0):
-        # A short page is the last one: the list ends here, nothing to count (a narrow filter, typed).
-        return Page(rows=rows, total=end, offset=page.offset, limit=page.limit, first_key=first_key,
-                    last_key=last_key)
+    told = _total_told_by(page, len(rows))
     counted = count_query.with_only_columns(literal_column("1"))
-    if keyset and first_key is not None and None not in first_key:
+    if told is not None:
+        total, lower_bound = told
+    elif keyset and first_key is not None and None not in first_key:
         # Count from the page's first row on: the rows before it are `offset`, known from the way here.
         cap = page.limit + COUNT_LOOKAHEAD
-        counted = counted.where(*_beyond(column, tiebreak, first_key, descending, inclusive=True,
-                                                  nullable=nullable))
-        total = page.offset + _capped_count(session, counted, cap)
+        from_here = counted.where(*_beyond(column, tiebreak, first_key, descending, inclusive=True,
+                                           nullable=nullable))
+        total = page.offset + _capped_count(session, from_here, cap)
         lower_bound = total >= page.offset + cap
     elif keyset:
         total, lower_bound = page.offset, False  # the list shrank past the cursor: nothing from here on
@@ -149,6 +140,20 @@ def _paged(
         lower_bound = total >= cap
     return Page(rows=rows, total=total, offset=page.offset, limit=page.limit, total_is_lower_bound=lower_bound,
                 first_key=first_key, last_key=last_key)
+
+
+def _total_told_by(page: PageRequest, shown: int) -> tuple[int, bool] | None:
+    """The list's total (and whether it is a lower bound) when the request and its `shown` rows tell it
+    without a count; None when it must be counted."""
+    known, end, full = page.known_total, page.offset + shown, shown == page.limit
+    if known is not None and page.known_total_is_lower_bound:
+        if full and end < known:  # still short of "at least N": N still holds
+            return known, True
+    elif known is not None and (end <= known if full else end == known):
+        return known, False  # the total the request moved from, and the rows agree with it
+    if not full and (shown or page.offset == 0):
+        return end, False  # a short page is the last one (a narrow filter, typed)
+    return None
 
 
 def _beyond(column: ColumnElement[Any], tiebreak: ColumnElement[Any], key: tuple[Any, ...], descending: bool,

@@ -109,3 +109,23 @@ def seeded_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     seed_demo(backend)
     yield backend
     backend.close()
+
+
+class Calls:
+    """How many times a patched callable was called (see `count_calls`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> Calls:
+    """Wrap `owner.name` so that its calls are counted; it still does what it did."""
+    calls = Calls()
+    original = getattr(owner, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.count += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls

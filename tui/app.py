@@ -149,8 +149,6 @@ class ProcmodApp(App[None]):
         self._pending_events: list[SchedulerEvent] = []
         self._refresh_scheduled = False
         self._last_refresh = 0.0
-        #: When the operator last pressed a key or used the mouse (time.monotonic()).
-        self.last_input = 0.0
         #: What every screen's notifications pane shows (tui/widgets/notifications_pane.py).
         self.pane_feed = PaneFeed()
         #: Full garbage collections in quiet moments only (tui/idle_gc.py); started once the console settled.
@@ -342,8 +340,12 @@ class ProcmodApp(App[None]):
 
     def note_input(self) -> None:
         """The operator is busy (a key, a click): no full collection and no screen preparing just now."""
-        self.last_input = time.monotonic()
         self.idle_gc.touch()
+
+    @property
+    def last_input(self) -> float:
+        """When the operator last pressed a key or used the mouse (time.monotonic())."""
+        return self.idle_gc.last_input
 
     def scheduler_for_run_now(self) -> Scheduler:
         """The running scheduler, or (console without one) a one-off scheduler for Run now."""

@@ -86,9 +86,14 @@ class IdleCollector:
         self._saved = None
         gc.unfreeze()
 
-    def quiet(self) -> bool:
-        """No key or mouse event for QUIET_SECONDS."""
-        return self._monotonic() - self._last_input >= QUIET_SECONDS
+    @property
+    def last_input(self) -> float:
+        """When the last key or mouse event came (the clock given, time.monotonic by default)."""
+        return self._last_input
+
+    def quiet(self, seconds: float = QUIET_SECONDS) -> bool:
+        """No key or mouse event for `seconds`."""
+        return self._monotonic() - self._last_input >= seconds
 
     def touch(self) -> None:
         """A key or mouse event came: not a quiet moment."""

@@ -14,7 +14,6 @@ not the current screen. tests/tui/test_screen_reuse.py holds the behaviour.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -53,7 +52,7 @@ class ScreenPreparer:
         app = self._app
         if app.scheduler_stop_requested:
             return  # exiting
-        if time.monotonic() - app.last_input < AFTER_SECONDS:
+        if not app.idle_gc.quiet(AFTER_SECONDS):
             app.set_timer(AFTER_SECONDS, self._next)  # the operator is busy: later
         elif self.step():
             app.set_timer(GAP_SECONDS, self._next)

@@ -22,6 +22,7 @@ from core.dto import (
 )
 from core.queries import NotFound
 from storage.models import Notification, ProcessingModule, Service, TariffModule
+from tests.conftest import count_calls
 
 
 def module_id(backend: Backend, name: str) -> int:
@@ -333,22 +334,14 @@ def test_moving_page_to_page_counts_the_list_once(seeded_backend: Backend, monke
 
     first = seeded_backend.services.list(page=PageRequest(limit=100))
     assert not first.total_is_lower_bound
-    counts = 0
-    original = queries._capped_count
-
-    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        nonlocal counts
-        counts += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(queries, "_capped_count", counted)
+    calls = count_calls(monkeypatch, queries, "_capped_count")
     second = seeded_backend.services.list(page=PageRequest(limit=100).next(first))
     back = seeded_backend.services.list(page=PageRequest(limit=100).next(first).previous(second))
-    assert counts == 0 and second.total == back.total == first.total
+    assert calls.count == 0 and second.total == back.total == first.total
     assert [r.id for r in back.rows] == [r.id for r in first.rows]
 
     stale = replace(PageRequest(limit=100).next(first), known_total=150)  # rows were added since
-    assert seeded_backend.services.list(page=stale).total == first.total and counts == 1
+    assert seeded_backend.services.list(page=stale).total == first.total and calls.count == 1
     big = seeded_backend.services.list(page=PageRequest(limit=100))
     monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 50)
     capped = seeded_backend.services.list(page=PageRequest(limit=100))
@@ -364,22 +357,14 @@ def test_a_lower_bound_holds_until_the_pages_come_near_it(seeded_backend: Backen
     request = PageRequest(limit=20)
     page = seeded_backend.services.list(page=request)
     assert page.total == 120 and page.total_is_lower_bound
-    counts = 0
-    original = queries._capped_count
-
-    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        nonlocal counts
-        counts += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(queries, "_capped_count", counted)
+    calls = count_calls(monkeypatch, queries, "_capped_count")
     totals = []
     for _ in range(6):  # 21–40 … 121–140
         request = request.next(page)
         page = seeded_backend.services.list(page=request)
         totals.append((page.offset, page.total, page.total_is_lower_bound))
     assert totals[:4] == [(20, 120, True), (40, 120, True), (60, 120, True), (80, 120, True)]
-    assert counts >= 1 and totals[4][1] > 120  # at 101–120 the bound was reached: counted again, further
+    assert calls.count >= 1 and totals[4][1] > 120  # at 101–120 the bound was reached: counted again, further
 
 
 def test_keyset_cursor_past_the_end_is_an_empty_page(seeded_backend: Backend) -> None:

@@ -381,27 +381,21 @@ class FixedHeightApp(App[None]):
 async def test_new_rows_lay_the_screen_out_only_for_a_table_whose_height_follows_them(monkeypatch) -> None:  # noqa: ANN001
     from textual.screen import Screen
 
-    layouts = 0
-    original = Screen._refresh_layout
-
-    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        nonlocal layouts
-        layouts += 1
-        return original(self, *args, **kwargs)
+    from tests.conftest import count_calls
 
     app = FixedHeightApp()
     async with app.run_test(size=(20, 20)) as pilot:
         fixed, auto = app.query_one("#fixed", RowTable), app.query_one("#auto", RowTable)
         fixed.set_rows([(str(i), (f"row {i}", "ok")) for i in range(10)])
         await pilot.pause()
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = count_calls(monkeypatch, Screen, "_refresh_layout")
         fixed.set_rows([(str(i), ("a much longer name " * 2, "ok")) for i in range(3)])  # other widths, fewer rows
         await pilot.pause()
-        assert layouts == 0  # a repaint, not a layout
+        assert layouts.count == 0  # a repaint, not a layout
         assert fixed.virtual_size.height == 4 and fixed.max_scroll_y == 0
         assert fixed.virtual_size.width > 18 and fixed.max_scroll_x > 0  # now it scrolls sideways
         assert texts(fixed)[1].startswith(" a much longer")
 
         auto.set_rows([(str(i), (f"row {i}", "ok")) for i in range(4)])
         await pilot.pause()
-        assert layouts > 0 and auto.size.height == 5  # header and four rows: its box grew
+        assert layouts.count > 0 and auto.size.height == 5  # header and four rows: its box grew

@@ -12,6 +12,7 @@ import gc
 from textual.containers import VerticalScroll
 
 from core.backend import Backend
+from tests.conftest import count_calls
 from tui.actions import DESTINATIONS
 from tui.app import make_app
 from tui.idle_gc import LONGEST_SECONDS, NEVER, QUIET_SECONDS, IdleCollector
@@ -119,29 +120,23 @@ async def test_a_list_opened_while_screens_are_prepared_is_the_prepared_one(demo
         assert app.screen is app.get_screen("destination:tariffs")
 
 
-async def test_opening_screens_reads_the_pane_once_until_something_changes(demo_backend: Backend) -> None:
-    reads = 0
+async def test_opening_screens_reads_the_pane_once_until_something_changes(demo_backend: Backend,
+                                                                             monkeypatch) -> None:  # noqa: ANN001
     original = demo_backend.notifications.unread_count
-
-    def counted() -> int:
-        nonlocal reads
-        reads += 1
-        return original()
-
-    demo_backend.notifications.unread_count = counted  # type: ignore[method-assign]
+    reads = count_calls(monkeypatch, demo_backend.notifications, "unread_count")
     app = make_app(demo_backend, start="modules")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         for destination in ("tariffs", "services", "modules", "notifications"):
             app.open_destination(destination)
             await pilot.pause()
-        assert reads == 1  # one reading shared by every screen's pane
+        assert reads.count == 1  # one reading shared by every screen's pane
         pane = app.screen.query_one(NotificationsPane)
         assert pane.unread_total == original()
 
         await pilot.press("R")  # mark all read, here: the feed is read again at once
         await pilot.pause()
-        assert reads == 2 and pane.notification_ids == [] and pane.unread_total == 0
+        assert reads.count == 2 and pane.notification_ids == [] and pane.unread_total == 0
 
 
 def test_the_pane_feed_goes_stale_with_time_or_when_invalidated() -> None:

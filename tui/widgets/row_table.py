@@ -423,9 +423,7 @@ class RowTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         # The width the rows fill, known as soon as the table is laid out (a prepared screen is laid out
         # before it is shown): whether it scrolls sideways is then settled before its first paint.
-        width = self.scrollable_content_region.width
-        if width != self._render_width:
-            self._render_width = width
+        if self._learn_width():
             self._update_virtual_size()
         if self._scroll_pending or self.row_count:
             self._scroll_cursor_into_view()
@@ -513,11 +511,15 @@ class RowTable(ScrollView, can_focus=True):
             else:
                 self._strips.clear()
             self._palette = palette
-        width = self.scrollable_content_region.width
-        if width != self._render_width:
-            self._render_width = width
+        if self._learn_width():  # painted before its Resize came (a screen's first frame)
             self.call_after_refresh(self._update_virtual_size)  # it may need sideways scrolling now
         return super().render_lines(crop)
+
+    def _learn_width(self) -> bool:
+        """Take the width the rows fill now; True when it changed."""
+        width = self.scrollable_content_region.width
+        changed, self._render_width = width != self._render_width, width
+        return changed
 
     def render_line(self, y: int) -> Strip:
         width = self._render_width

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+if TYPE_CHECKING:
+    from croniter import croniter
+
+def _walk(schedule: str, start: datetime) -> croniter:
+    """croniter over `start`, imported on first use: the lists that only describe a schedule in words
+    (and a console's start) do not pay for it and its dateutil imports (~15 ms)."""
+    from croniter import croniter
+
+    return croniter(schedule, start)
+
 
 _SEARCH_LIMIT = 2000  # candidates examined before giving up (a schedule that never fires)
 
@@ -47,10 +57,10 @@ def next_fire_time(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
     """The first fire time strictly after `after` (aware), in UTC."""
     after_utc = after.astimezone(timezone.utc)
     if tz == "UTC":  # no daylight saving: one step of croniter on the UTC wall clock
-        return croniter(schedule, after_utc.replace(tzinfo=None)).get_next(datetime).replace(tzinfo=timezone.utc)
+        return _walk(schedule, after_utc.replace(tzinfo=None)).get_next(datetime).replace(tzinfo=timezone.utc)
     zone = ZoneInfo(tz)
     local = after_utc.astimezone(zone)
-    candidate = croniter(schedule, local.replace(tzinfo=None)).get_next(datetime)
+    candidate = _walk(schedule, local.replace(tzinfo=None)).get_next(datetime)
     if (not _ambiguous(local.replace(tzinfo=None), zone) and _exists(candidate, zone)
             and not _ambiguous(candidate, zone)
             and candidate.replace(tzinfo=zone).utcoffset() == local.utcoffset()):
@@ -63,7 +73,7 @@ def _next_fire_time_across_a_change(schedule: str, after_utc: datetime, zone: Zo
     every_hour = schedule.split()[1] == "*"
     # Start an hour early on the wall clock so the second pass of a repeated hour is not skipped.
     local = after_utc.astimezone(zone).replace(tzinfo=None) - timedelta(hours=1)
-    iterator = croniter(schedule, local)
+    iterator = _walk(schedule, local)
     best: datetime | None = None
     horizon: datetime | None = None
     for _ in range(_SEARCH_LIMIT):

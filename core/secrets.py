@@ -6,12 +6,15 @@ directory. A database opened with another key still opens: its secrets read as u
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 ENV_SECRET_KEY = "PROCMOD_SECRET_KEY"
 MASK = "••••••"
@@ -35,7 +38,7 @@ def load_or_create_key(key_file: Path | None = None) -> bytes:
     path = key_file or default_key_file()
     if path.exists():
         return path.read_bytes().strip()
-    key = Fernet.generate_key()
+    key = _new_key()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -43,18 +46,45 @@ def load_or_create_key(key_file: Path | None = None) -> bytes:
     return key
 
 
+def _new_key() -> bytes:
+    """A Fernet key, as `Fernet.generate_key()` makes it (32 random bytes, url-safe base64)."""
+    return base64.urlsafe_b64encode(os.urandom(32))
+
+
+def _check_key(key: bytes) -> None:
+    """What Fernet checks of a key (32 url-safe base64 bytes), said at once, not at the first secret."""
+    try:
+        raw = base64.urlsafe_b64decode(key)
+    except (binascii.Error, ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("Fernet key must be 32 url-safe base64-encoded bytes.")
+
+
 class SecretBox:
     """Encrypts a module's secret settings as one token; decrypts them for the drivers only."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+        _check_key(key)
+        self._key = key
+        self._made: Fernet | None = None
+
+    @property
+    def _fernet(self) -> Fernet:
+        """Made on first use: cryptography's import (~10 ms) is not paid by a console that lists modules
+        before it opens a secret."""
+        if self._made is None:
+            from cryptography.fernet import Fernet
+
+            self._made = Fernet(self._key)
+        return self._made
 
     def __repr__(self) -> str:  # never show the key, even in a traceback
         return "SecretBox(<key hidden>)"
 
     @classmethod
     def generate(cls) -> SecretBox:
-        return cls(Fernet.generate_key())
+        return cls(_new_key())
 
     def seal(self, values: dict[str, Any]) -> str | None:
         clean = {k: v for k, v in values.items() if v not in (None, "")}
@@ -65,6 +95,8 @@ class SecretBox:
     def open(self, token: str | None) -> dict[str, Any]:
         if not token:
             return {}
+        from cryptography.fernet import InvalidToken
+
         try:
             return json.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken:

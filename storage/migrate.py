@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 
 from storage.engine import Database
+from storage.errors import DatabaseTooNew
 
 if TYPE_CHECKING:  # Alembic loads only when a migration is needed: opening an up-to-date database skips it
     from alembic.config import Config
@@ -20,11 +21,10 @@ if TYPE_CHECKING:  # Alembic loads only when a migration is needed: opening an u
 #: The newest revision in migrations/versions (a test keeps it in step with Alembic's own head).
 HEAD = "0006"
 
+__all__ = ["HEAD", "DatabaseTooNew", "check_not_newer", "current_revision", "head_revision", "is_current",
+           "upgrade"]
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-
-
-class DatabaseTooNew(RuntimeError):
-    """The database was migrated by a newer version of procmod."""
 
 
 def _config(db: Database | None = None) -> Config:

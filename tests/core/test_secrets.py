@@ -55,8 +55,18 @@ def test_key_file_is_created_private_once(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv(ENV_SECRET_KEY, raising=False)
     key_file = tmp_path / "conf" / "secret.key"
     key = load_or_create_key(key_file)
+    Fernet(key)  # made without cryptography (it loads late), a key Fernet takes
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert load_or_create_key(key_file) == key
     other = Fernet.generate_key()
     monkeypatch.setenv(ENV_SECRET_KEY, other.decode())
     assert load_or_create_key(key_file) == other  # the environment wins over the file
+
+
+def test_a_malformed_key_is_refused_at_once_and_a_new_key_is_a_fernet_key() -> None:
+    """The box makes its Fernet on first use (cryptography loads late), but checks the key as Fernet would."""
+    for bad in (b"", b"short", b"x" * 44):
+        with pytest.raises(ValueError, match="32 url-safe base64-encoded bytes"):
+            SecretBox(bad)
+    generated = SecretBox.generate()
+    assert generated.open(generated.seal({"token": "t"})) == {"token": "t"}

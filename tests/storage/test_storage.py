@@ -96,3 +96,19 @@ def test_optimistic_version_column_refuses_a_stale_write(backend: Backend) -> No
 def test_head_constant_matches_alembic() -> None:
     """Opening an up-to-date database compares with HEAD without importing Alembic; keep them equal."""
     assert migrate.HEAD == migrate.head_revision()
+
+
+def test_partial_indexes_carry_their_condition_for_both_dialects() -> None:
+    """SQLite's condition is named in the model; PostgreSQL's when a PostgreSQL engine is made (naming it at
+    import would load that dialect's package into every console on SQLite)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from storage.models import _PARTIAL_INDEXES, name_postgresql_conditions
+
+    name_postgresql_conditions()
+    name_postgresql_conditions()  # idempotent
+    assert len(_PARTIAL_INDEXES) == 3
+    for index, condition in _PARTIAL_INDEXES.items():
+        for dialect in (sqlite.dialect(), postgresql.dialect()):
+            assert str(CreateIndex(index).compile(dialect=dialect)).endswith(f"WHERE {condition}")

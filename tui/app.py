@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -39,6 +40,8 @@ from tui.widgets.notifications_pane import PaneFeed
 
 if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
     from core.backend import Backend
+    from core.dto import Page
+    from core.first_page import FirstPageHelper
     from core.scheduler import Listener, Scheduler, SchedulerEvent
     from tui.screens.list_base import ListScreen
 
@@ -67,6 +70,14 @@ class BackendLoaded(Message):
         super().__init__()
         self.backend = backend
         self.error = error
+
+
+class FirstPageRead(Message):
+    """The start list's first page, as a helper process read it (core/first_page.py)."""
+
+    def __init__(self, page: Page[Any]) -> None:
+        super().__init__()
+        self.page = page
 
 
 class SchedulerEventPosted(Message):
@@ -128,11 +139,16 @@ class ProcmodApp(App[None]):
 
     def __init__(self, backend: BackendSource, *, show_pane: bool = True, start: str = "menu",
                  read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
-                 prepare_screens: bool = False) -> None:
+                 prepare_screens: bool = False, first_page: FirstPageHelper | None = None) -> None:
         super().__init__()
         self._backend: Backend | None = None if callable(backend) else backend
         self._backend_loader: Callable[[], Backend] | None = backend if callable(backend) else None
-        self._backend_ready = threading.Event()
+        self._load_lock = threading.Lock()
+        self._loaded: Backend | BaseException | None = None
+        self._loader_started = False
+        #: The helper reading the start list's first page, and whether its page is the one shown.
+        self._first_page = first_page
+        self._first_page_shown = False
         #: Read-only here and in the domain: keys are gone and the commands refuse to write.
         self.read_only = read_only
         self._start = start
@@ -163,9 +179,13 @@ class ProcmodApp(App[None]):
         """The domain. While a `BackendSource` function is still opening it, wait for it (rarely felt:
         it opens while the operator reads the menu)."""
         if self._backend is None:
-            self._backend_ready.wait()
-            if self._backend is None:
+            # Asked for before the loading worker said it is done: take what it opened, waiting if it is
+            # opening it, or open it here if its thread has not begun (the event loop that starts it is
+            # the one waiting now).
+            backend = self._load_backend()
+            if backend is None:
                 raise RuntimeError("the database could not be opened")
+            self._adopt_backend(backend)
         return self._backend
 
     @property
@@ -173,26 +193,47 @@ class ProcmodApp(App[None]):
         """The backend if it is open, without waiting (the pane shows "opening…" meanwhile)."""
         return self._backend
 
+    def now(self) -> datetime:
+        """The backend's clock (a FixedClock in tests and snapshots); before the database is open (a start
+        list shown from its helper's page), the system clock, which the command line's backend uses."""
+        if self._backend is not None:
+            return self._backend.clock.now()
+        return datetime.now(timezone.utc)
+
     def _adopt_backend(self, backend: Backend) -> None:
         self._backend = backend
         self.read_only = self.read_only or backend.read_only
         if self.read_only:
             backend.make_read_only()
-        self._backend_ready.set()
+
+    def _start_loader(self) -> None:
+        if self._backend_loader is not None and not self._loader_started:
+            self._loader_started = True
+            self._open_backend()
 
     @work(thread=True, group="backend", exit_on_error=False, name="open database")
-    def _open_backend(self, loader: Callable[[], Backend]) -> None:
-        try:
-            backend = loader()
-            # What the first screen would do first, done here off the UI thread: the ORM's one-time
-            # set-up, and reading the pane's notifications (the feed is handed over with the backend).
-            backend.warm_up()
-            self.pane_feed.read(backend)
-        except Exception as error:  # noqa: BLE001 - shown as the reason the console closes
+    def _open_backend(self) -> None:
+        backend = self._load_backend()
+        if backend is None:
+            error = self._loaded if isinstance(self._loaded, BaseException) else RuntimeError("no database")
             self.post_message(BackendLoaded(None, error))
-            self._backend_ready.set()
-            return
-        self.post_message(BackendLoaded(backend))
+        else:
+            self.post_message(BackendLoaded(backend))
+
+    def _load_backend(self) -> Backend | None:
+        """Open the backend once, on whichever thread asks first (None if it failed)."""
+        with self._load_lock:
+            if self._loaded is None and self._backend_loader is not None:
+                try:
+                    backend = self._backend_loader()
+                    # What the first screen would do first, done here off the UI thread: the ORM's one-time
+                    # set-up, and reading the pane's notifications (the feed is handed over with the backend).
+                    backend.warm_up()
+                    self.pane_feed.read(backend)
+                    self._loaded = backend
+                except Exception as error:  # noqa: BLE001 - shown as the reason the console closes
+                    self._loaded = error
+        return None if isinstance(self._loaded, BaseException) else self._loaded
 
     def on_backend_loaded(self, message: BackendLoaded) -> None:
         if message.backend is None:
@@ -200,15 +241,30 @@ class ProcmodApp(App[None]):
             return
         self._adopt_backend(message.backend)
         self._after_backend()
-        if self._start == "menu" and isinstance(self.screen, ConsoleScreen):
+        if (self._start == "menu" or self._first_page_shown) and isinstance(self.screen, ConsoleScreen):
             self.screen.apply_pane()  # it said "opening…" until now
+
+    @work(thread=True, group="first page", exit_on_error=False, name="first page")
+    def _await_first_page(self, helper: FirstPageHelper) -> None:
+        page = helper.result()
+        if page is not None:
+            self.post_message(FirstPageRead(page))
+
+    def on_first_page_read(self, message: FirstPageRead) -> None:
+        """The helper's page, shown if this console has not read the list itself and the operator has not
+        filtered it meanwhile (its filter then asked for the database, which read the list)."""
+        screen = self.screen
+        if self._backend is not None or getattr(screen, "SCREEN_ID", None) != self._start:
+            return
+        if cast("ListScreen[Any]", screen).show_first_page(message.page):
+            self._first_page_shown = True
 
     def _after_backend(self) -> None:
         """What needs the database once it is open: the start screen, then (once that is painted) the
         scheduler, whose imports and first tick would otherwise delay the first list."""
         if self._start.startswith("card:"):
             self.open_card(int(self._start.removeprefix("card:")))
-        elif self._start != "menu":
+        elif self._start != "menu" and not self._first_page_shown:
             self.open_destination(self._start)
         self.call_after_refresh(self._start_scheduler)
         if self._preparer is not None:
@@ -240,13 +296,19 @@ class ProcmodApp(App[None]):
         self.set_timer(QUIET_SECONDS, self._start_idle_gc)
         self.set_interval(QUIET_SECONDS / 4, self.idle_gc.check)
         if self._backend_loader is not None:
-            loader = self._backend_loader
             if self._start == "menu":
-                self.call_after_refresh(lambda: self._open_backend(loader))  # paint the menu first, then open
+                self.call_after_refresh(self._start_loader)  # paint the menu first, then open
+            elif self._first_page is not None:
+                # A helper process reads the list's first page on another core (core/first_page.py) while
+                # this one composes and paints the list's frame, then opens its own database: the first of
+                # the two to have the page shows it.
+                self.open_destination(self._start)
+                self._await_first_page(self._first_page)
+                self.call_after_refresh(self._start_loader)
             else:
                 # A list or a card asked for: its data is what the operator waits for, so the database
                 # opens at once, while the list's frame is composed and painted.
-                self._open_backend(loader)
+                self._start_loader()
                 if not self._start.startswith("card:"):
                     self.open_destination(self._start)
         else:
@@ -421,7 +483,7 @@ def console_worker_id() -> str:
 
 def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
              scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
-             prepare_screens: bool = False) -> ProcmodApp:
+             prepare_screens: bool = False, first_page: FirstPageHelper | None = None) -> ProcmodApp:
     """The one factory of the console.
 
     `backend` is an open Backend or a function opening one after the first paint (see `BackendSource`).
@@ -429,9 +491,10 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
     come from `backend.clock`, so a FixedClock makes screens reproducible. `scheduler` is off by default
     (tests, snapshots); the command line passes True unless `--no-scheduler` (see `SchedulerChoice`).
     `prepare_screens` composes the main menu's lists in quiet moments after start (the command line does;
-    tests that want every screen made on demand, as they were, leave it off).
+    tests that want every screen made on demand, as they were, leave it off). `first_page` is a helper
+    reading the `start` list's first page while the console starts (the command line's `--open`).
     """
     if start != "menu" and not start.startswith("card:") and start not in DESTINATION_BY_ID:
         raise ValueError(f"unknown start screen {start!r}")
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
-                      scheduler_poll=scheduler_poll, prepare_screens=prepare_screens)
+                      scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page)

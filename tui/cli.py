@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,8 @@ EXIT_DATABASE_TOO_NEW = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
+
     parser = argparse.ArgumentParser(
         prog="procmod",
         description="Terminal console for the processing modules of a hosting billing platform.",
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--operator", metavar="NAME", help="the name written in the audit log (default: your login)")
     parser.add_argument("--read-only", action="store_true",
                         help="open the console read-only: every key that changes something is gone")
+    lists = tuple(FIRST_PAGES)  # the main menu's lists (tui/actions.py; a test holds the two the same)
+    parser.add_argument("--open", metavar="LIST", choices=lists, default="menu",
+                        help="open the console on a list instead of the menu: " + ", ".join(lists))
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run background tasks from the console (when `procmod worker` runs them)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -88,7 +92,7 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from storage.migrate import DatabaseTooNew
+    from storage.errors import DatabaseTooNew  # not storage.migrate: SQLAlchemy would load before the menu
 
     try:
         if args.command == "db":
@@ -100,9 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
-                                read_only=args.read_only, scheduler=_console_runs_tasks(args))
+                                read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open)
         return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
-                            scheduler=_console_runs_tasks(args))
+                            scheduler=_console_runs_tasks(args), start=args.open)
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW
@@ -171,6 +175,8 @@ def _run_worker(url: str | None, *, concurrency: int, poll: float) -> int:
 
 
 def _fresh_demo_url() -> str:
+    import tempfile
+
     directory = Path(tempfile.mkdtemp(prefix="procmod-demo-"))
     return f"sqlite:///{directory / 'demo.db'}"
 
@@ -183,7 +189,11 @@ def _console_runs_tasks(args: argparse.Namespace) -> bool:
 def console_app(url: str | None, *, operator: str | None = None, read_only: bool = False,
                 scheduler: bool = False, start: str = "menu"):  # noqa: ANN201 - Textual imported lazily
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
-    opens behind it in a worker. The benchmark starts this same app."""
+    opens behind it in a worker. Opened on a list (`--open`), a helper process reads that list's first page
+    meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
+    from core.first_page import FirstPageHelper
+
+    first_page = FirstPageHelper.start(url, start) if start != "menu" else None
     from tui.idle_gc import hold_during_start_up
 
     hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)
@@ -194,15 +204,14 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
 
         return open_backend(url, operator=operator)
 
-    return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True)
+    return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
+                    first_page=first_page)
 
 
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
-                 scheduler: bool = False) -> int:
-    from tui.app import make_app
-
+                 scheduler: bool = False, start: str = "menu") -> int:
     if not demo:
-        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler)
+        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start)
         try:
             app.run()
         finally:
@@ -212,6 +221,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
 
     from core.backend import open_backend
     from core.demo import seed_demo
+    from tui.app import make_app
 
     backend = open_backend(url, operator=operator)
     try:
@@ -222,7 +232,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
         seed_demo(backend)
         environment = _start_demo_environment(backend)
         try:
-            make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True).run()
+            make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True, start=start).run()
         finally:
             environment.stop()
     finally:

@@ -127,6 +127,15 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.set_focus(self.paged.table, scroll_visible=False)
         self.reread_on_show = False  # read just now
 
+    def show_first_page(self, page: Page[Any]) -> bool:
+        """Show the first page a helper read before the console opened its database (core/first_page.py),
+        unless the list was filtered or filled meanwhile. True if shown."""
+        if self.filter != self.FILTER_TYPE() or self.fixed is not None or self.paged.rows or not self.is_mounted:
+            return False
+        self.paged.show_page(self.fetch, page)
+        self._show_filter()
+        return True
+
     def requery(self) -> None:
         """The filter changed: back to the first page, and say what the filter is."""
         self.paged.set_fetch(self.fetch)

@@ -33,7 +33,7 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
         ]
 
     def _health(self, row: ModuleRow) -> Any:
-        return health_cell(row.health_ok, row.health_checked_at, self.backend.clock.now())
+        return health_cell(row.health_ok, row.health_checked_at, self.app.now())
 
     def fetch(self, page: PageRequest) -> Page[ModuleRow]:
         return self.backend.modules.list(self.filter, page)

@@ -19,12 +19,13 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.dto import Page, PageRequest
+from core.first_page import PAGE_SIZE
 from tui.widgets.row_table import RowTable
 from tui.widgets.lines import set_line
 
 RowT = TypeVar("RowT")
 
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = PAGE_SIZE  # core/first_page.py reads the start list's first page with it
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,12 @@ class PagedTable(Vertical, Generic[RowT]):
         self._fetch = fetch
         self._request = self._request.first()
         self.load()
+
+    def show_page(self, fetch: Callable[[PageRequest], Page[RowT]], page: Page[RowT]) -> None:
+        """Show `page`, read elsewhere, as the first page of `fetch` (which reads the pages after it)."""
+        self._fetch = fetch
+        self._request = self._request.first()
+        self._show(page, keep_key=None, cursor_at_end=False)
 
     def reload(self) -> None:
         """The same page again, keeping the cursor on the same row when it is still there."""

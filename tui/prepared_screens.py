@@ -3,13 +3,14 @@ reads the menu, so that a first visit costs what a later one does.
 
 Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
 its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
-moments after start: one step every `GAP_SECONDS` (compose one screen, or lay one out), and none within
+moments after start: one step every `GAP_SECONDS` (compose one screen, lay one out, or paint one unseen so
+its widgets keep their rendered lines), and none within
 `AFTER_SECONDS` of a key, so a key waits for one step at most. A prepared screen reads its data again as it
 is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
-Two things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
-without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out while it is
-not the current screen. tests/tui/test_screen_reuse.py holds the behaviour.
+Three things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
+without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out and
+rendering it while it is not the current screen. tests/tui/test_screen_reuse.py holds the behaviour.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ScreenPreparer:
     def __init__(self, app: ProcmodApp) -> None:
         self._app = app
         self._passes: dict[str, int] = {}  # layouts made per prepared screen
+        self._rendered: set[str] = set()  # prepared screens painted once, unseen
 
     def start(self) -> None:
         self._app.set_timer(AFTER_SECONDS, self._next)
@@ -77,6 +79,12 @@ class ScreenPreparer:
                 # Laid out at the terminal's size now, showing it is a paint, not a layout.
                 screen._refresh_layout(app.size)  # noqa: SLF001 - see the module docstring
                 screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
+                return True
+            if name not in self._rendered:
+                self._rendered.add(name)
+                # Painted once where nobody sees it: every widget keeps the lines it rendered, so the first
+                # visit repaints what changed (the rows read as it is shown), not the whole screen.
+                screen._compositor.render_update(full=True, screen_stack=[screen])  # noqa: SLF001
                 return True
         return False
 

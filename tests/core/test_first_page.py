@@ -17,6 +17,12 @@ from core.first_page import FIRST_PAGES, PAGE_SIZE, FirstPageHelper, read_first_
 from storage.engine import Database
 
 
+@pytest.fixture(autouse=True)
+def _two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper is started only with two usable CPUs; these tests run it on any machine."""
+    monkeypatch.setattr(first_page, "usable_cpus", lambda: 2)
+
+
 def _url(backend: Backend) -> str:
     return backend.db.engine.url.render_as_string(hide_password=False)
 

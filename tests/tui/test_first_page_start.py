@@ -127,6 +127,7 @@ def test_open_starts_the_console_on_that_list_with_its_helper(monkeypatch, tmp_p
         raise Stop
 
     monkeypatch.setattr("tui.app.make_app", fake_make_app)
+    monkeypatch.setattr("core.first_page.usable_cpus", lambda: 2)  # as on a machine where the helper helps
     try:
         tui.cli.main(["--db", f"sqlite:///{tmp_path / 'none.db'}", "--open", "services"])
     except Stop:

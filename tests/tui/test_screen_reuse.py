@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 
 from core.backend import Backend
 from tests.conftest import count_calls
@@ -88,7 +91,7 @@ async def test_prepared_screens_show_data_read_when_they_are_shown(demo_backend:
         names = [f"destination:{d.id}" for d in DESTINATIONS] + [CARD_SCREEN]
         for _ in range(100):  # the console prepares them in quiet moments after start
             if all(app.is_screen_installed(name) and app.get_screen(name).is_mounted for name in names) \
-                    and not app._preparer.step():  # every one composed and laid out
+                    and not app._preparer.step():  # every one composed, laid out and painted unseen
                 break
             await pilot.pause(0.05)
         else:
@@ -97,8 +100,20 @@ async def test_prepared_screens_show_data_read_when_they_are_shown(demo_backend:
 
         module = demo_backend.modules.list().rows[0]
         demo_backend.commands.set_module_enabled(module.id, False)  # after the list was prepared
-        app.open_destination("modules")
-        await pilot.pause()
+        rendered: list[str] = []
+        render = Widget._render
+
+        def recorded(widget: Widget):  # noqa: ANN202
+            rendered.append(type(widget).__name__)
+            return render(widget)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Widget, "_render", recorded)
+            app.open_destination("modules")
+            await pilot.pause()
+        # Painted once unseen while prepared: the first visit renders only what changed (the crumbs; the
+        # rows through the table's own lines), not the key bar, the pane or the other lines again.
+        assert "KeyBar" not in rendered and "NotificationsPane" not in rendered and "Static" not in rendered
         screen = app.screen
         assert isinstance(screen, ModuleListScreen) and screen is app.get_screen("destination:modules")
         assert next(r for r in screen.paged.rows if r.id == module.id).status.label == "Disabled"

@@ -32,7 +32,7 @@ from core.errors import NotFound
 from storage.enums import RunResult
 from tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from tui.idle_gc import QUIET_SECONDS, IdleCollector
-from tui.prepared_screens import CARD_SCREEN, ScreenPreparer, destination_name
+from tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
 from tui.screens import destination_screen
 from tui.screens.base import ConsoleScreen
 from tui.screens.menu import MenuScreen
@@ -298,6 +298,8 @@ class ProcmodApp(App[None]):
         if self._backend_loader is not None:
             if self._start == "menu":
                 self.call_after_refresh(self._start_loader)  # paint the menu first, then open
+                if self._preparer is not None:  # and make the lists meanwhile (they need no database)
+                    self.call_after_refresh(partial(self._preparer.start, GAP_SECONDS))
             elif self._first_page is not None:
                 # A helper process reads the list's first page on another core (core/first_page.py) while
                 # this one composes and paints the list's frame, then opens its own database: the first of

@@ -1,12 +1,12 @@
-"""Screens made ahead: the main menu's lists and the module card, composed and laid out while the operator
-reads the menu, so that a first visit costs what a later one does.
+"""Screens made ahead: the main menu's lists and the module card, composed, laid out and painted unseen while
+the operator reads the menu, so that a first visit costs what a later one does.
 
 Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
 its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
-moments after start: one step every `GAP_SECONDS` (compose one screen, lay one out, or paint one unseen so
-its widgets keep their rendered lines), and none within
-`AFTER_SECONDS` of a key, so a key waits for one step at most. A prepared screen reads its data again as it
-is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
+moments, in menu order, from the menu's first paint on (the lists need no database; the card waits for
+it): one step every `GAP_SECONDS` (compose one screen, lay one out, or paint one unseen so its widgets keep
+their rendered lines), and none within `AFTER_SECONDS` of a key, so a key waits for one step at most. A
+prepared screen reads its data again as it is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
 Three things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
 without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out and
@@ -46,32 +46,45 @@ class ScreenPreparer:
         self._app = app
         self._passes: dict[str, int] = {}  # layouts made per prepared screen
         self._rendered: set[str] = set()  # prepared screens painted once, unseen
+        self._running = False
 
-    def start(self) -> None:
-        self._app.set_timer(AFTER_SECONDS, self._next)
+    def start(self, delay: float = AFTER_SECONDS) -> None:
+        """Prepare what is not prepared yet, from `delay` on (again once the database is open: the card
+        needs it; the lists do not, and are made while it opens)."""
+        if not self._running:
+            self._running = True
+            self._app.set_timer(delay, self._next)
 
     def _next(self) -> None:
         app = self._app
         if app.scheduler_stop_requested:
+            self._running = False
             return  # exiting
         if not app.idle_gc.quiet(AFTER_SECONDS):
             app.set_timer(AFTER_SECONDS, self._next)  # the operator is busy: later
         elif self.step():
             app.set_timer(GAP_SECONDS, self._next)
+        else:
+            self._running = False
 
     def step(self) -> bool:
-        """Compose one screen not made yet, else lay one out; False when every screen is prepared."""
+        """One step for the first screen in menu order not fully prepared: compose it, lay it out, or paint
+        it unseen (the card once the database is open). False when there is nothing to do now."""
         app = self._app
-        names = [destination_name(d.id) for d in DESTINATIONS]
-        for name in names:
+        mounting = False
+        for name in [*(destination_name(d.id) for d in DESTINATIONS), CARD_SCREEN]:
             if not app.is_screen_installed(name):
-                self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
-                return True
-        if not app.is_screen_installed(CARD_SCREEN) and self._start_card():
-            return True
-        for name in [*names, CARD_SCREEN]:
-            screen = app.get_screen(name) if app.is_screen_installed(name) else None
-            if screen is None or not screen.is_mounted or screen in app.screen_stack:
+                if name != CARD_SCREEN:
+                    self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
+                    return True
+                if app.loaded_backend is not None and self._start_card():
+                    return True
+                continue
+            screen = app.get_screen(name)
+            if screen in app.screen_stack:
+                continue  # shown: prepared by being shown
+            if not screen.is_mounted:
+                mounting = True  # composed a step ago: laid out once it has mounted
                 continue
             passes = self._passes.get(name, 0)
             if passes == 0 or (screen._layout_required and passes < LAYOUT_PASSES):  # noqa: SLF001
@@ -86,7 +99,7 @@ class ScreenPreparer:
                 # visit repaints what changed (the rows read as it is shown), not the whole screen.
                 screen._compositor.render_update(full=True, screen_stack=[screen])  # noqa: SLF001
                 return True
-        return False
+        return mounting
 
     def _start_card(self) -> bool:
         """The card screen, on the first module of the list (any module: it shows the one opened)."""

@@ -266,3 +266,34 @@ async def test_a_kept_list_opens_again_in_one_frame(demo_backend: Backend) -> No
             await pilot.pause()
         for destination in ("modules", "tariffs", "notifications", "modules"):
             assert await frames_for(lambda d=destination: app.open_destination(d)) == 1, destination
+
+
+async def test_the_lists_are_prepared_while_the_database_opens_and_the_card_after(demo_backend: Backend) -> None:
+    """A console opening its database behind the menu makes its lists meanwhile (they need no database), so
+    a list opened a second after start is a prepared one; the card, which reads a module, waits for it."""
+    import threading
+
+    release = threading.Event()
+
+    def slow_open() -> Backend:
+        release.wait(10)
+        return demo_backend
+
+    app = make_app(slow_open, start="menu", prepare_screens=True)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.is_screen_installed("destination:modules") and app.get_screen("destination:modules").is_mounted:
+                break
+        assert app.loaded_backend is None and app.get_screen("destination:modules").is_mounted
+        assert not app.is_screen_installed(CARD_SCREEN)
+        release.set()
+        await app.workers.wait_for_complete()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.is_screen_installed(CARD_SCREEN):
+                break
+        assert app.is_screen_installed(CARD_SCREEN)
+        app.open_destination("modules")
+        await pilot.pause()
+        assert app.screen is app.get_screen("destination:modules") and app.screen.paged.rows

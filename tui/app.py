@@ -393,6 +393,11 @@ class ProcmodApp(App[None]):
     def scheduler_stop_requested(self) -> bool:
         return self._scheduler_stop.is_set()
 
+    @property
+    def closing(self) -> bool:
+        """Exiting, or shut down (Textual's own flags): nothing new should start (screens made ahead)."""
+        return self._exit or not self._running or self.scheduler_stop_requested
+
     def on_unmount(self) -> None:
         self.stop_scheduler()
         self.idle_gc.stop()

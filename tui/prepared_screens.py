@@ -3,7 +3,7 @@ the operator reads the menu, so that a first visit costs what a later one does.
 
 Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
 its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
-moments, in menu order, from the menu's first paint on (the lists need no database; the card waits for
+moments, the way an operator goes first (see `ScreenPreparer.step`), from the menu's first paint on (the lists need no database; the card waits for
 it): one step every `GAP_SECONDS` (compose one screen, lay one out, or paint one unseen so its widgets keep
 their rendered lines), and none within `AFTER_SECONDS` of a key, so a key waits for one step at most. A
 prepared screen reads its data again as it is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 #: Start this long after the console opened its database, and after the operator's last key.
 AFTER_SECONDS = 0.5
 #: One step, then this pause.
-GAP_SECONDS = 0.05
+GAP_SECONDS = 0.02
 #: Layouts per screen at most: again while its widgets ask for one after the last (a table learning its width).
 LAYOUT_PASSES = 3
 #: The name the kept module card screen is installed under.
@@ -57,9 +57,9 @@ class ScreenPreparer:
 
     def _next(self) -> None:
         app = self._app
-        if app.scheduler_stop_requested:
+        if app.closing:
             self._running = False
-            return  # exiting
+            return
         if not app.idle_gc.quiet(AFTER_SECONDS):
             app.set_timer(AFTER_SECONDS, self._next)  # the operator is busy: later
         elif self.step():
@@ -68,38 +68,55 @@ class ScreenPreparer:
             self._running = False
 
     def step(self) -> bool:
-        """One step for the first screen in menu order not fully prepared: compose it, lay it out, or paint
-        it unseen (the card once the database is open). False when there is nothing to do now."""
-        app = self._app
+        """One step of preparing: compose a screen, lay one out, or paint one unseen. The way an operator
+        goes first is prepared first, all the way: the first list (Processing modules, under the menu's
+        cursor), then the card (once the database is open: it shows a module). Then every other list is
+        composed (a composed screen already opens in half the time of one made on the spot), then laid
+        out and painted. False when there is nothing to do now."""
+        first, others = self._order()
         mounting = False
-        for name in [*(destination_name(d.id) for d in DESTINATIONS), CARD_SCREEN]:
-            if not app.is_screen_installed(name):
-                if name != CARD_SCREEN:
-                    self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
+        for names, compose_only in ((first, False), (others, True), (others, False)):
+            for name in names:
+                outcome = self._advance(name, compose_only=compose_only)
+                if outcome is True:
                     return True
-                if app.loaded_backend is not None and self._start_card():
-                    return True
-                continue
-            screen = app.get_screen(name)
-            if screen in app.screen_stack:
-                continue  # shown: prepared by being shown
-            if not screen.is_mounted:
-                mounting = True  # composed a step ago: laid out once it has mounted
-                continue
-            passes = self._passes.get(name, 0)
-            if passes == 0 or (screen._layout_required and passes < LAYOUT_PASSES):  # noqa: SLF001
-                self._passes[name] = passes + 1
-                # Laid out at the terminal's size now, showing it is a paint, not a layout.
-                screen._refresh_layout(app.size)  # noqa: SLF001 - see the module docstring
-                screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
-                return True
-            if name not in self._rendered:
-                self._rendered.add(name)
-                # Painted once where nobody sees it: every widget keeps the lines it rendered, so the first
-                # visit repaints what changed (the rows read as it is shown), not the whole screen.
-                screen._compositor.render_update(full=True, screen_stack=[screen])  # noqa: SLF001
-                return True
+                mounting = mounting or outcome is None
         return mounting
+
+    def _advance(self, name: str, *, compose_only: bool) -> bool | None:
+        """One step for screen `name`: True if one was taken, False if it needs none (or cannot take one
+        yet), None while it mounts (it was composed a step ago)."""
+        app = self._app
+        if not app.is_screen_installed(name):
+            if name != CARD_SCREEN:
+                self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
+                return True
+            return app.loaded_backend is not None and self._start_card()
+        screen = app.get_screen(name)
+        if compose_only or screen in app.screen_stack:
+            return False  # composed; or shown, so prepared by being shown
+        if not screen.is_mounted:
+            return None
+        passes = self._passes.get(name, 0)
+        if passes == 0 or (screen._layout_required and passes < LAYOUT_PASSES):  # noqa: SLF001
+            self._passes[name] = passes + 1
+            # Laid out at the terminal's size now, showing it is a paint, not a layout.
+            screen._refresh_layout(app.size)  # noqa: SLF001 - see the module docstring
+            screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
+            return True
+        if name not in self._rendered:
+            self._rendered.add(name)
+            # Painted once where nobody sees it: every widget keeps the lines it rendered, so the first
+            # visit repaints what changed (the rows read as it is shown), not the whole screen.
+            screen._compositor.render_update(full=True, screen_stack=[screen])  # noqa: SLF001
+            return True
+        return False
+
+    @staticmethod
+    def _order() -> tuple[list[str], list[str]]:
+        """The first list and the card; the other lists, in menu order."""
+        lists = [destination_name(d.id) for d in DESTINATIONS]
+        return [lists[0], CARD_SCREEN], lists[1:]
 
     def _start_card(self) -> bool:
         """The card screen, on the first module of the list (any module: it shows the one opened)."""

@@ -61,6 +61,8 @@ class ConsoleScreen(Screen[None]):
     # ------------------------------------------------------------------ frame upkeep
 
     def on_mount(self) -> None:
+        if self.app.closing:
+            return  # made ahead (tui/prepared_screens.py), and the console closed before it mounted
         self.update_frame()
 
     def on_screen_resume(self) -> None:

@@ -104,6 +104,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         return self.query_one("#filter-input", Input)
 
     def on_mount(self) -> None:
+        if self.app.closing:
+            return  # made ahead (tui/prepared_screens.py), and the console closed before it mounted
         self.filter_input.cursor_blink = False
         super().on_mount()
         if self.app.loaded_backend is None:

@@ -115,6 +115,8 @@ class ModuleCardScreen(ModuleActions):
         return table
 
     def on_mount(self) -> None:
+        if self.app.closing:
+            return  # made ahead (tui/prepared_screens.py), and the console closed before it mounted
         super().on_mount()
         self.show_card()
 

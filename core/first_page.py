@@ -82,14 +82,14 @@ def read_first_page(url: str | None, destination: str, limit: int = PAGE_SIZE) -
     """Open the database at `url` read-only, without migrating it, and read `destination`'s first page.
 
     Raises when the database is not at this version's schema (the console migrates it, not a helper)."""
+    from pathlib import Path
+
     from core.backend import Backend
     from core.clock import SystemClock
     from core.dto import PageRequest
     from core.secrets import SecretBox
     from storage import migrate
     from storage.engine import Database, resolve_database_url
-
-    from pathlib import Path
 
     resolved = resolve_database_url(url)
     if resolved.startswith("sqlite") and not Path(resolved.split("///", 1)[-1]).is_file():

@@ -214,11 +214,8 @@ class ProcmodApp(App[None]):
     @work(thread=True, group="backend", exit_on_error=False, name="open database")
     def _open_backend(self) -> None:
         backend = self._load_backend()
-        if backend is None:
-            error = self._loaded if isinstance(self._loaded, BaseException) else RuntimeError("no database")
-            self.post_message(BackendLoaded(None, error))
-        else:
-            self.post_message(BackendLoaded(backend))
+        # None: the loader failed, and `_loaded` holds what it raised.
+        self.post_message(BackendLoaded(backend, None if backend is not None else cast("BaseException", self._loaded)))
 
     def _load_backend(self) -> Backend | None:
         """Open the backend once, on whichever thread asks first (None if it failed)."""

@@ -193,7 +193,7 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
     meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
     from core.first_page import FirstPageHelper
 
-    first_page = FirstPageHelper.start(url, start) if start != "menu" else None
+    first_page = FirstPageHelper.start(url, start)  # None for the menu, a card, or one CPU
     from tui.idle_gc import hold_during_start_up
 
     hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)

@@ -62,7 +62,6 @@ class CallLogScreen(ConsoleScreen):
         return self.backend.integrations.call_log(self.module.id, page)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.paged.load()
 
     def refresh_content(self) -> None:

@@ -133,7 +133,6 @@ class ConfigPlanScreen(ConsoleScreen):
         yield Static("", id="plan-message")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#plan-body").focus()
         self.action_plan_again()
 

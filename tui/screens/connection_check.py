@@ -97,7 +97,6 @@ class ConnectionCheckScreen(ConsoleScreen):
             yield Static("", id="check-hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#check-body").focus()
         self.start()
 

@@ -47,7 +47,6 @@ class DeleteCheckScreen(ModuleActions):
         yield Static("", id="blockers-hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.show_blockers_table()
         self.query_one("#blockers", VerticalScroll).focus()
 

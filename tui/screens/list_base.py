@@ -107,7 +107,6 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if self.app.closing:
             return  # made ahead (tui/prepared_screens.py), and the console closed before it mounted
         self.filter_input.cursor_blink = False
-        super().on_mount()
         if self.app.loaded_backend is None:
             # The start list, shown while the database opens: its rows come when it is open (the app
             # reopens this screen then), so the screen is composed and painted meanwhile, not after.

@@ -30,7 +30,6 @@ class MenuScreen(ConsoleScreen):
         yield Static("", id="menu-help")
 
     def on_mount(self) -> None:
-        super().on_mount()
         menu = self.query_one(OptionList)
         menu.highlighted = menu.get_option_index("modules")
         menu.focus()

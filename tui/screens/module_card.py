@@ -117,7 +117,6 @@ class ModuleCardScreen(ModuleActions):
     def on_mount(self) -> None:
         if self.app.closing:
             return  # made ahead (tui/prepared_screens.py), and the console closed before it mounted
-        super().on_mount()
         self.show_card()
 
     def refresh_content(self) -> None:

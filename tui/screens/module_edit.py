@@ -74,7 +74,6 @@ class EditModuleScreen(ConsoleScreen):
         return self.query_one("#edit-form", SchemaForm)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.form.focus_first()
 
     def say(self, message: str, kind: str = "") -> None:

@@ -32,7 +32,6 @@ class ModuleHistoryScreen(ConsoleScreen):
         yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.refresh_content()
 
     def refresh_content(self) -> None:

@@ -72,7 +72,6 @@ class AddModuleScreen(ConsoleScreen):
             yield Button("Cancel", id="wizard-cancel", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#step-product", OptionList).highlighted = 0
         self.show_step(0)
 

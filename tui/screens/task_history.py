@@ -55,7 +55,6 @@ class TaskHistoryScreen(ConsoleScreen):
         return self.query_one(PagedTable)
 
     def on_mount(self) -> None:
-        super().on_mount()
         task = self.task_row
         state = "" if task.enabled else "  ·  disabled"
         self.query_one("#runs-title", Static).update(

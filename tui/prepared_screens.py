@@ -3,9 +3,10 @@ the operator reads the menu, so that a first visit costs what a later one does.
 
 Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
 its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
-moments, the way an operator goes first (see `ScreenPreparer.step`), from the menu's first paint on (the lists need no database; the card waits for
-it): one step every `GAP_SECONDS` (compose one screen, lay one out, or paint one unseen so its widgets keep
-their rendered lines), and none within `AFTER_SECONDS` of a key, so a key waits for one step at most. A
+moments, the way an operator goes first (see `ScreenPreparer.step`), from the menu's first paint on (the
+lists need no database; the card waits for it): one step every `GAP_SECONDS` (compose one screen, lay one
+out, or paint one unseen so its widgets keep their rendered lines), and none within `AFTER_SECONDS` of a
+key, so a key waits for one step at most. A
 prepared screen reads its data again as it is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
 Three things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop

@@ -6,8 +6,8 @@ its first query). The app keeps those screens (installed) once made; `ScreenPrep
 moments, the way an operator goes first (see `ScreenPreparer.step`), from the menu's first paint on (the
 lists need no database; the card waits for it): one step every `GAP_SECONDS` (compose one screen, lay one
 out, or paint one unseen so its widgets keep their rendered lines), and none within `AFTER_SECONDS` of a
-key, so a key waits for one step at most. A
-prepared screen reads its data again as it is shown (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
+key, so a key waits for one step at most. A prepared screen reads its data again as it is shown
+(`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
 Three things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
 without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out and

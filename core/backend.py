@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import configure_mappers
 
-from core.clock import Clock, SystemClock
-from core.queries import (
+from procmod.core.clock import Clock, SystemClock
+from procmod.core.queries import (
     ModuleQueries,
     NotificationService,
     ProviderQueries,
@@ -22,14 +22,14 @@ from core.queries import (
     TariffQueries,
     TaskQueries,
 )
-from core.secrets import SecretBox, load_or_create_key
-from storage import migrate
-from storage.engine import Database
+from procmod.core.secrets import SecretBox, load_or_create_key
+from procmod.storage import migrate
+from procmod.storage.engine import Database
 
 if TYPE_CHECKING:
-    from core.integration import Integrations
-    from core.lifecycle import Commands, ConnectionChecker
-    from core.scheduler import Listener, Scheduler
+    from procmod.core.integration import Integrations
+    from procmod.core.lifecycle import Commands, ConnectionChecker
+    from procmod.core.scheduler import Listener, Scheduler
 
 
 def default_operator() -> str:
@@ -79,7 +79,7 @@ class Backend:
     @property
     def commands(self) -> Commands:
         if self._commands is None:
-            from core.lifecycle import Commands
+            from procmod.core.lifecycle import Commands
 
             self._commands = Commands(self.db, self.clock, self.secrets, self.operator, checker=self.checker,
                                       read_only=self._read_only)
@@ -91,7 +91,7 @@ class Backend:
     @property
     def integrations(self) -> Integrations:
         if self._integrations is None:
-            from core.integration import Integrations
+            from procmod.core.integration import Integrations
 
             self._integrations = Integrations(self.db, self.clock, self.secrets, self.commands,
                                               driver_options=self.driver_options)
@@ -121,7 +121,7 @@ class Backend:
                        clock: Clock | None = None) -> Scheduler:
         """The scheduler over this backend's tasks. Due-ness follows the database's clock unless a clock is
         injected (tests) or the backend itself runs on a fixed clock (demos, snapshots)."""
-        from core.scheduler import DatabaseClock, Scheduler
+        from procmod.core.scheduler import DatabaseClock, Scheduler
 
         if clock is None:
             clock = DatabaseClock(self.db) if isinstance(self.clock, SystemClock) else self.clock

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 
 __all__ = [
     "ModuleStatus", "RunResult", "ServiceStatus", "TariffStatus",

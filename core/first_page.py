@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import subprocess
 
-    from core.backend import Backend
-    from core.dto import Page, PageRequest
+    from procmod.core.backend import Backend
+    from procmod.core.dto import Page, PageRequest
 
 #: Rows on a list's page (the console's `PagedTable` uses the same number).
 PAGE_SIZE = 100
@@ -84,12 +84,12 @@ def read_first_page(url: str | None, destination: str, limit: int = PAGE_SIZE) -
     Raises when the database is not at this version's schema (the console migrates it, not a helper)."""
     from pathlib import Path
 
-    from core.backend import Backend
-    from core.clock import SystemClock
-    from core.dto import PageRequest
-    from core.secrets import SecretBox
-    from storage import migrate
-    from storage.engine import Database, resolve_database_url
+    from procmod.core.backend import Backend
+    from procmod.core.clock import SystemClock
+    from procmod.core.dto import PageRequest
+    from procmod.core.secrets import SecretBox
+    from procmod.storage import migrate
+    from procmod.storage.engine import Database, resolve_database_url
 
     resolved = resolve_database_url(url)
     if resolved.startswith("sqlite") and not Path(resolved.split("///", 1)[-1]).is_file():
@@ -166,7 +166,7 @@ class FirstPageHelper:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
         process = subprocess.Popen(
-            [sys.executable, "-c", "from core.first_page import helper_main; helper_main()",
+            [sys.executable, "-c", "from procmod.core.first_page import helper_main; helper_main()",
              url or "", destination, str(limit)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": path})

@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from core.clock import Clock
-from core.dto import ApiCallRow, Page, PageRequest
-from core.lifecycle import CheckOutcome, Commands
-from core.moduletypes import module_type
-from core.queries import NotFound, _count_of, _paged
-from core.scheduler import Claim, TaskOutcome
-from core.secrets import SecretBox, SecretsUnavailable
-from storage.engine import Database
-from storage.enums import ServiceStatus
-from storage.models import ApiCall, Notification, ProcessingModule, Service
+from procmod.core.clock import Clock
+from procmod.core.dto import ApiCallRow, Page, PageRequest
+from procmod.core.lifecycle import CheckOutcome, Commands
+from procmod.core.moduletypes import module_type
+from procmod.core.queries import NotFound, _count_of, _paged
+from procmod.core.scheduler import Claim, TaskOutcome
+from procmod.core.secrets import SecretBox, SecretsUnavailable
+from procmod.storage.engine import Database
+from procmod.storage.enums import ServiceStatus
+from procmod.storage.models import ApiCall, Notification, ProcessingModule, Service
 
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
-    from core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
+    from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
 
 #: Rows of call log kept per module (older ones are pruned when new calls are written).
 CALL_LOG_KEEP = 500
@@ -58,7 +58,7 @@ class SyncReport:
 
 
 def _driver_for(config: DriverConfig):  # noqa: ANN202
-    from core.drivers import driver_for
+    from procmod.core.drivers import driver_for
 
     return driver_for(config)
 
@@ -75,7 +75,7 @@ class Integrations:
 
     def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
                           recorder: Any = None) -> DriverConfig:
-        from core.drivers import DriverConfig
+        from procmod.core.drivers import DriverConfig
 
         return DriverConfig(
             module_type=type_key, settings=dict(settings), secrets={k: str(v) for k, v in secrets.items() if v},
@@ -91,7 +91,7 @@ class Integrations:
             try:
                 secrets = self._secrets.open(module.secrets)
             except SecretsUnavailable as exc:
-                from core.drivers import DriverError
+                from procmod.core.drivers import DriverError
 
                 raise DriverError(str(exc), hint="") from None
             return self.config_for_values(module.module_type, module.settings, secrets, calls.append)
@@ -134,7 +134,7 @@ class Integrations:
             module = session.get(ProcessingModule, module_id)
             if module is not None:
                 module.health_ok = report.ok
-                from core.drivers.redact import scrub_text
+                from procmod.core.drivers.redact import scrub_text
 
                 module.health_summary = scrub_text(report.summary, config.secret_values)[:500]
                 module.health_checked_at = self._clock.now()
@@ -211,7 +211,7 @@ class Integrations:
                 select(Service.remote_id, Service.status).where(
                     Service.module_id == module_id, Service.remote_id.is_not(None),
                     Service.status != ServiceStatus.DELETED)).all())
-        from core.drivers import RemoteStatus
+        from procmod.core.drivers import RemoteStatus
 
         remote_by_id = {r.remote_id: r for r in remote if r.status is not RemoteStatus.DELETED}
         report = SyncReport(
@@ -247,7 +247,7 @@ class Integrations:
 
     def run_task(self, claim: Claim, deadline: datetime) -> TaskOutcome:
         """The body of every background task: a typed driver failure is an Unsuccessful run, with its message."""
-        from core.drivers import DriverError
+        from procmod.core.drivers import DriverError
 
         try:
             if claim.kind == "check_connection":

@@ -23,17 +23,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.clock import Clock
-from core.errors import Blocker, DeleteBlocked
-from core.formatting import format_time
-from core.moduletypes import PRODUCT_TYPE_NAMES, module_type
-from core.schedule import next_fire_time
-from core.queries import NotFound
-from core.secrets import MASK, SecretBox, SecretsUnavailable
-from core.validation import ValidationError, check_text, validate_money, validate_name, validate_priority, validate_settings
-from storage.engine import Database
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
-from storage.models import (
+from procmod.core.clock import Clock
+from procmod.core.errors import Blocker, DeleteBlocked
+from procmod.core.formatting import format_time
+from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, module_type
+from procmod.core.schedule import next_fire_time
+from procmod.core.queries import NotFound
+from procmod.core.secrets import MASK, SecretBox, SecretsUnavailable
+from procmod.core.validation import ValidationError, check_text, validate_money, validate_name, validate_priority, validate_settings
+from procmod.storage.engine import Database
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.models import (
     AuditEntry,
     BackgroundTask,
     DataCenter,

@@ -2,7 +2,7 @@
 
 Every list is one page of indexed SQL plus one aggregate count: nothing loads a whole table. Counts
 shown in rows (tariffs, active services, unread notifications) are correlated aggregates evaluated for
-the page's rows only. Results are plain dataclasses from `core.dto`.
+the page's rows only. Results are plain dataclasses from `procmod.core.dto`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from core.clock import Clock
-from core.errors import NotFound
-from core.dto import (
+from procmod.core.clock import Clock
+from procmod.core.errors import NotFound
+from procmod.core.dto import (
     AuditRow,
     CardNotification,
     CardTariff,
@@ -43,12 +43,12 @@ from core.dto import (
     TaskRow,
     TaskRunRow,
 )
-from core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
-from core.schedule import describe
-from core.secrets import SecretBox, SecretsUnavailable
-from storage.engine import Database
-from storage.enums import RunResult, ServiceStatus
-from storage.models import (
+from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
+from procmod.core.schedule import describe
+from procmod.core.secrets import SecretBox, SecretsUnavailable
+from procmod.storage.engine import Database
+from procmod.storage.enums import RunResult, ServiceStatus
+from procmod.storage.models import (
     AuditEntry,
     BackgroundTask,
     DataCenter,

@@ -37,11 +37,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from core.clock import Clock
-from core.schedule import fire_times_between, next_fire_time
-from storage.engine import Database
-from storage.enums import ModuleStatus, RunResult
-from storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
+from procmod.core.clock import Clock
+from procmod.core.schedule import fire_times_between, next_fire_time
+from procmod.storage.engine import Database
+from procmod.storage.enums import ModuleStatus, RunResult
+from procmod.storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
 
 log = logging.getLogger("procmod.scheduler")
 

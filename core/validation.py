@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 NAME_MAX = 100

@@ -15,8 +15,8 @@ import threading
 from datetime import timedelta
 from types import FrameType
 
-from core.backend import Backend
-from core.scheduler import DatabaseClock, Scheduler, SchedulerEvent
+from procmod.core.backend import Backend
+from procmod.core.scheduler import DatabaseClock, Scheduler, SchedulerEvent
 
 log = logging.getLogger("procmod.worker")
 

@@ -54,16 +54,16 @@ def child(mode: str, url: str, launched: float) -> None:
     else:
         # The command line itself, as an operator runs `procmod --db URL [--open modules]` (without the
         # scheduler, which starts after the first data frame anyway and would change the data set).
-        import tui.cli
+        import procmod.tui.cli
 
-        made = tui.cli.console_app
+        made = procmod.tui.cli.console_app
 
         def console_app(*args: Any, **kwargs: Any) -> Any:
             made_app = made(*args, **kwargs)
             spy(made_app)
             return made_app
 
-        tui.cli.console_app = console_app
+        procmod.tui.cli.console_app = console_app
         argv = ["--db", url, "--no-scheduler", *(["--open", "modules"] if mode == "modules" else [])]
 
     def ready(screen: Any) -> bool:
@@ -94,7 +94,7 @@ def child(mode: str, url: str, launched: float) -> None:
         spy(app)
         app.run()
     else:
-        tui.cli.main(argv)
+        procmod.tui.cli.main(argv)
     print(seen[0], flush=True)
 
 
@@ -118,8 +118,8 @@ async def interactive(url: str, *, prepared: bool = True) -> dict[str, list[floa
     """Every screen measure, on a console made as the command line makes it. With `prepared` False, only the
     first opening of each list, on a console that composes each screen when it is first opened (as it
     does in the first half second after start, before it has prepared them)."""
-    from core.backend import open_backend
-    from tui.app import make_app
+    from procmod.core.backend import open_backend
+    from procmod.tui.app import make_app
 
     backend = open_backend(url)
     app = make_app(backend, start="menu", prepare_screens=prepared)
@@ -170,7 +170,7 @@ async def interactive(url: str, *, prepared: bool = True) -> dict[str, list[floa
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        from tui.actions import DESTINATIONS
+        from procmod.tui.actions import DESTINATIONS
 
         if not prepared:
             for destination in DESTINATIONS:
@@ -231,8 +231,8 @@ async def early_opens(url: str, delays: tuple[float, ...] = (0.5, 1.0), repeats:
     database opening behind the menu, the lists prepared meanwhile): from the action to its last frame."""
     from textual._wait import wait_for_idle
 
-    from core.backend import open_backend
-    from tui.app import make_app
+    from procmod.core.backend import open_backend
+    from procmod.tui.app import make_app
 
     results: dict[str, list[float]] = {}
     for delay in delays:
@@ -280,9 +280,9 @@ def rss_mb() -> float:
 
 
 def scheduler_tick(url: str) -> list[float]:
-    from core.backend import open_backend
-    from core.clock import FixedClock
-    from core.scheduler import Scheduler, TaskOutcome
+    from procmod.core.backend import open_backend
+    from procmod.core.clock import FixedClock
+    from procmod.core.scheduler import Scheduler, TaskOutcome
 
     backend = open_backend(url)
     earliest = backend.make_scheduler(worker_id="probe").next_due()
@@ -302,8 +302,8 @@ def claim_throughput(pg_url: str, workers: int = 4, runs: int = 4000) -> float:
     """Runs/s recorded by `workers` processes with no-op bodies, from a common start to the last run."""
     from sqlalchemy import create_engine, text
 
-    from core.backend import open_backend
-    from core.clock import FixedClock
+    from procmod.core.backend import open_backend
+    from procmod.core.clock import FixedClock
     from tests.core.test_scheduler_processes import T0, add_due_tasks
 
     admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
@@ -333,9 +333,9 @@ def claim_throughput(pg_url: str, workers: int = 4, runs: int = 4000) -> float:
 
 
 def drain_child(url: str, gate: str) -> None:
-    from core.clock import FixedClock
-    from core.scheduler import Scheduler, TaskOutcome
-    from storage.engine import Database
+    from procmod.core.clock import FixedClock
+    from procmod.core.scheduler import Scheduler, TaskOutcome
+    from procmod.storage.engine import Database
     from tests.core.test_scheduler_processes import T0
 
     db = Database.open(url)
@@ -353,9 +353,9 @@ def drain_child(url: str, gate: str) -> None:
 
 
 def seed_child(url: str, scale: str) -> None:
-    from core.backend import open_backend
-    from core.clock import SystemClock
-    from core.demo_large import SCALES, seed_large
+    from procmod.core.backend import open_backend
+    from procmod.core.clock import SystemClock
+    from procmod.demo.large import SCALES, seed_large
 
     backend = open_backend(url, clock=SystemClock())
     seed_large(backend, SCALES[scale], lambda t, n, s: print(f"  seeded {t}: {n:,} rows in {s:.1f} s", flush=True))
@@ -415,7 +415,7 @@ def main() -> None:
 
     from cryptography.fernet import Fernet
 
-    from core.secrets import ENV_SECRET_KEY
+    from procmod.core.secrets import ENV_SECRET_KEY
 
     # One key for this run's data set, handed to the child processes through the environment.
     os.environ.setdefault(ENV_SECRET_KEY, Fernet.generate_key().decode())

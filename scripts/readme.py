@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.actions import markdown_table  # noqa: E402
-from tui.tour import SCENES  # noqa: E402
+from procmod.tui.actions import markdown_table  # noqa: E402
+from procmod.tui.tour import SCENES  # noqa: E402
 
 README = ROOT / "README.md"
 

@@ -1,4 +1,4 @@
-"""Regenerate screenshots/*.svg from the tour (`tui.tour.SCENES`), with the same app factory as the tests.
+"""Regenerate screenshots/*.svg from the tour (`procmod.tui.tour.SCENES`), with the same app factory as the tests.
 
 Usage: python scripts/screenshots.py   (or `make screenshots`)
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.backend import open_backend  # noqa: E402
-from core.clock import DEMO_NOW, FixedClock  # noqa: E402
-from core.demo import seed_demo  # noqa: E402
-from core.secrets import SecretBox  # noqa: E402
-from tui.app import make_app  # noqa: E402
-from tui.tour import SCENES, Scene  # noqa: E402
+from procmod.core.backend import open_backend  # noqa: E402
+from procmod.core.clock import DEMO_NOW, FixedClock  # noqa: E402
+from procmod.demo.seed import seed_demo  # noqa: E402
+from procmod.core.secrets import SecretBox  # noqa: E402
+from procmod.tui.app import make_app  # noqa: E402
+from procmod.tui.tour import SCENES, Scene  # noqa: E402
 
 OUT = ROOT / "screenshots"
 

@@ -67,7 +67,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    from storage.models import name_postgresql_conditions
+    from procmod.storage.models import name_postgresql_conditions
 
     name_postgresql_conditions()
     return create_engine(resolved, echo=echo, pool_pre_ping=True)

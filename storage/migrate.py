@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
-from storage.engine import Database
-from storage.errors import DatabaseTooNew
+from procmod.storage.engine import Database
+from procmod.storage.errors import DatabaseTooNew
 
 if TYPE_CHECKING:  # Alembic loads only when a migration is needed: opening an up-to-date database skips it
     from alembic.config import Config
@@ -85,7 +85,7 @@ def upgrade(db: Database) -> tuple[str | None, str]:
 
 
 def revision(db: Database, message: str) -> None:  # pragma: no cover - developer tool
-    """Autogenerate a new migration from the models (developers: `python -m storage.migrate "msg"`)."""
+    """Autogenerate a new migration from the models (developers: `python -m procmod.storage.migrate "msg"`)."""
     from alembic import command
 
     config = _config(db)

@@ -2,7 +2,7 @@
 
 Foreign keys that protect the delete rule are RESTRICT (services and tariff links keep a module
 alive); the module's own satellites (tasks, runs, notifications, API calls) cascade. Indexes follow the
-queries of `core.queries` (named in comments where the reason is not obvious).
+queries of `procmod.core.queries` (named in comments where the reason is not obvious).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

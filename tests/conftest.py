@@ -1,6 +1,6 @@
 """Shared fixtures: real databases (a SQLite file; PostgreSQL when PROCMOD_TEST_POSTGRES_URL is set).
 
-Backends are built by the same `core.backend.open_backend` the CLI uses, with a fixed clock and a
+Backends are built by the same `procmod.core.backend.open_backend` the CLI uses, with a fixed clock and a
 throw-away secret key, so every test and snapshot sees the same demo rows.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.backend import Backend, open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo import seed_demo
-from core.secrets import SecretBox
+from procmod.core.backend import Backend, open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.core.secrets import SecretBox
 
 POSTGRES_ENV = "PROCMOD_TEST_POSTGRES_URL"
 DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -1,1 +1,1 @@
-"""The Textual console of procmod: a thin face over `core`. Build it with `tui.app.make_app`."""
+"""The Textual console of procmod: a thin face over `core`. Build it with `procmod.tui.app.make_app`."""

@@ -2,7 +2,7 @@
 
 It feeds every screen's `BINDINGS` (each key a `Binding` with an `id`, so a keymap can remap it), the `?`
 help screen, the command palette (a command per destination) and the README's key table
-(`python -m tui.actions`). Mutating actions are flagged so a read-only console can remove them.
+(`python -m procmod.tui.actions`). Mutating actions are flagged so a read-only console can remove them.
 
 This module imports only `textual.binding`, which is light; screens import it, never the reverse.
 """

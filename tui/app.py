@@ -28,22 +28,23 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
-from core.errors import NotFound
-from storage.enums import RunResult
-from tui.actions import DESTINATION_BY_ID, DESTINATIONS
-from tui.idle_gc import QUIET_SECONDS, IdleCollector
-from tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
-from tui.screens import destination_screen
-from tui.screens.base import ConsoleScreen
-from tui.screens.menu import MenuScreen
-from tui.widgets.notifications_pane import PaneFeed
+from procmod.core.errors import NotFound
+from procmod.storage.enums import RunResult
+from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
+from procmod.tui.messages import SchedulerActivity
+from procmod.tui.idle_gc import QUIET_SECONDS, IdleCollector
+from procmod.tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
+from procmod.tui.screens import destination_screen
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.menu import MenuScreen
+from procmod.tui.widgets.notifications_pane import PaneFeed
 
 if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
-    from core.backend import Backend
-    from core.dto import Page
-    from core.first_page import FirstPageHelper
-    from core.scheduler import Listener, Scheduler, SchedulerEvent
-    from tui.screens.list_base import ListScreen
+    from procmod.core.backend import Backend
+    from procmod.core.dto import Page
+    from procmod.core.first_page import FirstPageHelper
+    from procmod.core.scheduler import Listener, Scheduler, SchedulerEvent
+    from procmod.tui.screens.list_base import ListScreen
 
 #: Below this terminal width the notifications pane starts collapsed (F2 still shows it).
 PANE_MIN_WIDTH = 100
@@ -86,27 +87,6 @@ class SchedulerEventPosted(Message):
     def __init__(self, event: SchedulerEvent) -> None:
         super().__init__()
         self.event = event
-
-
-class SchedulerActivity(Message):
-    """Scheduler events gathered over a short while; screens and the pane update their rows from it.
-
-    Posted to each receiver directly (the screen, its pane), so it does not bubble.
-    """
-
-    bubble = False
-
-    def __init__(self, events: tuple[SchedulerEvent, ...]) -> None:
-        super().__init__()
-        self.events = events
-
-    @property
-    def module_ids(self) -> frozenset[int]:
-        return frozenset(e.module_id for e in self.events)
-
-    @property
-    def task_ids(self) -> frozenset[int]:
-        return frozenset(e.task_id for e in self.events)
 
 
 class DestinationCommands(Provider):
@@ -340,7 +320,7 @@ class ProcmodApp(App[None]):
 
     def open_card(self, module_id: int) -> bool:
         """Open a module's card; a module deleted meanwhile is a warning, not a traceback."""
-        from tui.screens.module_card import ModuleCardScreen
+        from procmod.tui.screens.module_card import ModuleCardScreen
 
         try:
             card = self.backend.modules.card(module_id)
@@ -364,7 +344,7 @@ class ProcmodApp(App[None]):
     # ------------------------------------------------------------------ background tasks
 
     def _build_scheduler(self, choice: SchedulerChoice) -> Scheduler | None:
-        from core.scheduler import Scheduler
+        from procmod.core.scheduler import Scheduler
 
         if choice is None or choice is False:
             return None
@@ -454,8 +434,8 @@ class ProcmodApp(App[None]):
         for event in events:
             if event.kind == "run_finished" and event.result is RunResult.UNSUCCESSFUL:
                 self._toast_failed_run(event)
-        from tui.screens.base import ConsoleScreen
-        from tui.widgets.notifications_pane import NotificationsPane
+        from procmod.tui.screens.base import ConsoleScreen
+        from procmod.tui.widgets.notifications_pane import NotificationsPane
 
         shown = [self.screen]
         if not isinstance(self.screen, ConsoleScreen):  # a dialog: the console screen below shows through
@@ -480,7 +460,7 @@ class ProcmodApp(App[None]):
 
 
 def console_worker_id() -> str:
-    from core.worker import worker_id
+    from procmod.core.worker import worker_id
 
     return f"{worker_id()}:console"
 

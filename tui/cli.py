@@ -15,7 +15,7 @@ EXIT_DATABASE_TOO_NEW = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    from core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
+    from procmod.core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
 
     parser = argparse.ArgumentParser(
         prog="procmod",
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Without a command, the console opens on the database chosen by --db, "
                "$PROCMOD_DATABASE_URL, or the SQLite file in your data directory.",
     )
+    parser.add_argument("--version", action="version", version=f"procmod {_version()}")
     parser.add_argument("--db", metavar="URL",
                         help="database URL (sqlite:///path.db, postgresql://…) or a SQLite file path; "
                              "default: $PROCMOD_DATABASE_URL, else procmod.db in the user data directory")
@@ -76,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed distribution's version (its metadata), as `pip show procmod` says it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("procmod")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -92,7 +103,7 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from storage.errors import DatabaseTooNew  # not storage.migrate: SQLAlchemy would load before the menu
+    from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
 
     try:
         if args.command == "db":
@@ -113,8 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _db_upgrade(url: str | None) -> int:
-    from storage import migrate
-    from storage.engine import Database
+    from procmod.storage import migrate
+    from procmod.storage.engine import Database
 
     db = Database.open(url)
     try:
@@ -140,8 +151,8 @@ def _positive_count(text: str) -> int:
 def _seed(url: str | None, scale: str, counts: dict[str, int] | None = None) -> int:
     import dataclasses
 
-    from core.backend import open_backend
-    from core.demo_large import SCALES, seed_large
+    from procmod.core.backend import open_backend
+    from procmod.demo.large import SCALES, seed_large
 
     chosen = dataclasses.replace(SCALES[scale], **(counts or {}))
     backend = open_backend(url)
@@ -161,8 +172,8 @@ def _run_worker(url: str | None, *, concurrency: int, poll: float) -> int:
     """`procmod worker`: the scheduler without Textual; logs to stderr, stops on SIGTERM/SIGINT."""
     import logging
 
-    from core.backend import open_backend
-    from core.worker import run_worker
+    from procmod.core.backend import open_backend
+    from procmod.core.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -191,16 +202,16 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
     opens behind it in a worker. Opened on a list (`--open`), a helper process reads that list's first page
     meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
-    from core.first_page import FirstPageHelper
+    from procmod.core.first_page import FirstPageHelper
 
     first_page = FirstPageHelper.start(url, start)  # None for the menu, a card, or one CPU
-    from tui.idle_gc import hold_during_start_up
+    from procmod.tui.idle_gc import hold_during_start_up
 
     hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)
-    from tui.app import make_app
+    from procmod.tui.app import make_app
 
     def open_database():  # noqa: ANN202 - core types imported lazily
-        from core.backend import open_backend
+        from procmod.core.backend import open_backend
 
         return open_backend(url, operator=operator)
 
@@ -219,9 +230,9 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
                 app.loaded_backend.close()
         return app.return_code or 0
 
-    from core.backend import open_backend
-    from core.demo import seed_demo
-    from tui.app import make_app
+    from procmod.core.backend import open_backend
+    from procmod.demo.seed import seed_demo
+    from procmod.tui.app import make_app
 
     backend = open_backend(url, operator=operator)
     try:
@@ -244,7 +255,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
 def _start_demo_environment(backend):  # noqa: ANN001, ANN202 - core types imported lazily
     """Loopback emulators behind the demo modules, so checks, balances and syncs are real HTTP calls (two
     modules are broken on purpose: one unreachable, one with a revoked token). Stop it when the app exits."""
-    from core.demo_env import start_demo_environment
+    from procmod.demo.env import start_demo_environment
 
     return start_demo_environment(backend)
 

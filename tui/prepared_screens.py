@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
-from core.errors import NotFound
-from tui.actions import DESTINATIONS
-from tui.screens import destination_screen
+from procmod.core.errors import NotFound
+from procmod.tui.actions import DESTINATIONS
+from procmod.tui.screens import destination_screen
 
 if TYPE_CHECKING:
-    from tui.app import ProcmodApp
+    from procmod.tui.app import ProcmodApp
 
 #: Start this long after the console opened its database, and after the operator's last key.
 AFTER_SECONDS = 0.5
@@ -121,8 +121,8 @@ class ScreenPreparer:
 
     def _start_card(self) -> bool:
         """The card screen, on the first module of the list (any module: it shows the one opened)."""
-        from core.dto import PageRequest
-        from tui.screens.module_card import ModuleCardScreen
+        from procmod.core.dto import PageRequest
+        from procmod.tui.screens.module_card import ModuleCardScreen
 
         backend = self._app.backend
         first = backend.modules.list(page=PageRequest(limit=1)).rows

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from core.drivers.base import (
+from procmod.core.drivers.base import (
     Balance,
     CallLog,
     CallRecord,
@@ -22,8 +22,8 @@ from core.drivers.base import (
     Stage,
     StageOutcome,
 )
-from core.drivers.cpanel import CpanelDriver
-from core.drivers.errors import (
+from procmod.core.drivers.cpanel import CpanelDriver
+from procmod.core.drivers.errors import (
     BadCredentials,
     DriverError,
     PanelRefused,
@@ -34,8 +34,8 @@ from core.drivers.errors import (
     Unreachable,
     Unsupported,
 )
-from core.drivers.namecheap import NamecheapDriver
-from core.drivers.vmmanager6 import VmmanagerDriver
+from procmod.core.drivers.namecheap import NamecheapDriver
+from procmod.core.drivers.vmmanager6 import VmmanagerDriver
 
 DRIVERS: dict[str, type[Driver]] = {
     VmmanagerDriver.module_type: VmmanagerDriver,

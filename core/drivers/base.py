@@ -18,9 +18,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from core.clock import Clock, SystemClock
-from core.drivers.errors import DriverError
-from core.moduletypes import ModuleType, module_type
+from procmod.core.clock import Clock, SystemClock
+from procmod.core.drivers.errors import DriverError
+from procmod.core.moduletypes import ModuleType, module_type
 
 MEGABYTE = 1024 * 1024
 

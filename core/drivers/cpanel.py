@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.drivers.base import (
+from procmod.core.drivers.base import (
     Balance,
     ConfigChange,
     ConfigPlan,
@@ -15,8 +15,8 @@ from core.drivers.base import (
     ServiceResult,
     ServiceSpec,
 )
-from core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
-from core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
 
 MAX_CHUNKS = 10_000
 

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from core.drivers.base import CallRecord, CheckReport, CheckStage, Driver, DriverConfig, Stage, StageOutcome
-from core.drivers.errors import (
+from procmod.core.drivers.base import CallRecord, CheckReport, CheckStage, Driver, DriverConfig, Stage, StageOutcome
+from procmod.core.drivers.errors import (
     BadCredentials,
     DriverError,
     PanelUnavailable,
@@ -31,7 +31,7 @@ from core.drivers.errors import (
     UnexpectedAnswer,
     Unreachable,
 )
-from core.drivers.redact import install_log_redaction, redact_headers, redact_url, scrub_text
+from procmod.core.drivers.redact import install_log_redaction, redact_headers, redact_url, scrub_text
 
 install_log_redaction()
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.drivers.base import (
+from procmod.core.drivers.base import (
     Balance,
     ConfigPlan,
     RemoteService,
@@ -17,8 +17,8 @@ from core.drivers.base import (
     ServiceResult,
     ServiceSpec,
 )
-from core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, UnexpectedAnswer, Unsupported
-from core.drivers.http import Answer, HttpDriver, guarded
+from procmod.core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, UnexpectedAnswer, Unsupported
+from procmod.core.drivers.http import Answer, HttpDriver, guarded
 
 PRODUCTION_URL = "https://api.namecheap.com"
 SANDBOX_URL = "https://api.sandbox.namecheap.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.drivers.base import (
+from procmod.core.drivers.base import (
     Balance,
     ConfigChange,
     ConfigPlan,
@@ -13,8 +13,8 @@ from core.drivers.base import (
     ServiceResult,
     ServiceSpec,
 )
-from core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
-from core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
 
 UNAUTHORIZED = 3001
 NOT_FOUND = 4004

@@ -1,15 +1,15 @@
-"""Alembic environment: runs on the connection handed over by `storage.migrate`."""
+"""Alembic environment: runs on the connection handed over by `procmod.storage.migrate`."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base
+from procmod.storage.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs the alembic CLI directly
-    from storage.engine import make_engine
+    from procmod.storage.engine import make_engine
 
     connection = make_engine(config.get_main_option("sqlalchemy.url") or None).connect()
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from datetime import datetime, timedelta
 
-from core.clock import FixedClock
-from core.scheduler import Claim, Scheduler, TaskOutcome
-from storage.engine import Database
+from procmod.core.clock import FixedClock
+from procmod.core.scheduler import Claim, Scheduler, TaskOutcome
+from procmod.storage.engine import Database
 
 
 def main() -> None:

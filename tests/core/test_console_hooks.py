@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.backend import Backend
-from core.lifecycle import CheckOutcome
-from core.queries import NotFound
+from procmod.core.backend import Backend
+from procmod.core.lifecycle import CheckOutcome
+from procmod.core.queries import NotFound
 
 
 def test_no_checker_configured_answers_none(backend: Backend) -> None:

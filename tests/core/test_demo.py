@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.backend import Backend
-from core.demo import seed_demo
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
-from storage.models import DataCenter, Department, Notification, ProcessingModule, Service, Tariff, TariffModule, TaskRun
+from procmod.core.backend import Backend
+from procmod.demo.seed import seed_demo
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.models import DataCenter, Department, Notification, ProcessingModule, Service, Tariff, TariffModule, TaskRun
 from tests.conftest import make_backend
 
 

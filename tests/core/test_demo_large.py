@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, func, inspect, select, text
 
-import core.demo_large as demo_large
-from core.backend import Backend
-from core.demo_large import BIG_CARD_MODULE_ID, SCALES, seed_large
-from core.lifecycle import CheckOutcome, ModuleParams
-from storage.models import (
+import procmod.demo.large as demo_large
+from procmod.core.backend import Backend
+from procmod.demo.large import BIG_CARD_MODULE_ID, SCALES, seed_large
+from procmod.core.lifecycle import CheckOutcome, ModuleParams
+from procmod.storage.models import (
     Base,
     BackgroundTask,
     Notification,
@@ -23,7 +23,7 @@ from storage.models import (
     TaskRun,
 )
 from tests.conftest import make_backend, new_database_url
-from tui.cli import main
+from procmod.tui.cli import main
 
 SMALL = SCALES["small"]
 
@@ -179,7 +179,7 @@ def test_cli_seed_takes_counts_over_the_scale(tmp_path: Path, capsys) -> None:  
                  "--notifications", "50"]) == 0
     out = capsys.readouterr().out
     assert "12 modules, 3,000 services, 50 notifications" in out
-    from core.backend import open_backend
+    from procmod.core.backend import open_backend
 
     backend = open_backend(url)
     try:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core import first_page
-from core.backend import Backend
-from core.dto import PageRequest
-from core.first_page import FIRST_PAGES, PAGE_SIZE, FirstPageHelper, read_first_page
-from storage.engine import Database
+from procmod.core import first_page
+from procmod.core.backend import Backend
+from procmod.core.dto import PageRequest
+from procmod.core.first_page import FIRST_PAGES, PAGE_SIZE, FirstPageHelper, read_first_page
+from procmod.storage.engine import Database
 
 
 @pytest.fixture(autouse=True)

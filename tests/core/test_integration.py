@@ -13,15 +13,15 @@ from urllib.parse import quote, quote_plus
 import pytest
 from sqlalchemy import select, text
 
-from core.backend import Backend
-from core.clock import FixedClock
-from core.demo import seed_demo
-from core.demo_env import REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE, DemoEnvironment, start_demo_environment
-from core.dto import ModuleFilter, NotificationFilter
-from core.lifecycle import ConnectionCheckFailed, ModuleParams
-from core.scheduler import Scheduler
-from storage.enums import RunResult
-from storage.models import BackgroundTask, Notification, TaskRun
+from procmod.core.backend import Backend
+from procmod.core.clock import FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.demo.env import REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE, DemoEnvironment, start_demo_environment
+from procmod.core.dto import ModuleFilter, NotificationFilter
+from procmod.core.lifecycle import ConnectionCheckFailed, ModuleParams
+from procmod.core.scheduler import Scheduler
+from procmod.storage.enums import RunResult
+from procmod.storage.models import BackgroundTask, Notification, TaskRun
 from tests.conftest import make_backend
 
 FAST = {"connect_timeout": 1.0, "read_timeout": 1.0, "deadline": 3.0, "backoff": 0.001, "max_backoff": 0.01,
@@ -141,7 +141,7 @@ def test_scheduler_runs_every_task_kind_through_the_drivers(live) -> None:  # no
 
 async def screens_of_every_module(backend: Backend) -> str:
     """Screenshots (SVG, as the snapshot tests record them) of each module's card, edit form and call log."""
-    from tui.app import make_app
+    from procmod.tui.app import make_app
 
     pictures = []
     for row in backend.modules.list().rows:

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core.backend import Backend
-from core.dto import ModuleFilter, ModuleStatus, ServiceFilter, ServiceStatus, TariffFilter, TariffStatus
-from core.lifecycle import (
+from procmod.core.backend import Backend
+from procmod.core.dto import ModuleFilter, ModuleStatus, ServiceFilter, ServiceStatus, TariffFilter, TariffStatus
+from procmod.core.lifecycle import (
     CheckOutcome,
     Conflict,
     ConnectionCheckFailed,
@@ -19,10 +19,10 @@ from core.lifecycle import (
     next_run_times,
     validate_cron,
 )
-from core.queries import NotFound
-from core.validation import ValidationError
-from storage.models import AuditEntry, BackgroundTask, ProcessingModule, TaskRun
-from storage.enums import RunResult
+from procmod.core.queries import NotFound
+from procmod.core.validation import ValidationError
+from procmod.storage.models import AuditEntry, BackgroundTask, ProcessingModule, TaskRun
+from procmod.storage.enums import RunResult
 
 
 def mid(backend: Backend, name: str) -> int:
@@ -154,7 +154,7 @@ def clear_blockers(backend: Backend, module_id: int) -> None:
             backend.commands.set_tariff_status(tariff.id, TariffStatus.DISABLED)
         backend.commands.set_tariff_modules(tariff.id, [])
     with backend.db.write() as session:
-        from storage.models import Service
+        from procmod.storage.models import Service
         from sqlalchemy import update
 
         session.execute(update(Service).where(Service.module_id == module_id).values(status=ServiceStatus.DELETED))

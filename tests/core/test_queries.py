@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from core.backend import Backend
-from core.dto import (
+from procmod.core.backend import Backend
+from procmod.core.dto import (
     ModuleFilter,
     ModuleStatus,
     NotificationFilter,
@@ -20,8 +20,8 @@ from core.dto import (
     TariffStatus,
     TaskFilter,
 )
-from core.queries import NotFound
-from storage.models import Notification, ProcessingModule, Service, TariffModule
+from procmod.core.queries import NotFound
+from procmod.storage.models import Notification, ProcessingModule, Service, TariffModule
 from tests.conftest import count_calls
 
 
@@ -252,7 +252,7 @@ def test_module_history_newest_first(backend: Backend) -> None:
 
 
 def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
-    import core.queries as queries
+    import procmod.core.queries as queries
 
     monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 100)
     page = seeded_backend.services.list(page=PageRequest(limit=50))
@@ -317,7 +317,7 @@ def test_keyset_pages_match_offset_pages_both_ways(seeded_backend: Backend, name
 
 def test_keyset_page_counts_from_its_own_start(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
     """A deep keyset page counts from its first row on, so the position still reads "of N" or "of N+"."""
-    import core.queries as queries
+    import procmod.core.queries as queries
 
     first = seeded_backend.services.list(page=PageRequest(limit=100))
     second = seeded_backend.services.list(page=PageRequest(limit=100).next(first))
@@ -330,7 +330,7 @@ def test_keyset_page_counts_from_its_own_start(seeded_backend: Backend, monkeypa
 
 def test_moving_page_to_page_counts_the_list_once(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
     """Next and previous carry the exact total they moved from; a list that changed meanwhile is counted."""
-    import core.queries as queries
+    import procmod.core.queries as queries
 
     first = seeded_backend.services.list(page=PageRequest(limit=100))
     assert not first.total_is_lower_bound
@@ -351,7 +351,7 @@ def test_moving_page_to_page_counts_the_list_once(seeded_backend: Backend, monke
 
 def test_a_lower_bound_holds_until_the_pages_come_near_it(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
     """"Of 150+" stays true while the pages are short of it; near it, the list is counted again."""
-    import core.queries as queries
+    import procmod.core.queries as queries
 
     monkeypatch.setattr(queries, "COUNT_LOOKAHEAD", 100)
     request = PageRequest(limit=20)
@@ -377,7 +377,7 @@ def test_keyset_falls_back_to_offset_at_null_sort_values(backend: Backend) -> No
     """A NULL in a cursor cannot be compared: those pages are read by offset, and still cover every row once."""
     from sqlalchemy import update
 
-    from storage.models import BackgroundTask
+    from procmod.storage.models import BackgroundTask
 
     with backend.db.write() as session:
         session.execute(update(BackgroundTask).where(BackgroundTask.id % 2 == 0).values(next_run_at=None))
@@ -395,7 +395,7 @@ def test_keyset_falls_back_to_offset_at_null_sort_values(backend: Backend) -> No
 
 def test_a_short_page_is_the_last_and_gives_the_total_without_a_count(seeded_backend: Backend,
                                                                        monkeypatch) -> None:  # noqa: ANN001
-    import core.queries as queries
+    import procmod.core.queries as queries
 
     expected = seeded_backend.modules.list(ModuleFilter(text="cpanel")).total
     assert 0 < expected < 100

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core.backend import Backend
-from core.lifecycle import Conflict, DeleteBlocked, ModuleParams
-from core.queries import NotFound
-from storage.enums import ModuleStatus, TariffStatus
-from storage.models import BackgroundTask, ProcessingModule, Service, Tariff, TariffModule
+from procmod.core.backend import Backend
+from procmod.core.lifecycle import Conflict, DeleteBlocked, ModuleParams
+from procmod.core.queries import NotFound
+from procmod.storage.enums import ModuleStatus, TariffStatus
+from procmod.storage.models import BackgroundTask, ProcessingModule, Service, Tariff, TariffModule
 
 ITERATIONS = 100
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc)
@@ -74,7 +74,7 @@ def exists(backend: Backend, module_id: int) -> bool:
 
 
 def test_delete_vs_service_activation(empty_backend: Backend) -> None:
-    from core.demo import seed_demo
+    from procmod.demo.seed import seed_demo
 
     seed_demo(empty_backend, service_count=10)
     outcomes: Counter[str] = Counter()
@@ -95,7 +95,7 @@ def test_delete_vs_service_activation(empty_backend: Backend) -> None:
 
 
 def test_delete_vs_tariff_link(empty_backend: Backend) -> None:
-    from core.demo import seed_demo
+    from procmod.demo.seed import seed_demo
 
     seed_demo(empty_backend, service_count=10)
     outcomes: Counter[str] = Counter()
@@ -114,7 +114,7 @@ def test_delete_vs_tariff_link(empty_backend: Backend) -> None:
 
 
 def test_concurrent_edits_lose_no_update(empty_backend: Backend) -> None:
-    from core.demo import seed_demo
+    from procmod.demo.seed import seed_demo
 
     seed_demo(empty_backend, service_count=10)
     commands = empty_backend.commands

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from core.backend import Backend
-from core.clock import FixedClock
-from core.scheduler import Claim, DatabaseClock, Scheduler, TaskOutcome
-from core.schedule import fire_times_between, next_fire_time
-from storage.enums import ModuleStatus, RunResult
-from storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
+from procmod.core.backend import Backend
+from procmod.core.clock import FixedClock
+from procmod.core.scheduler import Claim, DatabaseClock, Scheduler, TaskOutcome
+from procmod.core.schedule import fire_times_between, next_fire_time
+from procmod.storage.enums import ModuleStatus, RunResult
+from procmod.storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 UTC = timezone.utc
@@ -36,7 +36,7 @@ class Bodies:
 @pytest.fixture
 def one_task(empty_backend: Backend) -> tuple[Backend, int]:
     """The demo data with every task disabled but one `*/15` connection check due at T0."""
-    from core.demo import seed_demo
+    from procmod.demo.seed import seed_demo
 
     seed_demo(empty_backend, service_count=10)
     with empty_backend.db.write() as session:
@@ -87,7 +87,7 @@ class TestScheduleComputation:
         assert next_fire_time("30 2 * * *", t, "Europe/Berlin") == datetime(2026, 3, 30, 0, 30, tzinfo=UTC)
 
     def test_schedules_read_in_words(self) -> None:
-        from core.schedule import describe
+        from procmod.core.schedule import describe
 
         assert describe("*/15 * * * *") == "Every 15 minutes"
         assert describe("0 6,18 * * *") == "At 06:00 and 18:00"
@@ -298,7 +298,7 @@ def test_the_quick_path_agrees_with_the_careful_walk(schedule: str, zone: str, a
     """Away from clock changes one croniter step is enough; it must give what the careful walk gives."""
     from zoneinfo import ZoneInfo
 
-    from core.schedule import _next_fire_time_across_a_change
+    from procmod.core.schedule import _next_fire_time_across_a_change
 
     moment = after.replace(tzinfo=UTC)
     assert next_fire_time(schedule, moment, zone) == _next_fire_time_across_a_change(schedule, moment,

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select, update
 
-from core.clock import FixedClock
-from core.scheduler import Scheduler, TaskOutcome
-from storage.enums import ModuleStatus, RunResult
-from storage.models import BackgroundTask, Department, ProcessingModule, ProductType, TaskRun
+from procmod.core.clock import FixedClock
+from procmod.core.scheduler import Scheduler, TaskOutcome
+from procmod.storage.enums import ModuleStatus, RunResult
+from procmod.storage.models import BackgroundTask, Department, ProcessingModule, ProductType, TaskRun
 
 if TYPE_CHECKING:
-    from core.backend import Backend
+    from procmod.core.backend import Backend
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)

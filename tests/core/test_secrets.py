@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.backend import Backend, open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo import seed_demo
-from core.dto import ModuleFilter
-from core.secrets import ENV_SECRET_KEY, SecretBox, SecretsUnavailable, load_or_create_key
+from procmod.core.backend import Backend, open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.core.dto import ModuleFilter
+from procmod.core.secrets import ENV_SECRET_KEY, SecretBox, SecretsUnavailable, load_or_create_key
 
 
 def test_secret_values_never_reach_the_database_file_in_plaintext(tmp_path: Path) -> None:

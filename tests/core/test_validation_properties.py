@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.lifecycle import CheckOutcome, ModuleParams
-from core.moduletypes import MODULE_TYPES, FieldKind, SettingField
-from core.validation import ValidationError, control_character_error, is_host, url_error, validate_field, validate_settings
-from storage.models import ProcessingModule
+from procmod.core.lifecycle import CheckOutcome, ModuleParams
+from procmod.core.moduletypes import MODULE_TYPES, FieldKind, SettingField
+from procmod.core.validation import ValidationError, control_character_error, is_host, url_error, validate_field, validate_settings
+from procmod.storage.models import ProcessingModule
 from tests.conftest import make_backend
 
 texts = st.one_of(
@@ -105,7 +105,7 @@ _BACKENDS: dict[Path, object] = {}
 
 def _backend(path: Path):  # noqa: ANN202 - one database for all examples of the run
     if path not in _BACKENDS:
-        from core.demo import seed_demo
+        from procmod.demo.seed import seed_demo
 
         _BACKENDS[path] = make_backend(f"sqlite:///{path}")
         seed_demo(_BACKENDS[path], service_count=10)

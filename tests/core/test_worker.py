@@ -13,16 +13,16 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text, update
 
-from core.demo import seed_demo
-from core.demo_env import start_demo_environment
-from storage.enums import RunResult
-from storage.models import BackgroundTask, TaskRun
-from core.backend import open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.secrets import SecretBox
+from procmod.demo.seed import seed_demo
+from procmod.demo.env import start_demo_environment
+from procmod.storage.enums import RunResult
+from procmod.storage.models import BackgroundTask, TaskRun
+from procmod.core.backend import open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.core.secrets import SecretBox
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKER = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
+WORKER = "import sys; from procmod.tui.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def test_headless_worker_runs_due_tasks_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.clock import DEMO_NOW, FixedClock
-from core.drivers import CallLog, DriverConfig, DriverError
-from core.emulators import EmulatorHandle, start_cpanel, start_namecheap, start_vmmanager
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.core.drivers import CallLog, DriverConfig, DriverError
+from procmod.demo.emulators import EmulatorHandle, start_cpanel, start_namecheap, start_vmmanager
 
 VM_PASSWORD = "vm-secret-pass"
 CP_TOKEN = "WHMTOKEN0123456789ABCDEF"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.drivers import (
+from procmod.core.drivers import (
     BadCredentials,
     CallLog,
     Driver,
@@ -26,7 +26,7 @@ from core.drivers import (
     Unreachable,
     driver_for,
 )
-from core.emulators import (
+from procmod.demo.emulators import (
     EmulatorHandle,
     FaultKind,
     closed_port,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.drivers import (
+from procmod.core.drivers import (
     DRIVERS,
     Balance,
     CallLog,
@@ -22,8 +22,8 @@ from core.drivers import (
     VmmanagerDriver,
     driver_for,
 )
-from core.emulators import EmulatorHandle
-from core.moduletypes import MODULE_TYPES
+from procmod.demo.emulators import EmulatorHandle
+from procmod.core.moduletypes import MODULE_TYPES
 from tests.drivers.conftest import (
     ACCOUNT_PASSWORD,
     Sleeps,

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from core.backend import Backend
-from storage import migrate
-from storage.engine import ENV_DATABASE_URL, Database, resolve_database_url
-from storage.models import Base, ProcessingModule, Service, TariffModule
+from procmod.core.backend import Backend
+from procmod.storage import migrate
+from procmod.storage.engine import ENV_DATABASE_URL, Database, resolve_database_url
+from procmod.storage.models import Base, ProcessingModule, Service, TariffModule
 from tests.conftest import make_backend
 
 
@@ -104,7 +104,7 @@ def test_partial_indexes_carry_their_condition_for_both_dialects() -> None:
     from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.schema import CreateIndex
 
-    from storage.models import _PARTIAL_INDEXES, name_postgresql_conditions
+    from procmod.storage.models import _PARTIAL_INDEXES, name_postgresql_conditions
 
     name_postgresql_conditions()
     name_postgresql_conditions()  # idempotent

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.backend import Backend, open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo import seed_demo
-from core.secrets import SecretBox
+from procmod.core.backend import Backend, open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.core.secrets import SecretBox
 
 
 @pytest.fixture

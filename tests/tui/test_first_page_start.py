@@ -9,14 +9,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from core.backend import Backend
-from core.dto import Page, PageRequest
-from core.first_page import FIRST_PAGES
+from procmod.core.backend import Backend
+from procmod.core.dto import Page, PageRequest
+from procmod.core.first_page import FIRST_PAGES
 from tests.conftest import count_calls
-from tui.actions import DESTINATIONS
-from tui.app import make_app
-from tui.widgets.notifications_pane import NotificationsPane
-from tui.widgets.paged_table import DEFAULT_PAGE_SIZE
+from procmod.tui.actions import DESTINATIONS
+from procmod.tui.app import make_app
+from procmod.tui.widgets.notifications_pane import NotificationsPane
+from procmod.tui.widgets.paged_table import DEFAULT_PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ async def test_the_backend_asked_for_before_its_worker_ran_is_opened_on_the_spot
 
 
 def test_open_starts_the_console_on_that_list_with_its_helper(monkeypatch, tmp_path: Path) -> None:
-    import tui.cli
+    import procmod.tui.cli
 
     made: dict[str, Any] = {}
 
@@ -126,10 +126,10 @@ def test_open_starts_the_console_on_that_list_with_its_helper(monkeypatch, tmp_p
         made.update(kwargs)
         raise Stop
 
-    monkeypatch.setattr("tui.app.make_app", fake_make_app)
-    monkeypatch.setattr("core.first_page.usable_cpus", lambda: 2)  # as on a machine where the helper helps
+    monkeypatch.setattr("procmod.tui.app.make_app", fake_make_app)
+    monkeypatch.setattr("procmod.core.first_page.usable_cpus", lambda: 2)  # as on a machine where the helper helps
     try:
-        tui.cli.main(["--db", f"sqlite:///{tmp_path / 'none.db'}", "--open", "services"])
+        procmod.tui.cli.main(["--db", f"sqlite:///{tmp_path / 'none.db'}", "--open", "services"])
     except Stop:
         pass
     assert made["start"] == "services"
@@ -140,11 +140,11 @@ def test_open_starts_the_console_on_that_list_with_its_helper(monkeypatch, tmp_p
 def test_the_command_line_imports_no_sqlalchemy_before_textual_paints() -> None:
     """`procmod` (and `procmod --open …`) reach the console with neither SQLAlchemy nor Alembic imported:
     the database opens behind the first frame (and, with --open, in the helper process too)."""
-    probe = ("import sys, tui.cli\n"
+    probe = ("import sys, procmod.tui.cli\n"
              "def stop(*a, **k):\n"
              "    print('sqlalchemy' in sys.modules, 'alembic' in sys.modules, 'textual' in sys.modules)\n"
              "    raise SystemExit(0)\n"
-             "tui.cli.console_app = stop\n"
-             "tui.cli.main(['--open', 'modules'])\n")
+             "procmod.tui.cli.console_app = stop\n"
+             "procmod.tui.cli.main(['--open', 'modules'])\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.stdout.split() == ["False", "False", "False"], out.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from storage.models import ProcessingModule
+from procmod.storage.models import ProcessingModule
 
 import threading
 from collections.abc import Iterator
@@ -21,23 +21,23 @@ import pytest
 from rich.console import Console
 from textual.widgets import Select, Static
 
-from core.backend import Backend, open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo import seed_demo
-from core.demo_env import REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE, DemoEnvironment, start_demo_environment
-from core.drivers.base import Stage, StageOutcome
-from core.dto import ModuleFilter
-from core.secrets import SecretBox
-from tui.app import make_app
-from tui.screens.call_log import CallLogScreen
-from tui.screens.config_plan import ConfigPlanScreen
-from tui.screens.connection_check import ConnectionCheckScreen
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.module_edit import EditModuleScreen
-from tui.screens.module_list import ModuleListScreen
-from tui.widgets.health_badge import HealthBadge
-from tui.widgets.schema_form import SchemaForm
-from tui.widgets.row_table import RowTable
+from procmod.core.backend import Backend, open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.demo.env import REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE, DemoEnvironment, start_demo_environment
+from procmod.core.drivers.base import Stage, StageOutcome
+from procmod.core.dto import ModuleFilter
+from procmod.core.secrets import SecretBox
+from procmod.tui.app import make_app
+from procmod.tui.screens.call_log import CallLogScreen
+from procmod.tui.screens.config_plan import ConfigPlanScreen
+from procmod.tui.screens.connection_check import ConnectionCheckScreen
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.module_edit import EditModuleScreen
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.widgets.health_badge import HealthBadge
+from procmod.tui.widgets.schema_form import SchemaForm
+from procmod.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 HEALTHY_VM = "VM Frankfurt 1"

@@ -7,16 +7,16 @@ the messages shown; workers are awaited, never slept on.
 
 from __future__ import annotations
 
-from core.backend import Backend
-from core.dto import ModuleFilter, ModuleStatus, ServiceStatus, TariffFilter, TariffStatus, TaskFilter
-from core.lifecycle import CheckOutcome, ModuleParams
-from core.moduletypes import SettingGroup
-from tui.app import make_app
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.module_list import ModuleListScreen
-from tui.screens.module_wizard import AddModuleScreen
-from tui.widgets.schema_form import SchemaForm
+from procmod.core.backend import Backend
+from procmod.core.dto import ModuleFilter, ModuleStatus, ServiceStatus, TariffFilter, TariffStatus, TaskFilter
+from procmod.core.lifecycle import CheckOutcome, ModuleParams
+from procmod.core.moduletypes import SettingGroup
+from procmod.tui.app import make_app
+from procmod.tui.screens.confirm import ConfirmScreen
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.screens.module_wizard import AddModuleScreen
+from procmod.tui.widgets.schema_form import SchemaForm
 
 SIZE = (80, 24)
 
@@ -251,8 +251,8 @@ async def test_edit_conflict_names_who_and_reload_keeps_typed_values(demo_backen
 
 
 async def test_history_lists_the_changes_of_the_module(demo_backend: Backend) -> None:
-    from tui.screens.module_history import ModuleHistoryScreen
-    from tui.widgets.row_table import RowTable
+    from procmod.tui.screens.module_history import ModuleHistoryScreen
+    from procmod.tui.widgets.row_table import RowTable
 
     module = first_module(demo_backend, "cpanel")
     demo_backend.commands.set_module_enabled(module.id, False)

@@ -3,21 +3,21 @@ tariff's Modules and status, task schedules, and the read-only console without a
 
 from __future__ import annotations
 
-from core.backend import Backend
-from core.dto import ModuleStatus, RunResult, ServiceStatus, TariffFilter, TariffStatus, TaskFilter
-from core.lifecycle import CheckOutcome, ModuleParams
-from tui.app import make_app
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.delete_check import DeleteCheckScreen
-from tui.screens.help import HelpScreen
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.module_list import ModuleListScreen
-from tui.screens.schedule_editor import ScheduleScreen
-from tui.screens.service_list import ServiceListScreen
-from tui.screens.tariff_list import TariffListScreen
-from tui.screens.tariff_modules import TariffModulesScreen
-from tui.screens.task_list import TaskListScreen
-from tui.widgets.breadcrumbs import Breadcrumbs
+from procmod.core.backend import Backend
+from procmod.core.dto import ModuleStatus, RunResult, ServiceStatus, TariffFilter, TariffStatus, TaskFilter
+from procmod.core.lifecycle import CheckOutcome, ModuleParams
+from procmod.tui.app import make_app
+from procmod.tui.screens.confirm import ConfirmScreen
+from procmod.tui.screens.delete_check import DeleteCheckScreen
+from procmod.tui.screens.help import HelpScreen
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.screens.schedule_editor import ScheduleScreen
+from procmod.tui.screens.service_list import ServiceListScreen
+from procmod.tui.screens.tariff_list import TariffListScreen
+from procmod.tui.screens.tariff_modules import TariffModulesScreen
+from procmod.tui.screens.task_list import TaskListScreen
+from procmod.tui.widgets.breadcrumbs import Breadcrumbs
 
 SIZE = (80, 24)
 

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from core.backend import Backend
-from core.dto import NotificationFilter, PageRequest
-from tui.actions import ACTIONS, DESTINATIONS, LIST_SCREENS, actions_for, markdown_table
-from tui.app import make_app
-from tui.cli import main
-from tui.screens.module_list import ModuleListScreen
-from tui.screens.notification_list import NotificationListScreen
-from tui.screens.service_list import ServiceListScreen
-from tui.widgets.notifications_pane import NotificationsPane
-from tui.widgets.paged_table import DEFAULT_PAGE_SIZE
+from procmod.core.backend import Backend
+from procmod.core.dto import NotificationFilter, PageRequest
+from procmod.tui.actions import ACTIONS, DESTINATIONS, LIST_SCREENS, actions_for, markdown_table
+from procmod.tui.app import make_app
+from procmod.tui.cli import main
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.screens.notification_list import NotificationListScreen
+from procmod.tui.screens.service_list import ServiceListScreen
+from procmod.tui.widgets.notifications_pane import NotificationsPane
+from procmod.tui.widgets.paged_table import DEFAULT_PAGE_SIZE
 
 SIZE = (80, 24)
 
@@ -186,7 +186,7 @@ def test_cli_refuses_a_database_from_a_newer_procmod(tmp_path: Path, capsys: pyt
 
 
 def test_palette_has_a_command_per_destination() -> None:
-    from tui.app import DestinationCommands
+    from procmod.tui.app import DestinationCommands
 
     assert {DestinationCommands._title(d.id) for d in DESTINATIONS} == {
         "Go to " + " › ".join(d.path) for d in DESTINATIONS

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from core.backend import Backend
-from core.dto import ModuleFilter, NotificationFilter
-from tui.actions import DESTINATIONS
-from tui.app import make_app
-from tui.screens.base import ConsoleScreen
-from tui.screens.help import HelpScreen
-from tui.screens.list_base import ListScreen
-from tui.screens.menu import MenuScreen
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.module_list import ModuleListScreen
-from tui.screens.notification_list import NotificationListScreen
-from tui.screens.tariff_list import TariffListScreen
-from tui.widgets.breadcrumbs import Breadcrumbs
+from procmod.core.backend import Backend
+from procmod.core.dto import ModuleFilter, NotificationFilter
+from procmod.tui.actions import DESTINATIONS
+from procmod.tui.app import make_app
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.help import HelpScreen
+from procmod.tui.screens.list_base import ListScreen
+from procmod.tui.screens.menu import MenuScreen
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.screens.notification_list import NotificationListScreen
+from procmod.tui.screens.tariff_list import TariffListScreen
+from procmod.tui.widgets.breadcrumbs import Breadcrumbs
 
 SIZE = (80, 24)
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import event
 from textual.app import App
 
-from core.backend import Backend, open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo_large import SCALES, seed_large
-from core.secrets import SecretBox
-from tui.actions import DESTINATIONS
-from tui.app import make_app
+from procmod.core.backend import Backend, open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.large import SCALES, seed_large
+from procmod.core.secrets import SecretBox
+from procmod.tui.actions import DESTINATIONS
+from procmod.tui.app import make_app
 
 PAGE_LIMIT = 100
 AGGREGATE = re.compile(r"^\s*SELECT\s+(count|min|max|sum)\(", re.I)

@@ -13,9 +13,9 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 
-from core.dto import Page, PageRequest
-from tui.widgets.paged_table import Column, PagedTable
-from tui.widgets.row_table import RowTable, fit_widths
+from procmod.core.dto import Page, PageRequest
+from procmod.tui.widgets.paged_table import Column, PagedTable
+from procmod.tui.widgets.row_table import RowTable, fit_widths
 
 WIDTH, HEIGHT = 40, 10
 
@@ -351,7 +351,7 @@ async def test_live_refresh_keeps_the_cursor_on_its_row() -> None:
 
 
 async def test_equal_plain_cells_share_one_text_and_a_render_never_changes_it() -> None:
-    from tui.widgets.row_table import as_cell
+    from procmod.tui.widgets.row_table import as_cell
 
     assert as_cell("Enabled") is as_cell("Enabled")  # a page repeats its statuses: one Text each
     assert as_cell("two\nlines").plain == "two lines" and as_cell(None).plain == "—"

@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from core.backend import Backend
-from core.clock import DEMO_NOW, FixedClock
-from core.dto import ModuleStatus, PageRequest, RunResult, TaskFilter
-from core.scheduler import Claim, Listener, Scheduler, TaskOutcome
-from tui.app import SCHEDULER_REFRESH_SECONDS, ProcmodApp, make_app
-from tui.cli import _console_runs_tasks, _parser
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.task_history import TaskHistoryScreen
-from tui.screens.task_list import TaskListScreen
-from tui.widgets.notifications_pane import NotificationsPane
-from tui.widgets.row_table import RowTable
+from procmod.core.backend import Backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.core.dto import ModuleStatus, PageRequest, RunResult, TaskFilter
+from procmod.core.scheduler import Claim, Listener, Scheduler, TaskOutcome
+from procmod.tui.app import SCHEDULER_REFRESH_SECONDS, ProcmodApp, make_app
+from procmod.tui.cli import _console_runs_tasks, _parser
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.task_history import TaskHistoryScreen
+from procmod.tui.screens.task_list import TaskListScreen
+from procmod.tui.widgets.notifications_pane import NotificationsPane
+from procmod.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 FAILURE = "scripted failure: credentials refused"
@@ -210,7 +210,7 @@ async def test_scheduler_worker_runs_due_tasks_and_stops_on_exit(backend: Backen
 def test_runs_reporting_after_the_console_closed_are_dropped_quietly(backend: Backend) -> None:
     """A run finishing during shutdown reports to a console whose screens are gone: nothing to show, no error
     (this raised ScreenStackError now and then when a test's console closed)."""
-    from core.scheduler import SchedulerEvent
+    from procmod.core.scheduler import SchedulerEvent
 
     app = make_app(backend, start="tasks")
     assert not app.screen_stack

@@ -14,17 +14,17 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from core.backend import Backend
+from procmod.core.backend import Backend
 from tests.conftest import count_calls
-from tui.actions import DESTINATIONS
-from tui.app import make_app
-from tui.idle_gc import LONGEST_SECONDS, NEVER, QUIET_SECONDS, IdleCollector
-from tui.prepared_screens import CARD_SCREEN
-from tui.screens.module_card import ModuleCardScreen
-from tui.screens.module_list import ModuleListScreen
-from tui.screens.tariff_list import TariffListScreen
-from tui.widgets.notifications_pane import NotificationsPane, PaneFeed
-from tui.widgets.row_table import RowTable
+from procmod.tui.actions import DESTINATIONS
+from procmod.tui.app import make_app
+from procmod.tui.idle_gc import LONGEST_SECONDS, NEVER, QUIET_SECONDS, IdleCollector
+from procmod.tui.prepared_screens import CARD_SCREEN
+from procmod.tui.screens.module_card import ModuleCardScreen
+from procmod.tui.screens.module_list import ModuleListScreen
+from procmod.tui.screens.tariff_list import TariffListScreen
+from procmod.tui.widgets.notifications_pane import NotificationsPane, PaneFeed
+from procmod.tui.widgets.row_table import RowTable
 
 WIDE = (120, 30)
 
@@ -216,7 +216,7 @@ async def test_the_console_gives_back_the_collectors_settings_when_it_exits(demo
 
 
 def test_collections_wait_for_the_console_once_start_up_holds_them() -> None:
-    from tui.idle_gc import hold_during_start_up
+    from procmod.tui.idle_gc import hold_during_start_up
 
     assert gc.isenabled()
     hold_during_start_up()

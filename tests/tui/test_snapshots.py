@@ -1,4 +1,4 @@
-"""Snapshot tests: the recorded tour of the console (`tui.tour.SCENES`), in order, on seeded data with a
+"""Snapshot tests: the recorded tour of the console (`procmod.tui.tour.SCENES`), in order, on seeded data with a
 fixed clock, every screen at 80x24 and the main ones at 120x40. Review diffs before --snapshot-update.
 """
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.backend import open_backend
-from core.clock import DEMO_NOW, FixedClock
-from core.demo import seed_demo
-from core.secrets import SecretBox
-from tui.app import make_app
-from tui.tour import SCENES, Scene
+from procmod.core.backend import open_backend
+from procmod.core.clock import DEMO_NOW, FixedClock
+from procmod.demo.seed import seed_demo
+from procmod.core.secrets import SecretBox
+from procmod.tui.app import make_app
+from procmod.tui.tour import SCENES, Scene
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.name for s in SCENES])

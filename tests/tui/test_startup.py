@@ -7,11 +7,11 @@ import sys
 import threading
 from pathlib import Path
 
-from core.backend import Backend
-from storage.migrate import DatabaseTooNew
-from tui.app import make_app
-from tui.screens.menu import MenuScreen
-from tui.widgets.notifications_pane import NotificationsPane
+from procmod.core.backend import Backend
+from procmod.storage.migrate import DatabaseTooNew
+from procmod.tui.app import make_app
+from procmod.tui.screens.menu import MenuScreen
+from procmod.tui.widgets.notifications_pane import NotificationsPane
 
 
 async def test_menu_paints_while_the_database_opens(demo_backend: Backend) -> None:
@@ -69,7 +69,7 @@ def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
     """The console and its start list paint before SQLAlchemy is imported (on the loading thread)."""
     import subprocess
 
-    probe = ("import sys, tui.app; from tui.screens import destination_screen; destination_screen('modules'); "
+    probe = ("import sys, procmod.tui.app; from procmod.tui.screens import destination_screen; destination_screen('modules'); "
              "print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
@@ -82,20 +82,20 @@ def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path:
     croniter (a schedule's next run), cryptography (a secret opened) or, on SQLite, PostgreSQL's dialect."""
     import subprocess
 
-    from core.backend import open_backend
-    from core.secrets import SecretBox
+    from procmod.core.backend import open_backend
+    from procmod.core.secrets import SecretBox
 
     url = f"sqlite:///{tmp_path / 'start.db'}"
     open_backend(url, secrets=SecretBox.generate(), operator="t").close()  # created and migrated here
     script = (
         "import sys\n"
-        "from core.backend import open_backend\n"
-        "from core.secrets import SecretBox\n"
-        "import tui.app, tui.cli\n"
-        "from tui.screens.module_list import ModuleListScreen\n"
+        "from procmod.core.backend import open_backend\n"
+        "from procmod.core.secrets import SecretBox\n"
+        "import procmod.tui.app, procmod.tui.cli\n"
+        "from procmod.tui.screens.module_list import ModuleListScreen\n"
         f"backend = open_backend({url!r}, secrets=SecretBox.generate(), operator='t')\n"
         "backend.warm_up(); backend.modules.list(); backend.notifications.unread_count()\n"
-        "heavy = {'httpx', 'alembic', 'core.integration', 'core.scheduler', 'core.drivers', 'core.emulators',\n"
+        "heavy = {'httpx', 'alembic', 'procmod.core.integration', 'procmod.core.scheduler', 'procmod.core.drivers', 'procmod.demo.emulators',\n"
         "         'croniter', 'cryptography', 'sqlalchemy.dialects.postgresql'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )

@@ -6,23 +6,23 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tui.screens.list_base import ListScreen
+    from procmod.tui.screens.list_base import ListScreen
 
 #: Where each destination's screen class lives: only the one opened is imported (the start list is on
 #: the way to the console's first data, and the others are prepared later).
 _DESTINATION_CLASSES: dict[str, tuple[str, str]] = {
-    "modules": ("tui.screens.module_list", "ModuleListScreen"),
-    "datacenters": ("tui.screens.provider_lists", "DataCenterListScreen"),
-    "tariffs": ("tui.screens.tariff_list", "TariffListScreen"),
-    "services": ("tui.screens.service_list", "ServiceListScreen"),
-    "departments": ("tui.screens.provider_lists", "DepartmentListScreen"),
-    "notifications": ("tui.screens.notification_list", "NotificationListScreen"),
-    "tasks": ("tui.screens.task_list", "TaskListScreen"),
+    "modules": ("procmod.tui.screens.module_list", "ModuleListScreen"),
+    "datacenters": ("procmod.tui.screens.provider_lists", "DataCenterListScreen"),
+    "tariffs": ("procmod.tui.screens.tariff_list", "TariffListScreen"),
+    "services": ("procmod.tui.screens.service_list", "ServiceListScreen"),
+    "departments": ("procmod.tui.screens.provider_lists", "DepartmentListScreen"),
+    "notifications": ("procmod.tui.screens.notification_list", "NotificationListScreen"),
+    "tasks": ("procmod.tui.screens.task_list", "TaskListScreen"),
 }
 
 
 def destination_screen(destination_id: str) -> ListScreen[Any]:
-    """A fresh, unfiltered screen for a menu destination id (see `tui.actions.DESTINATIONS`)."""
+    """A fresh, unfiltered screen for a menu destination id (see `procmod.tui.actions.DESTINATIONS`)."""
     try:
         module, name = _DESTINATION_CLASSES[destination_id]
     except KeyError:

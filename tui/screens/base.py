@@ -11,14 +11,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.actions import EVERYWHERE, bindings_for, mutating_actions
-from tui.widgets.breadcrumbs import Breadcrumbs
-from tui.widgets.key_bar import KeyBar
-from tui.widgets.notifications_pane import NotificationsPane
+from procmod.tui.actions import EVERYWHERE, bindings_for, mutating_actions
+from procmod.tui.widgets.breadcrumbs import Breadcrumbs
+from procmod.tui.widgets.key_bar import KeyBar
+from procmod.tui.widgets.notifications_pane import NotificationsPane
 
 if TYPE_CHECKING:
-    from core.backend import Backend
-    from tui.app import ProcmodApp
+    from procmod.core.backend import Backend
+    from procmod.tui.console import ConsoleApp
 
 
 def report_failed_worker(node: DOMNode, event: Worker.StateChanged) -> None:
@@ -34,7 +34,7 @@ class ConsoleScreen(Screen[None]):
     SCREEN_ID: ClassVar[str] = ""
     BINDINGS = bindings_for(EVERYWHERE)
 
-    app: ProcmodApp  # type: ignore[assignment]
+    app: ConsoleApp  # type: ignore[assignment]
     #: Read the data again when shown: False for a screen just composed (its on_mount read it), True once
     #: it has been shown (back from a form or another screen, the data may have changed meanwhile).
     reread_on_show = False
@@ -123,7 +123,7 @@ class ConsoleScreen(Screen[None]):
             self.app.pop_screen()
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from procmod.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(
             self.SCREEN_ID, title=" › ".join(self.crumbs(first=True)) or "Main menu", read_only=self.app.read_only

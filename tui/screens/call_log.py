@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.dto import ApiCallRow, Page, PageRequest
-from core.formatting import format_time
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.screens.module_actions import ModuleRef
-from tui.widgets.paged_table import Column, PagedTable
+from procmod.core.dto import ApiCallRow, Page, PageRequest
+from procmod.core.formatting import format_time
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.module_actions import ModuleRef
+from procmod.tui.widgets.paged_table import Column, PagedTable
 
 
 def _status(row: ApiCallRow) -> str:

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.backend import Backend
+from procmod.core.backend import Backend
 
 
 class ChooseModuleScreen(ModalScreen[int | None]):

@@ -17,12 +17,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker
 
-from core.errors import NotFound
-from core.validation import ValidationError
-from tui.screens.base import report_failed_worker
+from procmod.core.errors import NotFound
+from procmod.core.validation import ValidationError
+from procmod.tui.screens.base import report_failed_worker
 
 if TYPE_CHECKING:
-    from core.backend import Backend
+    from procmod.core.backend import Backend
 
 
 class CommandDialog(ModalScreen[bool]):

@@ -23,13 +23,13 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from core.drivers import ConfigPlan, DriverError
-from core.lifecycle import Conflict, ReadOnly
-from core.errors import NotFound
-from core.validation import ValidationError
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.screens.module_actions import ModuleRef
+from procmod.core.drivers import ConfigPlan, DriverError
+from procmod.core.lifecycle import Conflict, ReadOnly
+from procmod.core.errors import NotFound
+from procmod.core.validation import ValidationError
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.module_actions import ModuleRef
 
 #: Titles of the catalogs drivers return (keyed by the setting they feed, or what they list).
 CATALOG_TITLES = {"cluster": "Clusters", "os_template": "OS templates", "default_package": "Packages"}

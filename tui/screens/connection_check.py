@@ -22,12 +22,12 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from core.drivers import CheckReport, DriverError
-from core.drivers.base import CheckStage, Stage, StageOutcome
-from core.errors import NotFound
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.screens.module_actions import ModuleRef
+from procmod.core.drivers import CheckReport, DriverError
+from procmod.core.drivers.base import CheckStage, Stage, StageOutcome
+from procmod.core.errors import NotFound
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.module_actions import ModuleRef
 
 OUTCOME_WORDS = {StageOutcome.OK: "OK", StageOutcome.FAILED: "Failed", StageOutcome.SKIPPED: "Skipped"}
 

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core.dto import RunResult, ServiceFilter, ServiceStatus, TariffFilter, TaskFilter
-from core.errors import Blocker
-from core.errors import NotFound
-from tui.actions import ACTIONS, bindings_for
-from tui.screens.module_actions import ModuleActions, ModuleRef
+from procmod.core.dto import RunResult, ServiceFilter, ServiceStatus, TariffFilter, TaskFilter
+from procmod.core.errors import Blocker
+from procmod.core.errors import NotFound
+from procmod.tui.actions import ACTIONS, bindings_for
+from procmod.tui.screens.module_actions import ModuleActions, ModuleRef
 
 #: Blocker kind → the action of this screen that goes where it is fixed.
 FIX_ACTIONS = {
@@ -102,21 +102,21 @@ class DeleteCheckScreen(ModuleActions):
     # ------------------------------------------------------------------ where each blocker is fixed
 
     def action_fix_tariffs(self) -> None:
-        from tui.screens.tariff_list import TariffListScreen
+        from procmod.tui.screens.tariff_list import TariffListScreen
 
         self.app.push_screen(TariffListScreen(TariffFilter(module_id=self.module.id)))
 
     def action_fix_active_services(self) -> None:
-        from tui.screens.service_list import ServiceListScreen
+        from procmod.tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(module_id=self.module.id, status=ServiceStatus.ACTIVE)))
 
     def action_fix_other_services(self) -> None:
-        from tui.screens.service_list import ServiceListScreen
+        from procmod.tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(module_id=self.module.id)))
 
     def action_fix_tasks(self) -> None:
-        from tui.screens.task_list import TaskListScreen
+        from procmod.tui.screens.task_list import TaskListScreen
 
         self.app.push_screen(TaskListScreen(TaskFilter(module_id=self.module.id, result=RunResult.IN_PROGRESS)))

@@ -9,9 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.actions import OperatorAction, actions_for
-from tui.widgets.lines import set_line
-from tui.widgets.row_table import RowTable
+from procmod.tui.actions import OperatorAction, actions_for
+from procmod.tui.widgets.lines import set_line
+from procmod.tui.widgets.row_table import RowTable
 
 
 class HelpScreen(ModalScreen[None]):

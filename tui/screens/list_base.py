@@ -13,12 +13,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from core.dto import Page, PageRequest
-from core.errors import NotFound
-from tui.actions import DESTINATION_BY_ID
-from tui.screens.base import ConsoleScreen
-from tui.widgets.paged_table import Column, PagedTable
-from tui.widgets.lines import set_line
+from procmod.core.dto import Page, PageRequest
+from procmod.core.errors import NotFound
+from procmod.tui.actions import DESTINATION_BY_ID
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.widgets.paged_table import Column, PagedTable
+from procmod.tui.widgets.lines import set_line
 
 FilterT = TypeVar("FilterT")
 T = TypeVar("T")
@@ -226,7 +226,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.open_row(event.row)
 
     def action_choose_module(self) -> None:
-        from tui.screens.choose_module import ChooseModuleScreen
+        from procmod.tui.screens.choose_module import ChooseModuleScreen
 
         def chosen(module_id: int | None) -> None:
             if module_id is not None:

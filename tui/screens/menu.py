@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.actions import DESTINATION_BY_ID, DESTINATIONS
-from tui.screens.base import ConsoleScreen
+from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
+from procmod.tui.screens.base import ConsoleScreen
 
 
 class MenuScreen(ConsoleScreen):

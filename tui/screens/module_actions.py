@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from textual import work
 from textual.message import Message
 
-from core.errors import Blocker, DeleteBlocked, NotFound
-from tui.screens.base import ConsoleScreen
-from tui.screens.confirm import ConfirmScreen
+from procmod.core.errors import Blocker, DeleteBlocked, NotFound
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.confirm import ConfirmScreen
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class ModuleActions(ConsoleScreen):
             self.confirm_delete(module)
 
     def show_blockers(self, module: ModuleRef, blockers: list[Blocker]) -> None:
-        from tui.screens.delete_check import DeleteCheckScreen
+        from procmod.tui.screens.delete_check import DeleteCheckScreen
 
         self.app.push_screen(DeleteCheckScreen(module, blockers))
 

@@ -18,17 +18,17 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
-from core.formatting import format_duration, format_money, format_time
-from core.drivers import DriverError
-from core.errors import NotFound
-from tui.actions import bindings_for
-from tui.screens.module_actions import ModuleActions, ModuleRef
-from tui.widgets.health_badge import HealthBadge
-from tui.widgets.row_table import RowTable
+from procmod.core.dto import ModuleCard, ModuleStatus, NotificationFilter, ServiceFilter, TariffFilter, TaskFilter
+from procmod.core.formatting import format_duration, format_money, format_time
+from procmod.core.drivers import DriverError
+from procmod.core.errors import NotFound
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.module_actions import ModuleActions, ModuleRef
+from procmod.tui.widgets.health_badge import HealthBadge
+from procmod.tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
-    from tui.app import SchedulerActivity
+    from procmod.tui.messages import SchedulerActivity
 
 ALL_ROWS_KEY = "all"
 
@@ -223,7 +223,7 @@ class ModuleCardScreen(ModuleActions):
         self.action_module_notifications()
 
     def _push_tariffs(self, flt: TariffFilter) -> None:
-        from tui.screens.tariff_list import TariffListScreen
+        from procmod.tui.screens.tariff_list import TariffListScreen
 
         self.app.push_screen(TariffListScreen(flt))
 
@@ -231,29 +231,29 @@ class ModuleCardScreen(ModuleActions):
         self._push_tariffs(TariffFilter(module_id=self.card.id))
 
     def action_module_services(self) -> None:
-        from tui.screens.service_list import ServiceListScreen
+        from procmod.tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(module_id=self.card.id)))
 
     def action_module_notifications(self) -> None:
-        from tui.screens.notification_list import NotificationListScreen
+        from procmod.tui.screens.notification_list import NotificationListScreen
 
         self.app.push_screen(NotificationListScreen(NotificationFilter(module_id=self.card.id)))
 
     def action_module_tasks(self) -> None:
-        from tui.screens.task_list import TaskListScreen
+        from procmod.tui.screens.task_list import TaskListScreen
 
         self.app.push_screen(TaskListScreen(TaskFilter(module_id=self.card.id)))
 
     # ------------------------------------------------------------------ lifecycle
 
     def action_module_history(self) -> None:
-        from tui.screens.module_history import ModuleHistoryScreen
+        from procmod.tui.screens.module_history import ModuleHistoryScreen
 
         self.app.push_screen(ModuleHistoryScreen(self.card.id, self.card.name))
 
     def action_edit_module(self) -> None:
-        from tui.screens.module_edit import EditModuleScreen
+        from procmod.tui.screens.module_edit import EditModuleScreen
 
         try:
             form = self.backend.commands.edit_form(self.card.id)
@@ -265,12 +265,12 @@ class ModuleCardScreen(ModuleActions):
     # ------------------------------------------------------------------ integration
 
     def action_check_connection(self) -> None:
-        from tui.screens.connection_check import ConnectionCheckScreen
+        from procmod.tui.screens.connection_check import ConnectionCheckScreen
 
         self.app.push_screen(ConnectionCheckScreen(ModuleRef(self.card.id, self.card.name)))
 
     def action_update_configuration(self) -> None:
-        from tui.screens.config_plan import ConfigPlanScreen
+        from procmod.tui.screens.config_plan import ConfigPlanScreen
 
         self.app.push_screen(ConfigPlanScreen(ModuleRef(self.card.id, self.card.name)))
 
@@ -292,6 +292,6 @@ class ModuleCardScreen(ModuleActions):
             self.post_message(self.Changed(module, f"{module.name}: balance {read}"))
 
     def action_call_log(self) -> None:
-        from tui.screens.call_log import CallLogScreen
+        from procmod.tui.screens.call_log import CallLogScreen
 
         self.app.push_screen(CallLogScreen(ModuleRef(self.card.id, self.card.name)))

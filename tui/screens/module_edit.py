@@ -18,14 +18,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from core.lifecycle import Conflict, ModuleForm, ModuleParams
-from core.moduletypes import FieldKind, SettingGroup, module_type
-from core.errors import NotFound
-from core.validation import ValidationError
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.widgets.module_fields import initial_values, parameter_fields, setting_sections, to_params
-from tui.widgets.schema_form import SchemaForm
+from procmod.core.lifecycle import Conflict, ModuleForm, ModuleParams
+from procmod.core.moduletypes import FieldKind, SettingGroup, module_type
+from procmod.core.errors import NotFound
+from procmod.core.validation import ValidationError
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.widgets.module_fields import initial_values, parameter_fields, setting_sections, to_params
+from procmod.tui.widgets.schema_form import SchemaForm
 
 
 class EditModuleScreen(ConsoleScreen):
@@ -168,7 +168,7 @@ class EditModuleScreen(ConsoleScreen):
         if not self.form.dirty:
             self.app.pop_screen()
             return
-        from tui.screens.confirm import ConfirmScreen
+        from procmod.tui.screens.confirm import ConfirmScreen
 
         def answered(discard: bool | None) -> None:
             if discard:

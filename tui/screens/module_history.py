@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.formatting import format_time
-from tui.screens.base import ConsoleScreen
-from tui.widgets.row_table import RowTable
+from procmod.core.formatting import format_time
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.widgets.row_table import RowTable
 
 
 class ModuleHistoryScreen(ConsoleScreen):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dto import ModuleFilter, ModuleRow, ModuleStatus, Page, PageRequest
-from core.moduletypes import MODULE_TYPES
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen, cycle
-from tui.screens.module_actions import ModuleActions, ModuleRef
-from tui.widgets.health_badge import health_cell
-from tui.widgets.paged_table import Column
+from procmod.core.dto import ModuleFilter, ModuleRow, ModuleStatus, Page, PageRequest
+from procmod.core.moduletypes import MODULE_TYPES
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen, cycle
+from procmod.tui.screens.module_actions import ModuleActions, ModuleRef
+from procmod.tui.widgets.health_badge import health_cell
+from procmod.tui.widgets.paged_table import Column
 
 
 class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
@@ -59,6 +59,6 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
         return ModuleRef(row.id, row.name) if row is not None else None
 
     def action_add_module(self) -> None:
-        from tui.screens.module_wizard import AddModuleScreen
+        from procmod.tui.screens.module_wizard import AddModuleScreen
 
         self.app.push_screen(AddModuleScreen())

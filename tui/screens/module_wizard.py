@@ -19,13 +19,13 @@ from textual.message import Message
 from textual.widgets import Button, ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.lifecycle import CheckOutcome, ConnectionCheckFailed, ModuleParams
-from core.moduletypes import PRODUCT_TYPE_NAMES, PRODUCT_TYPES, ModuleType, SettingGroup, module_type, module_types_for
-from core.validation import ValidationError
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.widgets.module_fields import other_groups, parameter_fields, setting_sections, to_params
-from tui.widgets.schema_form import SchemaForm
+from procmod.core.lifecycle import CheckOutcome, ConnectionCheckFailed, ModuleParams
+from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, PRODUCT_TYPES, ModuleType, SettingGroup, module_type, module_types_for
+from procmod.core.validation import ValidationError
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.widgets.module_fields import other_groups, parameter_fields, setting_sections, to_params
+from procmod.tui.widgets.schema_form import SchemaForm
 
 STEPS = ("step-product", "step-type", "step-connection", "step-parameters")
 STEP_TITLES = ("Product type", "Module type", "Integration settings", "Module parameters")
@@ -245,7 +245,7 @@ class AddModuleScreen(ConsoleScreen):
     def action_back(self) -> None:
         if self.busy:
             return
-        from tui.screens.confirm import ConfirmScreen
+        from procmod.tui.screens.confirm import ConfirmScreen
 
         def answered(discard: bool | None) -> None:
             if discard:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from core.dto import NotificationFilter, NotificationRow, Page, PageRequest
-from core.formatting import format_time
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen
-from tui.widgets.paged_table import Column
+from procmod.core.dto import NotificationFilter, NotificationRow, Page, PageRequest
+from procmod.core.formatting import format_time
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen
+from procmod.tui.widgets.paged_table import Column
 
 
 class NotificationListScreen(ListScreen[NotificationFilter]):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dto import DataCenterRow, DepartmentRow, Page, PageRequest
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen, TextFilter
-from tui.widgets.paged_table import Column
+from procmod.core.dto import DataCenterRow, DepartmentRow, Page, PageRequest
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen, TextFilter
+from procmod.tui.widgets.paged_table import Column
 
 
 class DataCenterListScreen(ListScreen[TextFilter]):

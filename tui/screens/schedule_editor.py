@@ -10,11 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Static
 
-from core.dto import TaskRow
-from core.formatting import format_time
-from core.lifecycle import next_run_times, validate_cron
-from core.validation import ValidationError
-from tui.screens.command_dialog import CommandDialog
+from procmod.core.dto import TaskRow
+from procmod.core.formatting import format_time
+from procmod.core.lifecycle import next_run_times, validate_cron
+from procmod.core.validation import ValidationError
+from procmod.tui.screens.command_dialog import CommandDialog
 
 TIME_ZONE = "UTC"
 

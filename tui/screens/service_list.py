@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dto import Page, PageRequest, ServiceFilter, ServiceRow, ServiceStatus
-from core.formatting import format_time
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen, cycle
-from tui.widgets.paged_table import Column
+from procmod.core.dto import Page, PageRequest, ServiceFilter, ServiceRow, ServiceStatus
+from procmod.core.formatting import format_time
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen, cycle
+from procmod.tui.widgets.paged_table import Column
 
 
 class ServiceListScreen(ListScreen[ServiceFilter]):

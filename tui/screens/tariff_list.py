@@ -8,13 +8,13 @@ from typing import Any
 from textual import work
 from textual.message import Message
 
-from core.dto import Page, PageRequest, ServiceFilter, TariffFilter, TariffRow, TariffStatus
-from core.formatting import format_money
-from core.errors import NotFound
-from core.validation import ValidationError
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen, cycle
-from tui.widgets.paged_table import Column
+from procmod.core.dto import Page, PageRequest, ServiceFilter, TariffFilter, TariffRow, TariffStatus
+from procmod.core.formatting import format_money
+from procmod.core.errors import NotFound
+from procmod.core.validation import ValidationError
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen, cycle
+from procmod.tui.widgets.paged_table import Column
 
 
 class TariffListScreen(ListScreen[TariffFilter]):
@@ -41,7 +41,7 @@ class TariffListScreen(ListScreen[TariffFilter]):
 
     def open_row(self, row: TariffRow) -> None:
         """A tariff opens its services (on the module this list is filtered by, if any)."""
-        from tui.screens.service_list import ServiceListScreen
+        from procmod.tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(tariff_id=row.id, module_id=self.filter.module_id)))
 
@@ -53,7 +53,7 @@ class TariffListScreen(ListScreen[TariffFilter]):
         error: bool
 
     def action_link_modules(self) -> None:
-        from tui.screens.tariff_modules import TariffModulesScreen
+        from procmod.tui.screens.tariff_modules import TariffModulesScreen
 
         row = self.paged.selected
         if row is None:

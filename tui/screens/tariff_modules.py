@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, SelectionList, Static
 
-from core.dto import TariffRow
-from tui.screens.command_dialog import CommandDialog
+from procmod.core.dto import TariffRow
+from procmod.tui.screens.command_dialog import CommandDialog
 
 
 class TariffModulesScreen(CommandDialog):

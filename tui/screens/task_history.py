@@ -9,15 +9,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.dto import Page, PageRequest, TaskRow, TaskRunRow
-from core.formatting import format_duration, format_time
-from tui.actions import bindings_for
-from tui.screens.base import ConsoleScreen
-from tui.screens.task_list import TaskListScreen, run_task_now
-from tui.widgets.paged_table import Column, PagedTable
+from procmod.core.dto import Page, PageRequest, TaskRow, TaskRunRow
+from procmod.core.formatting import format_duration, format_time
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.base import ConsoleScreen
+from procmod.tui.screens.task_list import TaskListScreen, run_task_now
+from procmod.tui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
-    from tui.app import SchedulerActivity
+    from procmod.tui.messages import SchedulerActivity
 
 
 class TaskHistoryScreen(ConsoleScreen):

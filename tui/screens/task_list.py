@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.message import Message
 
-from core.dto import Page, PageRequest, RunResult, TaskFilter, TaskRow
-from core.formatting import format_duration, format_time
-from core.errors import NotFound
-from core.validation import ValidationError
-from tui.actions import bindings_for
-from tui.screens.list_base import ListScreen, cycle
-from tui.widgets.paged_table import Column
-from tui.widgets.row_table import RowTable
+from procmod.core.dto import Page, PageRequest, RunResult, TaskFilter, TaskRow
+from procmod.core.formatting import format_duration, format_time
+from procmod.core.errors import NotFound
+from procmod.core.validation import ValidationError
+from procmod.tui.actions import bindings_for
+from procmod.tui.screens.list_base import ListScreen, cycle
+from procmod.tui.widgets.paged_table import Column
+from procmod.tui.widgets.row_table import RowTable
 
 if TYPE_CHECKING:
-    from tui.app import SchedulerActivity
+    from procmod.tui.messages import SchedulerActivity
 
 
 def _name(row: TaskRow) -> str:
@@ -91,7 +91,7 @@ class TaskListScreen(ListScreen[TaskFilter]):
         self.refresh_bindings()
 
     def open_row(self, row: TaskRow) -> None:
-        from tui.screens.task_history import TaskHistoryScreen
+        from procmod.tui.screens.task_history import TaskHistoryScreen
 
         self.app.push_screen(TaskHistoryScreen(row))
 
@@ -104,7 +104,7 @@ class TaskListScreen(ListScreen[TaskFilter]):
             self.app.open_card(row.module_id)
 
     def action_edit_schedule(self) -> None:
-        from tui.screens.schedule_editor import ScheduleScreen
+        from procmod.tui.screens.schedule_editor import ScheduleScreen
 
         row = self.paged.selected
         if row is None:

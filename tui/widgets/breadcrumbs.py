@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.widgets import Static
-from tui.widgets.lines import set_line
+from procmod.tui.widgets.lines import set_line
 
 SEPARATOR = " › "
 #: Shown at the end of the line when nothing can be changed (procmod --read-only).

@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from core.formatting import format_age
+from procmod.core.formatting import format_age
 
 NEVER_CHECKED = "—"
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from core.backend import Backend
-from core.lifecycle import ModuleParams
-from core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
-from tui.widgets.schema_form import FormField, Section
+from procmod.core.backend import Backend
+from procmod.core.lifecycle import ModuleParams
+from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.tui.widgets.schema_form import FormField, Section
 
 PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
 

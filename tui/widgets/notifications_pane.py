@@ -22,14 +22,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from core.formatting import format_age
-from tui.widgets.row_table import RowTable
-from tui.widgets.lines import set_line
+from procmod.core.formatting import format_age
+from procmod.tui.widgets.row_table import RowTable
+from procmod.tui.widgets.lines import set_line
 
 if TYPE_CHECKING:
-    from core.backend import Backend
-    from core.dto import NotificationRow
-    from tui.app import SchedulerActivity
+    from procmod.core.backend import Backend
+    from procmod.core.dto import NotificationRow
+    from procmod.tui.messages import SchedulerActivity
 
 PANE_LIMIT = 20
 

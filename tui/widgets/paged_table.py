@@ -18,10 +18,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from core.dto import Page, PageRequest
-from core.first_page import PAGE_SIZE
-from tui.widgets.row_table import RowTable
-from tui.widgets.lines import set_line
+from procmod.core.dto import Page, PageRequest
+from procmod.core.first_page import PAGE_SIZE
+from procmod.tui.widgets.row_table import RowTable
+from procmod.tui.widgets.lines import set_line
 
 RowT = TypeVar("RowT")
 

@@ -3,7 +3,7 @@
 One row per field: the label, an input chosen by the field's kind (Input for text, url, number and masked
 password; Checkbox for a flag; Switch for a switch; Select for a select with choices, free text when the
 schema gives none), the help line, and an inline error under the field. The form only collects values
-and shows errors: validation is the domain's (`core.validation`), the screen decides what to do.
+and shows errors: validation is the domain's (`procmod.core.validation`), the screen decides what to do.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, Switch
 
-from core.moduletypes import FieldKind, SettingField
+from procmod.core.moduletypes import FieldKind, SettingField
 
 
 @dataclass(frozen=True)

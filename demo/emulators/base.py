@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from core.emulators.tls import LocalCertificate, make_local_certificate
+from procmod.demo.emulators.tls import LocalCertificate, make_local_certificate
 
 LOOPBACK = "127.0.0.1"
 HUGE_BODY_BYTES = 10 * 1024 * 1024

@@ -15,11 +15,11 @@ from typing import Any
 from croniter import croniter
 from sqlalchemy import insert
 
-from core.backend import Backend
-from core.moduletypes import PRODUCT_TYPES, module_type
-from core.schedule import next_fire_time
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
-from storage.models import (
+from procmod.core.backend import Backend
+from procmod.core.moduletypes import PRODUCT_TYPES, module_type
+from procmod.core.schedule import next_fire_time
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.models import (
     AuditEntry,
     BackgroundTask,
     DataCenter,

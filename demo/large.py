@@ -33,11 +33,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex, ExecutableDDLElement
 
-from core.backend import Backend
-from core.moduletypes import MODULE_TYPES, PRODUCT_TYPES
-from core.schedule import next_fire_time
-from storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
-from storage.models import (
+from procmod.core.backend import Backend
+from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPES
+from procmod.core.schedule import next_fire_time
+from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.models import (
     BackgroundTask,
     DataCenter,
     Department,

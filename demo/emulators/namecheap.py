@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from core.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
 
 NS = "http://api.namecheap.com/xml.response"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
 
 
 def answer(command: str, data: Any = None, *, result: int = 1, reason: str = "OK", **extra: Any) -> Reply:

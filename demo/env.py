@@ -14,13 +14,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.backend import Backend
-from core.emulators import EmulatorHandle, start_cpanel, start_namecheap, start_vmmanager
-from core.emulators.cpanel import CpanelState
-from core.emulators.namecheap import NamecheapState
-from core.emulators.vmmanager import VmmanagerState
-from storage.enums import ServiceStatus
-from storage.models import ProcessingModule, Service
+from procmod.core.backend import Backend
+from procmod.demo.emulators import EmulatorHandle, start_cpanel, start_namecheap, start_vmmanager
+from procmod.demo.emulators.cpanel import CpanelState
+from procmod.demo.emulators.namecheap import NamecheapState
+from procmod.demo.emulators.vmmanager import VmmanagerState
+from procmod.storage.enums import ServiceStatus
+from procmod.storage.models import ProcessingModule, Service
 
 UNREACHABLE_MODULE = "VM Amsterdam 1"
 REVOKED_TOKEN_MODULE = "cPanel shared-03"

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
 
 HOST_PATH = re.compile(r"^/vm/v3/host/(\d+)(?:/(start|stop|restart))?$")
 WHERE = re.compile(r"^\(\s*(\w+)\s+EQ\s+'?([^')]*)'?\s*\)$")

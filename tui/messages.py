@@ -1,0 +1,35 @@
+"""Messages the app posts to its screens and widgets.
+
+They live here, not in `app.py`, so that screens and widgets can handle them without importing the app
+module (the dependency inside `procmod.tui` runs one way: the app composes screens).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from procmod.core.scheduler import SchedulerEvent
+
+
+class SchedulerActivity(Message):
+    """Scheduler events gathered over a short while; screens and the pane update their rows from it.
+
+    Posted to each receiver directly (the screen, its pane), so it does not bubble.
+    """
+
+    bubble = False
+
+    def __init__(self, events: tuple[SchedulerEvent, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+    @property
+    def module_ids(self) -> frozenset[int]:
+        return frozenset(e.module_id for e in self.events)
+
+    @property
+    def task_ids(self) -> frozenset[int]:
+        return frozenset(e.task_id for e in self.events)

@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="runs executed at the same time (default: 4)")
     worker.add_argument("--poll", type=_positive_float, default=1.0, metavar="SECONDS",
                         help="longest wait between looks for due tasks (default: 1)")
+    serve = commands.add_parser(
+        "serve", help="run the console for web browsers (textual-serve), on 127.0.0.1 by default",
+        description="Serve the console to web browsers: each browser session runs its own console on the "
+                    "database chosen by --db. A new access token is made at every start and printed in the URL "
+                    "to open. Sessions are read-only unless --operator is given; served consoles run no "
+                    "background tasks (run `procmod worker` beside it).",
+    )
+    serve.add_argument("--db", dest="serve_db", metavar="URL", help="the database to serve (default: the top-level --db, ...)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_positive_int, default=8000, help="port to listen on (default: 8000)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a non-loopback --host (plain HTTP: put a TLS proxy in front)")
     return parser
 
 
@@ -113,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(args.db, args.scale, {k: v for k, v in counts.items() if v is not None})
         if args.command == "worker":
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
+        if args.command == "serve":
+            from procmod.tui.serve import ServeSettings, serve
+
+            return serve(ServeSettings(args.serve_db or args.db, host=args.host, port=args.port, operator=args.operator,
+                                       allow_remote=args.allow_remote))
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
                                 read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open)

@@ -27,3 +27,13 @@ def test_generated_blocks_are_current() -> None:
 def test_every_screenshot_of_the_tour_exists() -> None:
     for name in re.findall(r"\(screenshots/([\w.]+\.svg)\)", README):
         assert (ROOT / "screenshots" / name).exists(), name
+
+
+def test_every_local_link_leads_to_a_file() -> None:
+    """The README points maintainers to docs/ (and users to screenshots/): those files exist, and so do the
+    links inside docs/."""
+    pages = {ROOT / "README.md": README}
+    pages.update({page: page.read_text(encoding="utf-8") for page in (ROOT / "docs").glob("*.md")})
+    for page, text in pages.items():
+        for target in re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", text):
+            assert (page.parent / target).exists(), f"{page.name} links to {target}"

@@ -9,20 +9,25 @@ out, or paint one unseen so its widgets keep their rendered lines), and none wit
 key, so a key waits for one step at most. A prepared screen reads its data again as it is shown
 (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
-Three things Textual (8.2, pinned in pyproject.toml) offers only inside: starting a screen's message loop
-without pushing it (what `push_screen` does to a screen it has not run yet), and laying it out and
-rendering it while it is not the current screen. tests/tui/test_screen_reuse.py holds the behaviour.
+Two things Textual offers only inside: starting a screen's message loop without pushing it, and laying it
+out while it is not the current screen; both live in `procmod.tui.textual_private`, with a test per private
+name. Painting it unseen uses public API only (`paint_unseen`). tests/tui/test_screen_reuse.py holds the
+behaviour.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.errors import NoWidget
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.widget import Widget
 
 from procmod.core.errors import NotFound
 from procmod.tui.actions import DESTINATIONS
 from procmod.tui.screens import destination_screen
+from procmod.tui.textual_private import lay_out_unshown, needs_layout, start_unshown
 
 if TYPE_CHECKING:
     from procmod.tui.app import ProcmodApp
@@ -99,17 +104,13 @@ class ScreenPreparer:
         if not screen.is_mounted:
             return None
         passes = self._passes.get(name, 0)
-        if passes == 0 or (screen._layout_required and passes < LAYOUT_PASSES):  # noqa: SLF001
+        if passes == 0 or (needs_layout(screen) and passes < LAYOUT_PASSES):
             self._passes[name] = passes + 1
-            # Laid out at the terminal's size now, showing it is a paint, not a layout.
-            screen._refresh_layout(app.size)  # noqa: SLF001 - see the module docstring
-            screen._layout_required = False  # noqa: SLF001 - as the screen's update timer does after one
+            lay_out_unshown(screen, app.size)  # at the terminal's size now: showing it is a paint, not a layout
             return True
         if name not in self._rendered:
             self._rendered.add(name)
-            # Painted once where nobody sees it: every widget keeps the lines it rendered, so the first
-            # visit repaints what changed (the rows read as it is shown), not the whole screen.
-            screen._compositor.render_update(full=True, screen_stack=[screen])  # noqa: SLF001
+            paint_unseen(screen)
             return True
         return False
 
@@ -138,4 +139,19 @@ class ScreenPreparer:
     def _start_unshown(self, screen: Screen[Any], name: str) -> None:
         """Install a screen and let it compose and mount without showing it (see the module docstring)."""
         self._app.install_screen(screen, name)
-        self._app._register(self._app, screen)  # noqa: SLF001
+        start_unshown(self._app, screen)
+
+
+def paint_unseen(screen: Screen[Any]) -> None:
+    """Render every widget of a laid-out screen that is not shown, as a paint of the screen would (the same
+    crop of each, so the lines are kept as that paint will ask for them): each widget keeps the lines it
+    rendered, and the first visit repaints what changed (the rows read as it is shown), not every line."""
+    for widget in screen.walk_children(Widget):
+        try:
+            geometry = screen.find_widget(widget)
+        except NoWidget:
+            continue  # not in the layout: hidden, or not displayed
+        region, clip = geometry.region, geometry.clip
+        shown = region.intersection(clip)
+        if shown and widget.visible and screen.size.region.overlaps(region):
+            widget.render_lines(Region(shown.x - region.x, shown.y - region.y, shown.width, shown.height))

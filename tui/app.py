@@ -218,6 +218,9 @@ class ProcmodApp(App[None]):
             return
         self._adopt_backend(message.backend)
         self._after_backend()
+        for screen in self.screen_stack:  # a list the operator opened while the database was opening
+            if isinstance(screen, ConsoleScreen):
+                screen.database_opened()
         if (self._start == "menu" or self._first_page_shown) and isinstance(self.screen, ConsoleScreen):
             self.screen.apply_pane()  # it said "opening…" until now
 

@@ -116,7 +116,10 @@ def test_a_browser_opens_the_menu_the_modules_and_a_card(served: tuple[str, int]
     def wait_for(text: str, timeout: float = 45) -> None:
         deadline = time.monotonic() + timeout
         while text not in screen_text():
-            assert time.monotonic() < deadline, f"{text!r} never appeared in the browser's console"
+            if time.monotonic() > deadline:
+                page.screenshot(path=str(tmp_path / "served-timeout.png"))
+                raise AssertionError(f"{text!r} never appeared in the browser's console; it shows (see "
+                                     f"{tmp_path / 'served-timeout.png'}):\n{screen_text()[-3000:]}")
             page.wait_for_timeout(100)
 
     with playwright.sync_playwright() as driver:

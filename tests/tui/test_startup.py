@@ -37,6 +37,29 @@ async def test_menu_paints_while_the_database_opens(demo_backend: Backend) -> No
         assert app.screen.paged.rows
 
 
+async def test_a_list_opened_while_the_database_opens_fills_once_it_is_open(demo_backend: Backend) -> None:
+    """Enter on the menu before the database is open (a quick operator, a slow database): the list says
+    it is opening, then shows its rows when it is, without another key."""
+    release = threading.Event()
+
+    def slow_open() -> Backend:
+        release.wait(10)
+        return demo_backend
+
+    app = make_app(slow_open, start="menu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # Processing modules, while the database is still opening
+        await pilot.pause()
+        assert app.loaded_backend is None and not app.screen.paged.rows
+        assert "Opening the database" in str(app.screen.query_one("#filter-line").render())
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.paged.page.total == 14 and app.screen.paged.rows
+        assert "Opening the database" not in str(app.screen.query_one("#filter-line").render())
+
+
 async def test_a_start_screen_opens_once_the_database_is_open(demo_backend: Backend) -> None:
     app = make_app(lambda: demo_backend, start="modules")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -76,6 +76,9 @@ class ConsoleScreen(Screen[None]):
     def refresh_content(self) -> None:
         """Back on this screen (a form or another screen closed): read the data again."""
 
+    def database_opened(self) -> None:
+        """The console's database just opened: a screen shown while it was opening reads its data now."""
+
     def on_resize(self) -> None:
         self.apply_pane()
 

@@ -111,7 +111,16 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
             # The start list, shown while the database opens: its rows come when it is open (the app
             # reopens this screen then), so the screen is composed and painted meanwhile, not after.
             set_line(self.query_one("#filter-line", Static), "Opening the database…")
+            self._waiting_for_database = True
         else:
+            self.requery()
+
+    #: Shown before the database was open: read once it is (`database_opened`), unless reopened meanwhile.
+    _waiting_for_database = False
+
+    def database_opened(self) -> None:
+        if self._waiting_for_database and self.is_mounted:
+            self._waiting_for_database = False
             self.requery()
 
     def refresh_content(self) -> None:
@@ -124,6 +133,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         their own, a second frame."""
         if self.filter_open:
             self.filter_input.add_class("-hidden")
+        self._waiting_for_database = False
         self.action_clear_filters(below=below)
         self.set_focus(self.paged.table, scroll_visible=False)
         self.reread_on_show = False  # read just now

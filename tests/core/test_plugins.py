@@ -4,6 +4,7 @@ reason, a third-party package really installed (pip, from a temporary directory)
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -140,20 +141,112 @@ PLUGIN_INIT = """
 from dataclasses import replace
 from procmod.core.builtin_types import CPANEL
 
+# A hosting panel that speaks WHM API 1 (so the test can use procmod's WHM emulator), sold as certificates.
 ACME = replace(CPANEL, key="acme", title="Acme Certificates", product_types=("certificate",),
-               driver="procmod.core.drivers.cpanel:CpanelDriver")
+               driver="acme_procmod.driver:AcmeDriver")
+"""
+
+PLUGIN_DRIVER = """
+from procmod.core.drivers.cpanel import CpanelDriver
+
+
+class AcmeDriver(CpanelDriver):
+    module_type = "acme"
+"""
+
+#: The plugin's own test module: the conformance kit against its emulator (procmod's WHM one, over HTTPS).
+PLUGIN_CONFORMANCE = """
+import pytest
+
+from procmod.core.drivers import DriverConfig, RemoteStatus, ServiceSpec
+from procmod.core.drivers.conformance import ConformanceTarget, DriverConformance, Fault
+from procmod.demo.emulators import FaultKind, closed_port, start_cpanel
+
+TOKEN = "WHMTOKEN0123456789ABCDEF"
+FAST = dict(connect_timeout=1.0, read_timeout=0.6, deadline=1.5, backoff=0.001, max_backoff=0.01,
+            sleeper=lambda seconds: None)
+FAULTS = {Fault.ERROR_500: (FaultKind.ERROR_500, 0.0), Fault.ERROR_503: (FaultKind.ERROR_503, 0.0),
+          Fault.ERROR_429: (FaultKind.ERROR_429, 0.0), Fault.GARBAGE: (FaultKind.MALFORMED, 0.0),
+          Fault.NO_REPLY: (FaultKind.LATENCY, 2.0)}
+
+
+class AcmeTarget(ConformanceTarget):
+    module_type = "acme"
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def _config(self, recorder, url, token=TOKEN, **changes):
+        settings = {"host": "whm.acme.example", "port": 2087, "whm_user": "root", "default_package": "starter",
+                    **changes.pop("settings", {})}
+        return DriverConfig("acme", settings=settings, secrets={"api_token": token}, base_url=url,
+                            recorder=recorder, **{**FAST, **changes})
+
+    def config(self, recorder, **changes):
+        return self._config(recorder, self.handle.base_url, ca_bundle=self.handle.ca_file, **changes)
+
+    def config_with_bad_credentials(self, recorder):
+        return self._config(recorder, self.handle.base_url, token="not-the-token", ca_bundle=self.handle.ca_file)
+
+    def config_without_trust(self, recorder):
+        return self._config(recorder, self.handle.base_url, verify_tls=True)
+
+    def config_to_closed_port(self, recorder):
+        return self._config(recorder, f"https://127.0.0.1:{closed_port()}")
+
+    def fail(self, fault, times=None):
+        kind, delay = FAULTS[fault]
+        self.handle.set_fault(kind, times=times, delay=delay)
+
+    def lose_the_next_open_reply(self):
+        self.handle.set_fault(FaultKind.LOST_REPLY, times=1, delay=2.0,
+                              when=lambda request: request.path.endswith("/createacct"))
+
+    def clear_faults(self):
+        self.handle.clear_faults()
+
+    def new_service(self, index):
+        return ServiceSpec(f"cert{index}.acme.example", plan="starter",
+                           options={"username": f"acme{index}", "password": "Cert-Pass-77",
+                                    "contactemail": "pki@acme.example"})
+
+    def remote_status(self, remote_id):
+        account = self.handle.state.accounts.get(remote_id)
+        if account is None:
+            return None
+        return RemoteStatus.SUSPENDED if int(account["suspended"]) else RemoteStatus.ACTIVE
+
+    def remote_count(self):
+        return len(self.handle.state.accounts)
+
+
+class TestAcme(DriverConformance):
+    @pytest.fixture()
+    def conformance_target(self):
+        with start_cpanel(https=True) as handle:
+            yield AcmeTarget(handle)
 """
 
 
-def test_a_third_party_package_installed_with_pip_is_found_and_a_broken_one_named(tmp_path: Path) -> None:
-    source = tmp_path / "acme-procmod"
+def install_acme_plugin(directory: Path) -> tuple[Path, Path]:
+    """Build the Acme plugin package from source in `directory` and pip-install it into a target directory
+    (as into a site-packages); returns (its source, the directory it was installed into)."""
+    source = directory / "acme-procmod"
     (source / "acme_procmod").mkdir(parents=True)
     (source / "pyproject.toml").write_text(PLUGIN_PYPROJECT)
     (source / "acme_procmod" / "__init__.py").write_text(textwrap.dedent(PLUGIN_INIT))
+    (source / "acme_procmod" / "driver.py").write_text(textwrap.dedent(PLUGIN_DRIVER))
     (source / "acme_procmod" / "broken.py").write_text("raise RuntimeError('this plugin is broken on purpose')\n")
-    site = tmp_path / "site"
+    (source / "tests").mkdir()
+    (source / "tests" / "test_acme_conformance.py").write_text(textwrap.dedent(PLUGIN_CONFORMANCE))
+    site = directory / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(site), str(source)], check=True, capture_output=True, timeout=300)
+    return source, site
+
+
+def test_a_third_party_package_installed_with_pip_is_found_and_a_broken_one_named(tmp_path: Path) -> None:
+    source, site = install_acme_plugin(tmp_path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     listed = subprocess.run([sys.executable, "-m", "procmod.tui.cli", "module-types", "--json"], env=env,
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
@@ -168,3 +261,9 @@ def test_a_third_party_package_installed_with_pip_is_found_and_a_broken_one_name
                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert "Acme Certificates" in table.stdout and "SSL certificates" in table.stdout
     assert "Unavailable:" in table.stdout and "broken" in table.stdout
+    # The plugin's own suite: procmod's conformance kit, run on the installed package's driver.
+    kit = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                          str(source / "tests")], env=env, capture_output=True, text=True, timeout=300,
+                         cwd=source)
+    assert kit.returncode == 0, kit.stdout[-3000:] + kit.stderr[-2000:]
+    assert re.search(r"\b1[0-9] passed\b", kit.stdout), kit.stdout[-500:]

@@ -3,32 +3,38 @@ and a module whose type is unavailable opens read-only, saying why."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from procmod.core.backend import Backend
-from procmod.core.builtin_types import CPANEL
 from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPES
 from procmod.storage.models import ProcessingModule
 from procmod.tui.app import make_app
 from procmod.tui.screens.module_card import ModuleCardScreen
 from procmod.tui.screens.module_wizard import AddModuleScreen
-from tests.core.test_plugins import FakeEntryPoint, _installed
-
-ACME = replace(CPANEL, key="acme", title="Acme Certificates", product_types=("certificate",),
-               driver="procmod.core.drivers.cpanel:CpanelDriver")
+from tests.core.test_plugins import install_acme_plugin
 
 
 @pytest.fixture()
-def acme_installed() -> Iterator[None]:
-    """The installed types plus the Acme plugin, and a broken one."""
-    MODULE_TYPES.reset(lambda: [*_installed(), FakeEntryPoint("acme", "acme_procmod:ACME", ACME),
-                                FakeEntryPoint("broken", "broken:TYPE", ImportError("no module broken"))])
-    yield
-    MODULE_TYPES.reset(_installed)
+def acme_installed(tmp_path: Path) -> Iterator[None]:
+    """The Acme plugin package, built and pip-installed into a directory put on sys.path (as a
+    site-packages would be), and discovered again; it also declares a broken type."""
+    _, site = install_acme_plugin(tmp_path)
+    sys.path.insert(0, str(site))
+    importlib.invalidate_caches()
+    MODULE_TYPES.reset()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(site))
+        for name in [m for m in sys.modules if m == "acme_procmod" or m.startswith("acme_procmod.")]:
+            del sys.modules[name]
+        MODULE_TYPES.reset()
 
 
 async def test_the_wizard_offers_a_plugin_type_for_its_product_type(demo_backend: Backend,
@@ -47,6 +53,7 @@ async def test_the_wizard_offers_a_plugin_type_for_its_product_type(demo_backend
         await pilot.press("enter")
         await pilot.pause()
         assert wizard.mtype is not None and wizard.mtype.key == "acme" and wizard.step == 2
+        assert wizard.mtype.title == "Acme Certificates"
 
 
 async def test_a_module_of_an_unavailable_type_opens_read_only_with_the_reason(demo_backend: Backend,
@@ -63,7 +70,7 @@ async def test_a_module_of_an_unavailable_type_opens_read_only_with_the_reason(d
         card = app.screen
         assert isinstance(card, ModuleCardScreen)
         assert "READ-ONLY: module type unavailable" in str(card.query_one("#card-heading").render())
-        assert "no module broken" in str(card.query_one("#overview").render())
+        assert "this plugin is broken on purpose" in str(card.query_one("#overview").render())
         for action in ("edit_module", "update_configuration", "check_connection"):
             assert card.check_action(action, ()) is False
         await pilot.press("e")  # nothing opens

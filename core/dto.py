@@ -206,6 +206,8 @@ class ModuleCard:
     health_ok: bool | None = None
     health_summary: str | None = None
     health_checked_at: datetime | None = None
+    #: Why the module's type cannot be used (plugin broken or missing): the card is read-only. Empty if usable.
+    type_unavailable: str = ""
 
 
 # ---------------------------------------------------------------- products

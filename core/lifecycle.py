@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from procmod.core.clock import Clock
 from procmod.core.errors import Blocker, DeleteBlocked
 from procmod.core.formatting import format_time
-from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, module_type
+from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, ModuleType, ModuleTypeUnavailable
+from procmod.core.moduletypes import module_type as _any_module_type
 from procmod.core.schedule import next_fire_time
 from procmod.core.queries import NotFound
 from procmod.core.secrets import MASK, SecretBox, SecretsUnavailable
@@ -101,6 +102,14 @@ class ModuleForm:
     version: int
     #: Choices Update configuration read from the panel, by SELECT field key: [(value, label), ...].
     catalogs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def module_type(type_key: str) -> ModuleType:
+    """The module type to write with; a type whose plugin is broken or missing is refused, saying why."""
+    try:
+        return _any_module_type(type_key)
+    except ModuleTypeUnavailable as unavailable:
+        raise ValidationError({"module_type": str(unavailable)}) from None
 
 
 def masked(values: dict[str, Any], secret_keys: Iterable[str]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from procmod.core.dto import (
     TaskRow,
     TaskRunRow,
 )
-from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
+from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type_or_placeholder
 from procmod.core.schedule import describe
 from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
@@ -313,7 +313,7 @@ class ModuleQueries:
             if row is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
             module, department_name, datacenter_name = row
-            mtype = module_type(module.module_type)
+            mtype = module_type_or_placeholder(module.module_type)
             return ModuleCard(
                 id=module.id, name=module.name, module_type=mtype.key, module_type_title=mtype.title,
                 product_type_name=PRODUCT_TYPE_NAMES.get(module.product_type, module.product_type),
@@ -345,10 +345,11 @@ class ModuleQueries:
                 ).scalar_one(),
                 health_ok=module.health_ok, health_summary=module.health_summary,
                 health_checked_at=module.health_checked_at,
+                type_unavailable=mtype.unavailable_reason,
             )
 
     def _settings_groups(self, module: ProcessingModule) -> list[SettingsGroup]:
-        mtype = module_type(module.module_type)
+        mtype = module_type_or_placeholder(module.module_type)
         try:
             secret_values = self._secrets.open(module.secrets)
             unavailable = False

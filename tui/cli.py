@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="runs executed at the same time (default: 4)")
     worker.add_argument("--poll", type=_positive_float, default=1.0, metavar="SECONDS",
                         help="longest wait between looks for due tasks (default: 1)")
+    types = commands.add_parser(
+        "module-types", help="list the installed module types (built-in and plugins) and what each serves",
+        description="List the module types procmod found in the procmod.module_types entry point group: "
+                    "product types served and features; a broken plugin is listed as unavailable, with why.",
+    )
+    types.add_argument("--json", action="store_true", help="print JSON instead of a table")
     serve = commands.add_parser(
         "serve", help="run the console for web browsers (textual-serve), on 127.0.0.1 by default",
         description="Serve the console to web browsers: each browser session runs its own console on the "
@@ -125,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(args.db, args.scale, {k: v for k, v in counts.items() if v is not None})
         if args.command == "worker":
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
+        if args.command == "module-types":
+            from procmod.tui.cli_types import print_module_types
+
+            return print_module_types(as_json=args.json)
         if args.command == "serve":
             from procmod.tui.serve import ServeSettings, serve
 

@@ -1,9 +1,11 @@
 """Drivers: one interface (base.Driver) per module type, over httpx, with typed errors and redaction.
 
-`driver_for(config)` builds the driver for `config.module_type` ("vmmanager6", "cpanel", "namecheap").
+`driver_for(config)` builds the driver that `config.module_type`'s description names (core/moduletypes.py).
 """
 
 from __future__ import annotations
+
+import importlib
 
 from procmod.core.drivers.base import (
     Balance,
@@ -36,25 +38,32 @@ from procmod.core.drivers.errors import (
 )
 from procmod.core.drivers.namecheap import NamecheapDriver
 from procmod.core.drivers.vmmanager6 import VmmanagerDriver
+from procmod.core.moduletypes import ModuleTypeUnavailable, module_type
 
-DRIVERS: dict[str, type[Driver]] = {
-    VmmanagerDriver.module_type: VmmanagerDriver,
-    CpanelDriver.module_type: CpanelDriver,
-    NamecheapDriver.module_type: NamecheapDriver,
-}
+def driver_class(type_key: str) -> type[Driver]:
+    """The driver class a module type names (`ModuleType.driver`, "package.module:Class"), imported now.
+
+    `ModuleTypeUnavailable` (a KeyError) when the type is not installed or its driver cannot be loaded.
+    """
+    description = module_type(type_key)
+    module_name, _, attribute = description.driver.partition(":")
+    try:
+        loaded = getattr(importlib.import_module(module_name), attribute)
+    except Exception as error:  # noqa: BLE001 - a plugin's import can fail in any way
+        raise ModuleTypeUnavailable(f"the driver {description.driver!r} of module type {type_key!r} cannot be "
+                                    f"loaded: {type(error).__name__}: {error}") from error
+    if not (isinstance(loaded, type) and issubclass(loaded, Driver)):
+        raise ModuleTypeUnavailable(f"{description.driver!r} of module type {type_key!r} is not a "
+                                    "procmod Driver class")
+    return loaded
 
 
 def driver_for(config: DriverConfig) -> Driver:
-    """The driver of `config.module_type`; KeyError for a type without one."""
-    try:
-        driver_class = DRIVERS[config.module_type]
-    except KeyError:
-        raise KeyError(f"no driver for module type {config.module_type!r}") from None
-    return driver_class(config)
+    """The driver of `config.module_type`; `ModuleTypeUnavailable` (a KeyError) for a type without one."""
+    return driver_class(config.module_type)(config)
 
 
 __all__ = [
-    "DRIVERS",
     "BadCredentials",
     "Balance",
     "CallLog",
@@ -82,5 +91,6 @@ __all__ = [
     "Unreachable",
     "Unsupported",
     "VmmanagerDriver",
+    "driver_class",
     "driver_for",
 ]

@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +39,7 @@ class FaultKind(enum.StrEnum):
     MALFORMED = "malformed"  # a body that does not parse (broken JSON / XML)
     REDIRECT = "redirect"  # 302 to another address
     DOCTYPE = "doctype"  # XML carrying a DTD with an entity (XXE bait)
+    LOST_REPLY = "lost_reply"  # carry the request out, then answer only after `delay` (the client gave up)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Fault:
     delay: float = 0.05
     chunked: bool = False
     path_prefix: str = ""  # only requests whose path starts with this
+    when: Callable[[Request], bool] | None = None  # only requests this says yes to (method, command, ...)
 
 
 @dataclass
@@ -142,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        fault = handle._take_fault(request.path)
+        fault = handle._take_fault(request)
         handle.requests.append(request)
         reply = self._reply_for(handle, request, fault)
         if reply is None:
@@ -180,9 +183,12 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
         with handle.lock:
             try:
-                return app.handle(request)
+                reply = app.handle(request)
             except Exception as exc:  # a bug or odd state in the emulator: answer like a crashing panel
                 return Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
+        if kind is FaultKind.LOST_REPLY:
+            time.sleep(fault.delay)  # type: ignore[union-attr]  # done on the panel; the answer comes too late
+        return reply
 
     def _send(self, reply: Reply, fault: Fault | None) -> None:
         kind = fault.kind if fault else None
@@ -260,19 +266,23 @@ class EmulatorHandle:
         delay: float = 0.05,
         chunked: bool = False,
         path_prefix: str = "",
+        when: Callable[[Request], bool] | None = None,
     ) -> None:
-        """Switch a fault on for the next `times` requests (all requests when None)."""
+        """Switch a fault on for the next `times` requests (all requests when None) whose path starts with
+        `path_prefix` and for which `when` (if given) is true."""
         with self.lock:
-            self._faults.append(Fault(FaultKind(kind), times, delay, chunked, path_prefix))
+            self._faults.append(Fault(FaultKind(kind), times, delay, chunked, path_prefix, when))
 
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, request: Request) -> Fault | None:
         with self.lock:
             for fault in self._faults:
-                if fault.path_prefix and not path.startswith(fault.path_prefix):
+                if fault.path_prefix and not request.path.startswith(fault.path_prefix):
+                    continue
+                if fault.when is not None and not fault.when(request):
                     continue
                 if fault.remaining is None:
                     return fault

@@ -47,6 +47,9 @@ def _pairs(rows: list[tuple[str, str]], *, indent: str = "", width: int | None =
     return text
 
 
+#: Card actions that need the module's type (its settings schema or its driver).
+NEEDS_MODULE_TYPE = frozenset({"edit_module", "update_configuration", "check_connection", "read_balance"})
+
 class ModuleCardScreen(ModuleActions):
     SCREEN_ID = "card"
     AUTO_FOCUS = "#card"  # the top of the card first (Tab reaches the tables), focused before the first frame
@@ -84,6 +87,8 @@ class ModuleCardScreen(ModuleActions):
             return False
         if action == "read_balance" and not self.card.reports_balance:
             return False
+        if self.card.type_unavailable and action in NEEDS_MODULE_TYPE:
+            return False  # the type's plugin is broken or missing: nothing can be set or asked of the panel
         return super().check_action(action, parameters)
 
     def crumbs(self, *, first: bool) -> tuple[str, ...]:
@@ -138,8 +143,9 @@ class ModuleCardScreen(ModuleActions):
         self.update_frame(below=below)  # the name may have changed
         self.refresh_bindings()
         updated = f"updated {format_time(card.updated_at)}" + (f" by {card.updated_by}" if card.updated_by else "")
+        unavailable = "  ·  READ-ONLY: module type unavailable" if card.type_unavailable else ""
         self.query_one("#card-heading", Static).update(
-            Text(f"{card.name}  ·  {card.status.label}  ·  {card.product_type_name}  ·  {updated}")
+            Text(f"{card.name}  ·  {card.status.label}  ·  {card.product_type_name}  ·  {updated}{unavailable}")
         )
         self.query_one("#card-health", HealthBadge).show(card.health_ok, card.health_summary,
                                                          card.health_checked_at, self.backend.clock.now())
@@ -158,6 +164,8 @@ class ModuleCardScreen(ModuleActions):
     def overview_rows(self) -> list[tuple[str, str]]:
         card = self.card
         rows = [("Processing module", card.module_type_title)]
+        if card.type_unavailable:
+            rows.append(("Read-only", card.type_unavailable))
         if card.supports_datacenter:
             rows.append(("Data center", card.datacenter_name or "—"))
         rows += [("Responsible department", card.department_name), ("Status", card.status.label)]

@@ -1,6 +1,7 @@
 """Namecheap over its XML API (DOMAIN.md §6.3): global parameters on every call, balances, domains
-paged, `Status="ERROR"` answers mapped to typed errors. XML is parsed with the stdlib after refusing
-any DTD or entity declaration."""
+paged, `Status="ERROR"` answers mapped to typed errors. XML is parsed with `defusedxml`, which refuses any DTD,
+entity declaration or external reference while parsing, whatever the body's encoding (a byte search for
+`<!DOCTYPE` misses it in UTF-16)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
 
 from procmod.core.drivers.base import (
     Balance,
@@ -38,21 +42,27 @@ def _strip_namespace(root: ET.Element) -> ET.Element:
 
 
 def parse_xml(body: bytes, system: str, host: str) -> ET.Element:
-    """The body as an element tree; DTDs and entities are refused before parsing (XXE, billion laughs)."""
+    """The body as an element tree. DTDs, entities and external references are refused by the parser
+    itself (XXE, billion laughs), in any encoding; nothing declared in the body is ever expanded."""
     head = body.lstrip()[:1024].lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise UnexpectedAnswer(f"{system} at {host} answered with an HTML page instead of XML.",
                                hint="Check the API address (production or sandbox).")
-    upper = body.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise UnexpectedAnswer(f"{system} at {host} sent XML with a DTD or entity declarations; refused unparsed.",
-                               hint="The API never sends these: something between the console and the API is "
-                               "answering in its place.")
     try:
-        return _strip_namespace(ET.fromstring(body))
+        return _strip_namespace(SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True,
+                                                  forbid_external=True))
+    except DefusedXmlException as exc:
+        raise UnexpectedAnswer(
+            f"{system} at {host} sent XML with a DTD or entity declarations ({type(exc).__name__}); "
+            "refused without expanding it.",
+            hint="The API never sends these: something between the console and the API is answering in its place.",
+        ) from None
     except ET.ParseError as exc:
         raise UnexpectedAnswer(f"{system} at {host} sent malformed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
                                "it may have been cut off.", hint="Try again later.") from None
+    except ValueError as exc:  # e.g. expat's "multi-byte encodings are not supported"
+        raise UnexpectedAnswer(f"{system} at {host} sent XML the parser cannot read ({exc}); refused unread.",
+                               hint="The API answers in UTF-8: check what answers in its place.") from None
 
 
 def _flag(value: str | None) -> bool:

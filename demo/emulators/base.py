@@ -14,7 +14,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -38,6 +38,8 @@ class FaultKind(enum.StrEnum):
     MALFORMED = "malformed"  # a body that does not parse (broken JSON / XML)
     REDIRECT = "redirect"  # 302 to another address
     DOCTYPE = "doctype"  # XML carrying a DTD with an entity (XXE bait)
+    DOCTYPE_UTF16 = "doctype_utf16"  # the same bait in UTF-16, its entity smuggling in a forged balance
+    MISLABELLED = "mislabelled"  # the API's own answer, labelled Content-Type: text/html
 
 
 @dataclass
@@ -56,12 +58,23 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    url: str = ""  # the request target as sent: path and query string, undecoded
 
     def json(self) -> Any:
         try:
             return json.loads(self.body or b"null")
         except ValueError:
             return None
+
+    def form(self) -> dict[str, str]:
+        """An application/x-www-form-urlencoded body's fields (empty for any other body)."""
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded" or not self.body:
+            return {}
+        try:
+            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return {}
 
 
 @dataclass
@@ -141,6 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
+            url=self.path,
         )
         fault = handle._take_fault(request.path)
         handle.requests.append(request)
@@ -176,13 +190,24 @@ class _Handler(BaseHTTPRequestHandler):
                 '<ApiResponse Status="OK"><Errors/><CommandResponse>&lol2;</CommandResponse></ApiResponse>'
             )
             return Reply.xml(text)
+        if kind is FaultKind.DOCTYPE_UTF16:
+            forged = '<UserGetBalancesResult Currency="USD" AvailableBalance="999999.00" />'
+            text = (
+                '<?xml version="1.0" encoding="UTF-16"?>'
+                f'<!DOCTYPE ApiResponse [<!ENTITY forged \'{forged}\'>]>'
+                '<ApiResponse Status="OK"><Errors/><CommandResponse>&forged;</CommandResponse></ApiResponse>'
+            )
+            return Reply(200, text.encode("utf-16"), "text/xml; charset=utf-16")
         if kind is FaultKind.HUGE_BODY:
             return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
         with handle.lock:
             try:
-                return app.handle(request)
+                reply = app.handle(request)
             except Exception as exc:  # a bug or odd state in the emulator: answer like a crashing panel
                 return Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
+        if kind is FaultKind.MISLABELLED:
+            reply = replace(reply, content_type="text/html; charset=UTF-8")
+        return reply
 
     def _send(self, reply: Reply, fault: Fault | None) -> None:
         kind = fault.kind if fault else None

@@ -173,9 +173,11 @@ def test_cpanel_service_lifecycle(cp: EmulatorHandle, call_log: CallLog, sleeps:
     assert "shop" not in cp.state.accounts
     assert driver.close_service("shop").status is RemoteStatus.DELETED
     assert driver.read_balance() is None
-    # the account's password travelled in the query string: the call log shows it masked
+    # the account's password travelled in a POST body (delivered), never in a URL or the call log
     created = [c for c in call_log.calls if c.operation == "create account"][0]
-    assert "password=***" in created.url
+    assert created.method == "POST" and "password" not in created.url
+    assert cp.state.passwords == {}  # removed with the account
+    assert all(ACCOUNT_PASSWORD not in r.url for r in cp.requests)
     assert_no_secrets(call_log)
 
 

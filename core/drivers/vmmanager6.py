@@ -147,14 +147,22 @@ class VmmanagerDriver(HttpDriver):
         try:
             payload = self._call(operation, method, path, idempotent=True)
         except PanelRefused as refused:
-            gone = refused.code == NOT_FOUND or refused.http_status == 404
-            if gone and status is RemoteStatus.DELETED:  # close is idempotent: not there is what we want
+            if status is RemoteStatus.DELETED and self._already_gone(refused, remote_id):
                 return ServiceResult(remote_id, RemoteStatus.DELETED, "Not on the panel: already deleted.")
             raise
         task = payload.get("task") if isinstance(payload, dict) else None
         if task is not None:
             self._wait_task(task, task_name, operation)
         return ServiceResult(remote_id, status, f"VM {remote_id}: {operation} done.")
+
+    def _already_gone(self, refused: PanelRefused, remote_id: str) -> bool:
+        """Close is idempotent: error 4004 says the host is not there; a bare HTTP 404 from the API says so
+        too, once the host list confirms it (a 404 for an unknown route must not pass for a deleted VM)."""
+        if refused.code == NOT_FOUND:
+            return True
+        if refused.http_status != 404:
+            return False
+        return not self._list("host", f"(id EQ {int(remote_id)})")
 
     # --- the interface ------------------------------------------------------------------------------
 

@@ -171,6 +171,18 @@ def test_deleting_a_missing_host_is_already_deleted(
     assert [r.method for r in vm.requests if r.path == "/vm/v3/host/4242"] == ["DELETE"]
 
 
+def test_a_404_for_a_host_that_is_still_listed_is_not_a_deletion(
+    vm: EmulatorHandle, call_log: CallLog, sleeps: Sleeps
+) -> None:
+    host_id = vm.state.add_host("kept.example.net")
+    vm.app.handle = _delete_answers(vm.app.handle, 404, b'{"error": {"code": 1001, "msg": "Unknown method"}}',
+                                    "application/json")  # type: ignore[method-assign]
+    with pytest.raises(PanelRefused, match="Unknown method"):
+        VmmanagerDriver(vm_config(vm.base_url, call_log, sleeps)).close_service(str(host_id))
+    assert host_id in vm.state.hosts
+    assert any(r.path == "/vm/v3/host" and r.query.get("where") == f"(id EQ {host_id})" for r in vm.requests)
+
+
 def test_a_missing_host_is_still_an_error_for_stop(vm: EmulatorHandle, call_log: CallLog, sleeps: Sleeps) -> None:
     driver = VmmanagerDriver(vm_config(vm.base_url, call_log, sleeps))
     with pytest.raises(PanelRefused, match="Host 4242 not found"):
@@ -181,19 +193,20 @@ def test_a_404_html_page_on_delete_is_not_taken_for_a_deleted_host(
     vm: EmulatorHandle, call_log: CallLog, sleeps: Sleeps
 ) -> None:
     host_id = vm.state.add_host("kept.example.net")
-    vm.app.handle = _proxy_404(vm.app.handle)  # type: ignore[method-assign]
+    vm.app.handle = _delete_answers(vm.app.handle, 404, b"<html><head><title>404 Not Found</title></head>"
+                                    b"<body>nginx</body></html>", "text/html")  # type: ignore[method-assign]
     with pytest.raises(UnexpectedAnswer, match="HTML page"):
         VmmanagerDriver(vm_config(vm.base_url, call_log, sleeps)).close_service(str(host_id))
     assert host_id in vm.state.hosts
 
 
-def _proxy_404(handle):  # type: ignore[no-untyped-def]
+def _delete_answers(handle, status: int, body: bytes, content_type: str):  # type: ignore[no-untyped-def]
+    """The emulator's handler, except that every DELETE gets this answer (a proxy, an unknown route)."""
     from procmod.demo.emulators.base import Reply
 
     def wrapped(request):  # type: ignore[no-untyped-def]
         if request.method == "DELETE":
-            return Reply(404, b"<html><head><title>404 Not Found</title></head><body>nginx</body></html>",
-                         "text/html")
+            return Reply(status, body, content_type)
         return handle(request)
 
     return wrapped

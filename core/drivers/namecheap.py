@@ -1,4 +1,5 @@
-"""Namecheap over its XML API (DOMAIN.md §6.3): global parameters on every call, balances, domains
+"""Namecheap over its XML API (DOMAIN.md §6.3): global parameters on every call (POSTed as a form, so
+the API key never travels in a URL), balances, domains
 paged, `Status="ERROR"` answers mapped to typed errors. XML is parsed with `defusedxml`, which refuses any DTD,
 entity declaration or external reference while parsing, whatever the body's encoding (a byte search for
 `<!DOCTYPE` misses it in UTF-16)."""
@@ -92,13 +93,15 @@ class NamecheapDriver(HttpDriver):
     def _call(self, command: str, extra: dict[str, Any] | None = None, *, idempotent: bool,
               operation: str) -> ET.Element:
         config = self.config
-        params = {
+        fields = {
             "ApiUser": config.setting("api_user", ""), "ApiKey": config.secret("api_key"),
             "UserName": config.setting("user_name", "") or config.setting("api_user", ""),
-            "ClientIp": config.setting("client_ip", ""), "Command": command, **(extra or {}),
+            "ClientIp": config.setting("client_ip", ""), **(extra or {}),
         }
-        return self.http.request(operation, "GET", "/xml.response", params=params, idempotent=idempotent,
-                                 decode=lambda answer: self._decode(answer, command, operation))
+        # POST, as the API accepts for every command: the API key travels in the body, never in a URL
+        # (access logs); only the command's name stays in the query string, for the call log.
+        return self.http.request(operation, "POST", "/xml.response", params={"Command": command}, form_body=fields,
+                                 idempotent=idempotent, decode=lambda answer: self._decode(answer, command, operation))
 
     def _decode(self, answer: Answer, command: str, operation: str) -> ET.Element:
         if answer.status >= 500:

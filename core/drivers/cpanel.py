@@ -1,5 +1,10 @@
 """cPanel/WHM over WHM API 1 (DOMAIN.md §6.2): `GET /json-api/<function>?api.version=1`, success only
-when metadata.result == 1, accounts listed in chunks."""
+when metadata.result == 1, accounts listed in chunks.
+
+A call that carries a secret (createacct's password, any parameter whose name or value is a secret) is
+sent as `POST /json-api/<function>?api.version=1` with its parameters in an
+application/x-www-form-urlencoded body, which WHM API 1 accepts: secrets never travel in a URL, where
+proxies' and the panel's access logs would keep them."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from procmod.core.drivers.base import (
 )
 from procmod.core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
 from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.redact import is_secret_key
 
 MAX_CHUNKS = 10_000
 
@@ -39,9 +45,20 @@ class CpanelDriver(HttpDriver):
               operation: str | None = None) -> dict[str, Any]:
         operation = operation or function
         headers = {"Authorization": f"whm {self.config.setting('whm_user', 'root')}:{self.config.secret('api_token')}"}
-        query = {"api.version": "1", **(params or {})}
-        return self.http.request(operation, "GET", f"/json-api/{function}", params=query, headers=headers,
-                                 idempotent=idempotent, decode=lambda answer: self._decode(answer, function, operation))
+        params = dict(params or {})
+
+        def decode(answer: Answer) -> dict[str, Any]:
+            return self._decode(answer, function, operation)
+
+        if self._carries_secret(params):
+            return self.http.request(operation, "POST", f"/json-api/{function}", params={"api.version": "1"},
+                                     form_body=params, headers=headers, idempotent=idempotent, decode=decode)
+        return self.http.request(operation, "GET", f"/json-api/{function}", params={"api.version": "1", **params},
+                                 headers=headers, idempotent=idempotent, decode=decode)
+
+    def _carries_secret(self, params: dict[str, Any]) -> bool:
+        secrets = set(self.config.secret_values)
+        return any(is_secret_key(str(key)) or str(value) in secrets for key, value in params.items())
 
     def _decode(self, answer: Answer, function: str, operation: str) -> dict[str, Any]:
         if answer.status >= 500:

@@ -56,16 +56,19 @@ class Timeout(DriverError):
 
 
 class PanelRefused(DriverError):
-    """The system understood the request and refused it; `reason` is its own words."""
+    """The system understood the request and refused it; `reason` is its own words, `code` its own error
+    code (when it gives one) and `http_status` the HTTP status of the answer (when there was one)."""
 
     kind = "refused"
     title = "Refused by the panel"
 
     default_hint = "The reason is the panel's own words: fix what it names, then try again."
 
-    def __init__(self, reason: str, *, operation: str = "", hint: str = "", code: str | int | None = None) -> None:
+    def __init__(self, reason: str, *, operation: str = "", hint: str = "", code: str | int | None = None,
+                 http_status: int | None = None) -> None:
         self.reason = reason
         self.code = code
+        self.http_status = http_status
         super().__init__(reason, operation=operation, hint=hint or self.default_hint)
 
 

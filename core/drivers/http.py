@@ -159,11 +159,15 @@ class HttpCaller:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        form_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
         decode: Callable[[Answer], Any] | None = None,
     ) -> Any:
         """One API call: retried (idempotent calls only) on 429/503/connect errors within the deadline.
+
+        `json_body` or `form_body` (application/x-www-form-urlencoded) travel in the request's body, which
+        is never recorded: that is where secrets go, never into `params` (the URL).
 
         Raises BadCredentials on 401/403, UnexpectedAnswer on a redirect, PanelUnavailable when 429/503
         outlasts the retries. Any other answer goes through `decode` (the driver's reading of the body,
@@ -181,7 +185,7 @@ class HttpCaller:
             retryable = False
             result: Any = None
             try:
-                answer = self._send_once(method, path, params, json_body, headers, deadline_at)
+                answer = self._send_once(method, path, params, json_body, form_body, headers, deadline_at)
                 error = self._status_error(answer, operation, attempt)
                 retryable = answer.status in RETRY_STATUSES
                 if error is None:
@@ -241,6 +245,7 @@ class HttpCaller:
         path: str,
         params: Mapping[str, Any] | None,
         json_body: Any,
+        form_body: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         deadline_at: float,
     ) -> Answer:
@@ -258,7 +263,7 @@ class HttpCaller:
         where = f"{self.system} at {self.host}"
         try:
             with self.client.stream(
-                method, path, params=params, json=json_body, headers=headers, timeout=timeout
+                method, path, params=params, json=json_body, data=form_body, headers=headers, timeout=timeout
             ) as response:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
@@ -405,22 +410,25 @@ def _default_port(url: str) -> int:
 
 
 def decode_json(answer: Answer, system: str, host: str) -> Any:
-    """The answer's JSON; HTML pages and broken JSON become UnexpectedAnswer with a readable message."""
-    if answer.looks_like_html():
-        raise UnexpectedAnswer(
-            f"{system} at {host} answered with an HTML page (HTTP {answer.status}) instead of JSON.",
-            hint="Check that the address points at the panel's API, not a web page or a proxy's error page.",
-        )
+    """The answer's JSON, decided by the body, not by the Content-Type header: valid JSON is accepted
+    whatever type it is labelled with (some panels and proxies label JSON text/html). An HTML page and
+    broken JSON become UnexpectedAnswer with a readable message."""
     if not answer.body.strip():
         raise UnexpectedAnswer(f"{system} at {host} sent an empty answer (HTTP {answer.status}) where JSON was expected.")
     try:
         return json.loads(answer.body)
     except (ValueError, UnicodeDecodeError):
+        pass
+    if answer.looks_like_html():
         raise UnexpectedAnswer(
-            f"{system} at {host} sent an answer that is not valid JSON (HTTP {answer.status}); "
-            "it may have been cut off.",
-            hint="Try again; if it persists, check the panel's version and any proxy in between.",
-        ) from None
+            f"{system} at {host} answered with an HTML page (HTTP {answer.status}) instead of JSON.",
+            hint="Check that the address points at the panel's API, not a web page or a proxy's error page.",
+        )
+    raise UnexpectedAnswer(
+        f"{system} at {host} sent an answer that is not valid JSON (HTTP {answer.status}); "
+        "it may have been cut off.",
+        hint="Try again; if it persists, check the panel's version and any proxy in between.",
+    )
 
 
 # --- the staged connection probe -----------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Namecheap over its XML API (DOMAIN.md §6.3): global parameters on every call, balances, domains
-paged, `Status="ERROR"` answers mapped to typed errors. XML is parsed with the stdlib after refusing
-any DTD or entity declaration."""
+"""Namecheap over its XML API (DOMAIN.md §6.3): global parameters on every call (POSTed as a form, so
+the API key never travels in a URL), balances, domains
+paged, `Status="ERROR"` answers mapped to typed errors. XML is parsed with `defusedxml`, which refuses any DTD,
+entity declaration or external reference while parsing, whatever the body's encoding (a byte search for
+`<!DOCTYPE` misses it in UTF-16)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
 
 from procmod.core.drivers.base import (
     Balance,
@@ -38,21 +43,27 @@ def _strip_namespace(root: ET.Element) -> ET.Element:
 
 
 def parse_xml(body: bytes, system: str, host: str) -> ET.Element:
-    """The body as an element tree; DTDs and entities are refused before parsing (XXE, billion laughs)."""
+    """The body as an element tree. DTDs, entities and external references are refused by the parser
+    itself (XXE, billion laughs), in any encoding; nothing declared in the body is ever expanded."""
     head = body.lstrip()[:1024].lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise UnexpectedAnswer(f"{system} at {host} answered with an HTML page instead of XML.",
                                hint="Check the API address (production or sandbox).")
-    upper = body.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-        raise UnexpectedAnswer(f"{system} at {host} sent XML with a DTD or entity declarations; refused unparsed.",
-                               hint="The API never sends these: something between the console and the API is "
-                               "answering in its place.")
     try:
-        return _strip_namespace(ET.fromstring(body))
+        return _strip_namespace(SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True,
+                                                  forbid_external=True))
+    except DefusedXmlException as exc:
+        raise UnexpectedAnswer(
+            f"{system} at {host} sent XML with a DTD or entity declarations ({type(exc).__name__}); "
+            "refused without expanding it.",
+            hint="The API never sends these: something between the console and the API is answering in its place.",
+        ) from None
     except ET.ParseError as exc:
         raise UnexpectedAnswer(f"{system} at {host} sent malformed XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
                                "it may have been cut off.", hint="Try again later.") from None
+    except ValueError as exc:  # e.g. expat's "multi-byte encodings are not supported"
+        raise UnexpectedAnswer(f"{system} at {host} sent XML the parser cannot read ({exc}); refused unread.",
+                               hint="The API answers in UTF-8: check what answers in its place.") from None
 
 
 def _flag(value: str | None) -> bool:
@@ -82,13 +93,15 @@ class NamecheapDriver(HttpDriver):
     def _call(self, command: str, extra: dict[str, Any] | None = None, *, idempotent: bool,
               operation: str) -> ET.Element:
         config = self.config
-        params = {
+        fields = {
             "ApiUser": config.setting("api_user", ""), "ApiKey": config.secret("api_key"),
             "UserName": config.setting("user_name", "") or config.setting("api_user", ""),
-            "ClientIp": config.setting("client_ip", ""), "Command": command, **(extra or {}),
+            "ClientIp": config.setting("client_ip", ""), **(extra or {}),
         }
-        return self.http.request(operation, "GET", "/xml.response", params=params, idempotent=idempotent,
-                                 decode=lambda answer: self._decode(answer, command, operation))
+        # POST, as the API accepts for every command: the API key travels in the body, never in a URL
+        # (access logs); only the command's name stays in the query string, for the call log.
+        return self.http.request(operation, "POST", "/xml.response", params={"Command": command}, form_body=fields,
+                                 idempotent=idempotent, decode=lambda answer: self._decode(answer, command, operation))
 
     def _decode(self, answer: Answer, command: str, operation: str) -> ET.Element:
         if answer.status >= 500:

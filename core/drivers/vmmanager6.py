@@ -1,4 +1,9 @@
-"""VMmanager 6 over its REST API (DOMAIN.md §6.1): token auth, lists, VM actions as polled tasks."""
+"""VMmanager 6 over its REST API (DOMAIN.md §6.1): token auth, lists, VM actions as polled tasks.
+
+A VM action answers `{"id": <host>, "task": <N>}` where N is the task's *consul id*, not its id in the
+task list: the task is found with `GET /vm/v3/task?where=((consul_id EQ 'N') AND (name EQ 'host_create'))`,
+as ISPsystem's own billing modules do, and polled until its status is `complete` or `fail`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,11 @@ from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
 
 UNAUTHORIZED = 3001
 NOT_FOUND = 4004
+#: Task statuses that end the wait; anything else (created, pending, running, ...) is still in progress.
+TASK_DONE = "complete"
+TASK_FAILED = frozenset({"fail", "failed"})
+#: Polls that may find no task for a consul id (the task list may lag the action) before that is an error.
+UNLISTED_POLLS = 5
 STATES = {
     "active": RemoteStatus.ACTIVE,
     "stopped": RemoteStatus.SUSPENDED,
@@ -56,10 +66,11 @@ class VmmanagerDriver(HttpDriver):
                     operation=operation, hint="Check the e-mail and the password in the module's settings.",
                 )
             value = f" ({error.get('value')})" if error.get("value") not in (None, "") else ""
-            raise PanelRefused(f"VMmanager refused: {message}{value} [code {code}]", operation=operation, code=code)
+            raise PanelRefused(f"VMmanager refused: {message}{value} [code {code}]", operation=operation, code=code,
+                               http_status=answer.status)
         if answer.status >= 400:
             raise PanelRefused(f"VMmanager refused the call with HTTP {answer.status}.", operation=operation,
-                               code=answer.status)
+                               code=answer.status, http_status=answer.status)
         return payload
 
     def _login(self) -> str:
@@ -101,36 +112,57 @@ class VmmanagerDriver(HttpDriver):
             raise UnexpectedAnswer(f"VMmanager's /vm/v3/{what} answer has no list.")
         return [item for item in items if isinstance(item, dict)]
 
-    def _wait_task(self, task_id: Any, operation: str) -> None:
-        """Poll the task until complete or fail, at most task_timeout / task_poll_interval polls."""
+    def _wait_task(self, consul_id: Any, task_name: str, operation: str) -> None:
+        """Poll the task with this consul id and name until it is complete (return) or failed (PanelRefused
+        with the panel's message), at most task_timeout / task_poll_interval polls (then Timeout)."""
         config = self.config
         polls = max(1, int(config.task_timeout / max(config.task_poll_interval, 1e-6)))
+        consul = str(consul_id).replace("'", "")
+        where = f"((consul_id EQ '{consul}') AND (name EQ '{task_name}'))"
+        label = f"VMmanager task {task_name} (consul id {consul})"
+        status = ""
         for poll in range(polls):
-            items = self._list("task", f"(id EQ {int(task_id)})")
-            status = str(items[0].get("status", "")) if items else ""
-            if status == "complete":
+            items = [item for item in self._list("task", where)
+                     if str(item.get("consul_id", consul)) == consul and str(item.get("name", task_name)) == task_name]
+            if not items and poll + 1 >= min(UNLISTED_POLLS, polls):
+                raise UnexpectedAnswer(
+                    f"VMmanager lists no task {task_name} with consul id {consul} for {operation}.",
+                    operation=operation,
+                    hint="Check the task list in VMmanager: the action may or may not have been carried out.",
+                )
+            status = str(items[0].get("status", "")).lower() if items else ""
+            if status == TASK_DONE:
                 return
-            if status == "fail":
-                output = items[0].get("output") or "no reason given"
-                raise PanelRefused(f"VMmanager task {task_id} ({operation}) failed: {output}", operation=operation)
+            if status in TASK_FAILED:
+                raise PanelRefused(f"{label} for {operation} failed: {_task_message(items[0])}", operation=operation)
             if poll < polls - 1:
                 config.sleeper(config.task_poll_interval)
         raise Timeout(
-            f"VMmanager task {task_id} ({operation}) was still running after {config.task_timeout:g} s.",
+            f"{label} for {operation} was still {status or 'unlisted'} after {config.task_timeout:g} s.",
             operation=operation, hint="It may still finish: check the task in VMmanager before retrying.",
         )
 
-    def _action(self, operation: str, method: str, path: str, status: RemoteStatus, remote_id: str) -> ServiceResult:
+    def _action(self, operation: str, method: str, path: str, task_name: str, status: RemoteStatus,
+                remote_id: str) -> ServiceResult:
         try:
             payload = self._call(operation, method, path, idempotent=True)
         except PanelRefused as refused:
-            if refused.code == NOT_FOUND and status is RemoteStatus.DELETED:
+            if status is RemoteStatus.DELETED and self._already_gone(refused, remote_id):
                 return ServiceResult(remote_id, RemoteStatus.DELETED, "Not on the panel: already deleted.")
             raise
         task = payload.get("task") if isinstance(payload, dict) else None
         if task is not None:
-            self._wait_task(task, operation)
+            self._wait_task(task, task_name, operation)
         return ServiceResult(remote_id, status, f"VM {remote_id}: {operation} done.")
+
+    def _already_gone(self, refused: PanelRefused, remote_id: str) -> bool:
+        """Close is idempotent: error 4004 says the host is not there; a bare HTTP 404 from the API says so
+        too, once the host list confirms it (a 404 for an unknown route must not pass for a deleted VM)."""
+        if refused.code == NOT_FOUND:
+            return True
+        if refused.http_status != 404:
+            return False
+        return not self._list("host", f"(id EQ {int(remote_id)})")
 
     # --- the interface ------------------------------------------------------------------------------
 
@@ -200,17 +232,31 @@ class VmmanagerDriver(HttpDriver):
         if not isinstance(payload, dict) or "id" not in payload:
             raise UnexpectedAnswer("VMmanager answered the VM creation without an id.")
         if payload.get("task") is not None:
-            self._wait_task(payload["task"], "create VM")
+            self._wait_task(payload["task"], "host_create", "create VM")
         return ServiceResult(str(payload["id"]), RemoteStatus.ACTIVE, f"VM {spec.name} created.")
 
     @guarded
     def suspend_service(self, remote_id: str) -> ServiceResult:
-        return self._action("stop VM", "POST", f"/vm/v3/host/{int(remote_id)}/stop", RemoteStatus.SUSPENDED, remote_id)
+        return self._action("stop VM", "POST", f"/vm/v3/host/{int(remote_id)}/stop", "host_stop",
+                            RemoteStatus.SUSPENDED, remote_id)
 
     @guarded
     def resume_service(self, remote_id: str) -> ServiceResult:
-        return self._action("start VM", "POST", f"/vm/v3/host/{int(remote_id)}/start", RemoteStatus.ACTIVE, remote_id)
+        return self._action("start VM", "POST", f"/vm/v3/host/{int(remote_id)}/start", "host_start",
+                            RemoteStatus.ACTIVE, remote_id)
 
     @guarded
     def close_service(self, remote_id: str) -> ServiceResult:
-        return self._action("delete VM", "DELETE", f"/vm/v3/host/{int(remote_id)}", RemoteStatus.DELETED, remote_id)
+        return self._action("delete VM", "DELETE", f"/vm/v3/host/{int(remote_id)}", "host_delete",
+                            RemoteStatus.DELETED, remote_id)
+
+
+def _task_message(task: dict[str, Any]) -> str:
+    """A failed task's own words, from whichever field carries them."""
+    for key in ("output", "error", "message", "msg", "comment"):
+        value = task.get(key)
+        if isinstance(value, dict):
+            value = value.get("msg") or value.get("message")
+        if value not in (None, "", [], {}):
+            return str(value).strip()[:500]
+    return "no reason given"

@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -40,6 +40,8 @@ class FaultKind(enum.StrEnum):
     REDIRECT = "redirect"  # 302 to another address
     DOCTYPE = "doctype"  # XML carrying a DTD with an entity (XXE bait)
     LOST_REPLY = "lost_reply"  # carry the request out, then answer only after `delay` (the client gave up)
+    DOCTYPE_UTF16 = "doctype_utf16"  # the same bait in UTF-16, its entity smuggling in a forged balance
+    MISLABELLED = "mislabelled"  # the API's own answer, labelled Content-Type: text/html
 
 
 @dataclass
@@ -59,12 +61,23 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    url: str = ""  # the request target as sent: path and query string, undecoded
 
     def json(self) -> Any:
         try:
             return json.loads(self.body or b"null")
         except ValueError:
             return None
+
+    def form(self) -> dict[str, str]:
+        """An application/x-www-form-urlencoded body's fields (empty for any other body)."""
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded" or not self.body:
+            return {}
+        try:
+            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return {}
 
 
 @dataclass
@@ -144,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
+            url=self.path,
         )
         fault = handle._take_fault(request)
         handle.requests.append(request)
@@ -179,6 +193,14 @@ class _Handler(BaseHTTPRequestHandler):
                 '<ApiResponse Status="OK"><Errors/><CommandResponse>&lol2;</CommandResponse></ApiResponse>'
             )
             return Reply.xml(text)
+        if kind is FaultKind.DOCTYPE_UTF16:
+            forged = '<UserGetBalancesResult Currency="USD" AvailableBalance="999999.00" />'
+            text = (
+                '<?xml version="1.0" encoding="UTF-16"?>'
+                f'<!DOCTYPE ApiResponse [<!ENTITY forged \'{forged}\'>]>'
+                '<ApiResponse Status="OK"><Errors/><CommandResponse>&forged;</CommandResponse></ApiResponse>'
+            )
+            return Reply(200, text.encode("utf-16"), "text/xml; charset=utf-16")
         if kind is FaultKind.HUGE_BODY:
             return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
         with handle.lock:
@@ -188,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
         if kind is FaultKind.LOST_REPLY:
             time.sleep(fault.delay)  # type: ignore[union-attr]  # done on the panel; the answer comes too late
+        if kind is FaultKind.MISLABELLED:
+            reply = replace(reply, content_type="text/html; charset=UTF-8")
         return reply
 
     def _send(self, reply: Reply, fault: Fault | None) -> None:

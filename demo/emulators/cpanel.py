@@ -1,5 +1,9 @@
 """A loopback cPanel/WHM API 1 (DOMAIN.md §6.2): `whm user:token` auth, accounts and packages, the
-`metadata.result` convention (HTTP 200 with result 0 and a reason for refusals), chunked listaccts."""
+`metadata.result` convention (HTTP 200 with result 0 and a reason for refusals), chunked listaccts.
+
+Like WHM, a function's parameters may come in the query string (GET) or in an
+application/x-www-form-urlencoded POST body; the body's fields win over the query's. Every request's
+URL stays in the handle's request log (`Request.url`), so tests can check what travelled in URLs."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class CpanelState:
     version: str = "11.118.0.13"
     packages: list[str] = field(default_factory=lambda: ["starter", "business", "pro"])
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # what createacct received, to check delivery
 
     def add_account(self, user: str, domain: str, plan: str = "starter", suspended: bool = False) -> None:
         self.accounts[user] = {
@@ -51,13 +56,16 @@ class CpanelApp(EmulatorApp):
             return self.unauthorized(request)
         if not request.path.startswith("/json-api/"):
             return Reply(404, b"Not found", "text/plain")
-        if request.query.get("api.version") != "1":
+        if request.method not in ("GET", "POST"):
+            return Reply(405, b"Method Not Allowed", "text/plain")
+        params = {**request.query, **(request.form() if request.method == "POST" else {})}
+        if params.get("api.version") != "1":
             return answer("unknown", result=0, reason="This emulator speaks WHM API 1 only (api.version=1).")
         command = request.path.removeprefix("/json-api/")
         method = getattr(self, f"cmd_{command}", None)
         if method is None:
             return answer(command, result=0, reason=f"Unknown app (“{command}”) requested for this version (1) of the API.")
-        return method(request.query)
+        return method(params)
 
     def cmd_version(self, q: dict[str, str]) -> Reply:
         return answer("version", {"version": self.state.version})
@@ -94,6 +102,8 @@ class CpanelApp(EmulatorApp):
             return answer("createacct", result=0, reason=f"The package “{plan}” does not exist.")
         self.state.add_account(user, domain, plan)
         self.state.accounts[user]["email"] = q.get("contactemail", "")
+        if q.get("password"):  # kept apart from the listed fields, as WHM keeps it out of listaccts
+            self.state.passwords[user] = q["password"]
         return answer("createacct", {"ip": "192.0.2.10", "nameserver": "ns1.example.net", "package": plan},
                       reason="Account Creation Ok")
 
@@ -124,6 +134,7 @@ class CpanelApp(EmulatorApp):
         if isinstance(account, Reply):
             return account
         del self.state.accounts[account["user"]]
+        self.state.passwords.pop(account["user"], None)
         return answer("removeacct", reason=f"{account['user']} account removed")
 
 

@@ -61,13 +61,14 @@ class NamecheapApp(EmulatorApp):
         self.state = state or NamecheapState()
 
     def unauthorized(self, request: Request) -> Reply:
-        return failure(request.query.get("Command", ""), 1011102, "API Key is invalid or API access has not been enabled")
+        return failure({**request.query, **request.form()}.get("Command", ""), 1011102, "API Key is invalid or API access has not been enabled")
 
     def malformed(self, request: Request) -> Reply:
         return Reply.xml('<?xml version="1.0"?><ApiResponse Status="OK"><CommandResponse><UserGetBalancesResult')
 
     def handle(self, request: Request) -> Reply:
-        q, state = request.query, self.state
+        # like the API: parameters from the query string (GET) or a form body (POST), the body's winning
+        q, state = {**request.query, **(request.form() if request.method == "POST" else {})}, self.state
         command = q.get("Command", "")
         if request.path != "/xml.response":
             return Reply(404, b"<html><body>404 Not Found</body></html>", "text/html")

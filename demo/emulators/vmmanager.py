@@ -1,5 +1,11 @@
 """A loopback VMmanager 6 (DOMAIN.md §6.1): token auth, clusters/nodes/OS/hosts lists, VM actions as
-asynchronous tasks that run for `task_polls` polls and then complete (or fail, when told to)."""
+asynchronous tasks that run for `task_polls` polls and then complete (or fail, when told to).
+
+As the real panel does, an action answers `{"id": <host>, "task": <consul id>}`; the task list
+(`GET /vm/v3/task`) has its own `id`, different from the `consul_id`, and a `name` (host_create,
+host_stop, host_start, host_restart, host_delete); `where` filters combine `(field EQ 'value')` terms with
+AND / OR. A missing host answers HTTP 404.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,25 @@ from typing import Any
 from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
 
 HOST_PATH = re.compile(r"^/vm/v3/host/(\d+)(?:/(start|stop|restart))?$")
-WHERE = re.compile(r"^\(\s*(\w+)\s+EQ\s+'?([^')]*)'?\s*\)$")
+TERM = re.compile(r"\(\s*(\w+)\s+EQ\s+('([^']*)'|[^\s()]+)\s*\)")
+
+
+def where_filter(where: str) -> Any:
+    """A predicate for a `where` expression of `(field EQ value)` terms joined by AND or OR (not mixed);
+    None when the expression is not understood."""
+    terms = [(m.group(1), m.group(3) if m.group(3) is not None else m.group(2)) for m in TERM.finditer(where)]
+    if not terms:
+        return None
+    rest = TERM.sub("", where).replace("(", "").replace(")", "").split()
+    joins = {word.upper() for word in rest}
+    if not joins <= {"AND", "OR"} or len(joins) > 1 or len(rest) != len(terms) - 1:
+        return None
+    combine = any if joins == {"OR"} else all
+
+    def matches(item: dict[str, Any]) -> bool:
+        return combine(str(item.get(key)) == value for key, value in terms)
+
+    return matches
 
 
 def error(code: int, msg: str, status: int = 400, value: Any = None) -> Reply:
@@ -44,9 +68,13 @@ class VmmanagerState:
     tasks: dict[int, dict[str, Any]] = field(default_factory=dict)
     task_polls: int = 2  # polls a task answers "running" before "complete"
     fail_tasks: bool = False
+    fail_reason: str = "Not enough free space on the node storage"
     unauthorized_status: int = 401  # HTTP status sent with error code 3001
+    missing_host_status: int = 404  # the answer to an action on a host that does not exist
+    missing_host_code: int | None = 4004  # its error code (None: an error without a code)
     _ids: Any = field(default_factory=lambda: itertools.count(101))
     _task_ids: Any = field(default_factory=lambda: itertools.count(5001))
+    _consul_ids: Any = field(default_factory=lambda: itertools.count(731207, 7))  # never equal to a task id
 
     def add_host(self, name: str, state: str = "active", cluster: int = 1, os_id: int = 1) -> int:
         host_id = next(self._ids)
@@ -88,7 +116,7 @@ class VmmanagerApp(EmulatorApp):
             host_id, action = int(match.group(1)), match.group(2)
             host = state.hosts.get(host_id)
             if host is None or host["state"] == "deleting":
-                return error(4004, f"Host {host_id} not found", 404, host_id)
+                return self._missing_host(host_id)
             if request.method == "DELETE" and not action:
                 host["state"] = "deleting"
                 return Reply.json({"id": host_id, "task": self._task(host_id, "host_delete", "deleted")})
@@ -96,6 +124,13 @@ class VmmanagerApp(EmulatorApp):
                 target = {"start": "active", "stop": "stopped", "restart": "active"}[action]
                 return Reply.json({"id": host_id, "task": self._task(host_id, f"host_{action}", target)})
         return error(1001, f"Unknown method {request.method} {request.path}", 404)
+
+    def _missing_host(self, host_id: int) -> Reply:
+        state = self.state
+        body: dict[str, Any] = {"msg": f"Host {host_id} not found", "value": host_id}
+        if state.missing_host_code is not None:
+            body["code"] = state.missing_host_code
+        return Reply.json({"error": body}, state.missing_host_status)
 
     def _list(self, request: Request) -> Reply:
         state = self.state
@@ -106,16 +141,20 @@ class VmmanagerApp(EmulatorApp):
             "/vm/v3/host": [h for h in state.hosts.values() if h["state"] != "deleted"],
             "/vm/v3/account": [{"id": 1, "email": state.email}],
         }
+        where_text = request.query.get("where", "").strip()
         if request.path == "/vm/v3/task":
-            items = self._poll(request.query.get("where", ""))
+            items = list(self.state.tasks.values())
         elif request.path in sources:
             items = sources[request.path]
         else:
             return error(1001, f"Unknown method GET {request.path}", 404)
-        where = WHERE.match(request.query.get("where", "").strip())
-        if where and request.path != "/vm/v3/task":
-            key, value = where.groups()
-            items = [item for item in items if str(item.get(key)) == value]
+        if where_text:
+            matches = where_filter(where_text)
+            if matches is None:
+                return error(2001, f"Invalid where expression: {where_text}", 400, "where")
+            items = [item for item in items if matches(item)]
+        if request.path == "/vm/v3/task":
+            items = [self._poll(task) for task in items]
         return Reply.json({"list": items, "size": len(items)})
 
     def _create(self, body: dict[str, Any]) -> Reply:
@@ -131,29 +170,26 @@ class VmmanagerApp(EmulatorApp):
         return Reply.json({"id": host_id, "task": self._task(host_id, "host_create", "active")})
 
     def _task(self, host_id: int, name: str, target_state: str) -> int:
-        task_id = next(self.state._task_ids)
-        self.state.tasks[task_id] = {
-            "id": task_id, "name": name, "status": "running", "host": host_id,
-            "target": target_state, "polls_left": self.state.task_polls,
+        """Register a task; the action's answer carries its consul id (returned), not its id."""
+        state = self.state
+        task_id, consul_id = next(state._task_ids), next(state._consul_ids)
+        state.tasks[task_id] = {
+            "id": task_id, "consul_id": consul_id, "name": name, "status": "running", "host": host_id,
+            "target": target_state, "polls_left": state.task_polls,
         }
-        return task_id
+        return consul_id
 
-    def _poll(self, where: str) -> list[dict[str, Any]]:
-        match = WHERE.match(where.strip())
-        if not match or match.group(1) != "id":
-            return []
-        task = self.state.tasks.get(int(match.group(2))) if match.group(2).isdigit() else None
-        if task is None:
-            return []
+    def _poll(self, task: dict[str, Any]) -> dict[str, Any]:
+        """One look at a task (it advances a running task by one poll); the public fields only."""
         if task["status"] == "running":
             if task["polls_left"] > 0:
                 task["polls_left"] -= 1
             else:
                 self._finish(task)
-        public = {k: task[k] for k in ("id", "name", "status")}
+        public = {k: task[k] for k in ("id", "consul_id", "name", "status")}
         if task["status"] == "fail":
-            public["output"] = "Not enough free space on the node storage"
-        return [public]
+            public["output"] = self.state.fail_reason
+        return public
 
     def _finish(self, task: dict[str, Any]) -> None:
         host = self.state.hosts.get(task["host"])

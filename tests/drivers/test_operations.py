@@ -26,6 +26,7 @@ from procmod.demo.emulators import EmulatorHandle
 from procmod.core.moduletypes import MODULE_TYPES
 from tests.drivers.conftest import (
     ACCOUNT_PASSWORD,
+    NC_KEY,
     Sleeps,
     assert_no_secrets,
     cp_config,
@@ -174,9 +175,11 @@ def test_cpanel_service_lifecycle(cp: EmulatorHandle, call_log: CallLog, sleeps:
     assert "shop" not in cp.state.accounts
     assert driver.close_service("shop").status is RemoteStatus.DELETED
     assert driver.read_balance() is None
-    # the account's password travelled in the query string: the call log shows it masked
+    # the account's password travelled in a POST body (delivered), never in a URL or the call log
     created = [c for c in call_log.calls if c.operation == "create account"][0]
-    assert "password=***" in created.url
+    assert created.method == "POST" and "password" not in created.url
+    assert cp.state.passwords == {}  # removed with the account
+    assert all(ACCOUNT_PASSWORD not in r.url for r in cp.requests)
     assert_no_secrets(call_log)
 
 
@@ -190,7 +193,9 @@ def test_namecheap_check_connection_and_balance(nc: EmulatorHandle, call_log: Ca
     assert "EMULATOR01" in (report.api_version or "")
     assert driver.read_balance() == Balance(Decimal("1250.40"), "USD")
     assert driver.update_configuration().is_empty
-    assert all("ApiKey=***" in call.url for call in call_log.calls)
+    # the API key travels in a POST body: in no URL the API saw, nor in the call log
+    assert all(call.method == "POST" and "ApiKey" not in call.url for call in call_log.calls)
+    assert all(NC_KEY not in r.url and r.form()["ApiKey"] == NC_KEY for r in nc.requests)
     assert_no_secrets(call_log)
 
 

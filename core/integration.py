@@ -95,6 +95,8 @@ class Integrations:
 
     def _module_config(self, module_id: int, calls: list[CallRecord], guard: RunGuard | None = None
                        ) -> DriverConfig:
+        if guard is not None:
+            guard.check()  # a run already lost (paused past its lease) does not even open the connection
         config = self._saved_module_config(module_id, calls)
         if guard is None:
             return config

@@ -15,7 +15,8 @@ Exactly once, across any number of workers sharing a database:
   are recorded, and a module's delete locks that row before it looks for runs in progress: one of the two
   waits for the other, so a module with a claimed run is never deleted;
 - a run whose lease expired while in progress becomes Interrupted with the reason, and is retried once,
-  `retry_backoff` after it was found, as a run recorded with `retry_of` (a retry is not retried again).
+  `retry_backoff` (a quarter of the lease, at most 30 s) after it was found, as a run recorded with
+  `retry_of` (a retry is not retried again).
   After downtime the missed fire times give one catch-up run that counts them;
 - a stored schedule that never fires (30 February) disables its task with the reason and a notification;
   the other tasks keep running.
@@ -71,8 +72,9 @@ log = logging.getLogger("procmod.scheduler")
 
 DEFAULT_LEASE = timedelta(seconds=120)
 DEFAULT_DEADLINE = timedelta(seconds=90)
-#: An interrupted run's retry comes this long after the reaper found its lease expired.
-DEFAULT_RETRY_BACKOFF = timedelta(seconds=30)
+#: An interrupted run's retry comes a quarter of the lease after the reaper found its lease expired, and
+#: at most this long after.
+MAX_RETRY_BACKOFF = timedelta(seconds=30)
 #: Missed fire times are counted up to this many (a week of a */15 task fits; beyond, "1000+").
 MISSED_COUNT_LIMIT = 1000
 
@@ -306,10 +308,10 @@ class Scheduler:
     def __init__(self, db: Database, clock: Clock, body: TaskBody, *, worker_id: str, concurrency: int = 4,
                  lease: timedelta = DEFAULT_LEASE, deadline: timedelta = DEFAULT_DEADLINE,
                  listener: Listener | None = None, claim_batch: int = 50,
-                 retry_backoff: timedelta = DEFAULT_RETRY_BACKOFF) -> None:
+                 retry_backoff: timedelta | None = None) -> None:
         if deadline >= lease:
             raise ValueError("a run's deadline must be shorter than its lease")
-        self.retry_backoff = retry_backoff
+        self.retry_backoff = retry_backoff if retry_backoff is not None else min(MAX_RETRY_BACKOFF, lease / 4)
         self._db, self._clock, self._body = db, clock, body
         self.worker_id = worker_id
         self.concurrency = concurrency

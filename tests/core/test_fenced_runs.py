@@ -154,15 +154,17 @@ def test_killed_worker_run_is_retried_once_after_its_lease(live: Live, tmp_path:
     finally:
         if worker.poll() is None:
             worker.kill()
-    # Before its lease ends nothing happens; after, the run is Interrupted and its retry is due 30 s later.
+    # Before its lease ends nothing happens; after, the run is Interrupted and its retry is due a quarter of
+    # the lease (15 s) later.
     assert scheduler_at(live, timedelta(seconds=60)).tick(run_inline=True).claimed == []
     reaper = scheduler_at(live, timedelta(seconds=61))
     first = reaper.tick(run_inline=True)
-    assert first.interrupted == 1 and first.claimed == [] and first.next_due == T0 + timedelta(seconds=91)
+    assert first.interrupted == 1 and first.claimed == [] and first.next_due == T0 + timedelta(seconds=76)
     with live.backend.db.sessions() as session:
         interrupted = session.get(TaskRun, killed_run)
-    assert interrupted.result is RunResult.INTERRUPTED and "retried once at 09:31:31 UTC" in interrupted.message
-    retry = scheduler_at(live, timedelta(seconds=91)).tick(run_inline=True)
+    assert interrupted.result is RunResult.INTERRUPTED and "retried once at 09:31:16 UTC" in interrupted.message
+    assert scheduler_at(live, timedelta(seconds=75)).tick(run_inline=True).claimed == []
+    retry = scheduler_at(live, timedelta(seconds=76)).tick(run_inline=True)
     [claim] = retry.claimed
     assert claim.retry_of == killed_run
     # The schedule goes on as before: the next regular fire is 09:45, not a fire time computed from the retry.
@@ -201,3 +203,99 @@ def test_a_scheduled_check_leaves_an_open_edit_form_saveable(live: Live) -> None
         commands.update_module(live.module_id, form.version,
                                ModuleParams(**{**form.params.__dict__, "name": "someone else's name"}))
     assert commands.edit_form(live.module_id).params.name == "cPanel shared-01 (renamed)"
+
+
+WORKER = "import sys; from procmod.tui.cli import main; sys.exit(main(sys.argv[1:]))"
+LEASE, DEADLINE, POLL = 2.0, 1.5, 0.2
+
+
+def procmod_worker(live: Live, *options: str) -> subprocess.Popen[str]:
+    url = live.backend.db.engine.url.render_as_string(hide_password=False)
+    return subprocess.Popen([sys.executable, "-c", WORKER, "--db", url, "worker", *options], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PROCMOD_SECRET_KEY": live.key.decode()})
+
+
+def poll_until(condition, timeout: float):  # noqa: ANN001, ANN201 - a database condition, looked at 20 times a second
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_procmod_worker_killed_mid_run_is_recovered_by_another_after_lease_and_backoff(live: Live) -> None:
+    """`procmod worker --lease 2 --deadline 1.5`, killed (-9) while its run waits on the panel; a second
+    worker takes the run over once the lease is gone and runs its retry a quarter of the lease later."""
+    from procmod.core.clock import SystemClock
+
+    with live.backend.db.write() as session:  # due now, by the real clock the workers follow
+        session.execute(update(BackgroundTask).where(BackgroundTask.id == live.task_id)
+                        .values(next_run_at=SystemClock().now() - timedelta(seconds=1)))
+    handle = live.env.handles[MODULE]
+    handle.set_fault("latency", delay=30)  # the panel hangs: the run sits in its call
+    timing = ("--lease", str(LEASE), "--deadline", str(DEADLINE), "--poll", str(POLL))
+    doomed = procmod_worker(live, *timing)
+    rescuer = None
+    try:
+        def in_progress() -> int | None:
+            with live.backend.db.sessions() as session:
+                return session.scalar(select(TaskRun.id).where(TaskRun.task_id == live.task_id,
+                                                               TaskRun.result == RunResult.IN_PROGRESS))
+        run_id = poll_until(in_progress, 60)
+        poll_until(lambda: handle.requests, 30)
+        os.kill(doomed.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        doomed.wait(timeout=10)
+        handle.clear_faults()
+        rescuer = procmod_worker(live, *timing)
+
+        def retried() -> TaskRun | None:
+            with live.backend.db.sessions() as session:
+                return session.scalars(select(TaskRun).where(TaskRun.retry_of == run_id,
+                                                             TaskRun.result != RunResult.IN_PROGRESS)).first()
+        retry = poll_until(retried, 60)
+        recovered_in = time.monotonic() - killed_at
+        rescuer.send_signal(signal.SIGTERM)
+        output, _ = rescuer.communicate(timeout=30)
+    finally:
+        for process in (doomed, rescuer):
+            if process is not None and process.poll() is None:
+                process.kill()
+    with live.backend.db.sessions() as session:
+        interrupted = session.get(TaskRun, run_id)
+    assert interrupted.result is RunResult.INTERRUPTED and "retried once" in interrupted.message
+    assert retry.result is RunResult.SUCCESSFUL, retry.message
+    assert f"run {run_id} of task {live.task_id} (module {live.module_id}) interrupted" in output
+    # The lease ends 2/3 to 3/3 of it after the kill (heartbeats every third of it), then the back-off
+    # (0.5 s) and a tick or two; the second worker's start-up counts too.
+    assert LEASE * 2 / 3 < recovered_in < LEASE + LEASE / 4 + 15, recovered_in
+    print(f"\nkilled worker's run retried and finished {recovered_in:.1f} s after the kill "
+          f"(lease {LEASE:g} s, back-off {LEASE / 4:g} s, poll {POLL:g} s)")
+
+
+def test_worker_help_shows_lease_and_deadline_and_refuses_a_deadline_past_the_lease() -> None:
+    shown = subprocess.run([sys.executable, "-c", WORKER, "worker", "--help"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    assert "--lease SECONDS" in shown and "--deadline SECONDS" in shown and "retried once" in shown
+    refused = subprocess.run([sys.executable, "-c", WORKER, "worker", "--lease", "5", "--deadline", "6"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "--deadline (6 s) must be shorter than --lease (5 s)" in refused.stderr
+    from procmod.tui.cli import _parser, _run_timing
+
+    parser = _parser()
+    assert _run_timing(parser, 30.0, None) == (30.0, 22.5)  # a short lease brings the deadline down
+    assert _run_timing(parser, None, None) is None
+
+
+def test_console_lease_and_deadline_reach_its_scheduler(live: Live) -> None:
+    from procmod.tui.cli import _parser, _run_timing
+
+    parser = _parser()
+    args = parser.parse_args(["--lease", "40", "--deadline", "25"])
+    live.backend.run_timing = _run_timing(parser, args.lease, args.deadline)
+    scheduler = live.backend.make_scheduler(worker_id="console")
+    assert (scheduler.lease, scheduler.deadline, scheduler.retry_backoff) == (
+        timedelta(seconds=40), timedelta(seconds=25), timedelta(seconds=10))

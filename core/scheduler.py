@@ -24,7 +24,8 @@ Due-ness is judged by the injected clock; in production that is the database's c
 in tests a fake one. Nothing here sleeps except `serve`, between ticks.
 
 What a run costs the database (no-op bodies, PostgreSQL): a claim of a batch is a walk of the due index
-that stops after the batch, one INSERT of its runs and one executemany UPDATE of its tasks, one commit;
+that stops after the batch, one SELECT … FOR KEY SHARE of its modules, one INSERT of its runs and one
+executemany UPDATE of its tasks, one commit;
 a result is one autocommitted UPDATE. That last commit, a WAL flush per run, is most of the cost: a
 caller holding several results records them with `finish_many`, one commit for the lot.
 """

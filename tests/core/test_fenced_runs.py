@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -299,3 +299,22 @@ def test_console_lease_and_deadline_reach_its_scheduler(live: Live) -> None:
     scheduler = live.backend.make_scheduler(worker_id="console")
     assert (scheduler.lease, scheduler.deadline, scheduler.retry_backoff) == (
         timedelta(seconds=40), timedelta(seconds=25), timedelta(seconds=10))
+
+
+def test_a_run_past_its_deadline_stops_calling_the_panel(live: Live) -> None:
+    """The guard is asked before every call: a run whose deadline passed mid-way makes no further call."""
+    from procmod.core.scheduler import RunGuard
+
+    handle = live.env.handles[MODULE]
+    fresh = scheduler_at(live, timedelta(seconds=1))
+    [claim] = fresh.claim_due(T0 + timedelta(seconds=1), limit=1)
+    guard = RunGuard(claim, FixedClock(T0), T0 + timedelta(seconds=30), timedelta(seconds=60), run_seconds=0.5)
+    calls_at_start = len(handle.requests)
+    assert live.backend.integrations.check_module(live.module_id, guard).ok  # within its deadline: calls go
+    assert len(handle.requests) > calls_at_start
+    time.sleep(0.6)  # the run's deadline (0.5 s of this host's clock) passes
+    calls, before = len(handle.requests), side_effects(live)
+    outcome = live.backend.integrations.run_task(replace(claim, guard=guard), guard.deadline)
+    assert not outcome.ok and "deadline passed" in outcome.message
+    assert len(handle.requests) == calls  # not one more call to the panel
+    assert side_effects(live) == before

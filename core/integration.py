@@ -14,7 +14,8 @@ written with plain UPDATEs of their columns: they are readings, not edits, so th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -129,11 +130,16 @@ class Integrations:
                 raise DriverError(str(exc), hint="") from None
             return self.config_for_values(module.module_type, module.settings, secrets, calls.append)
 
-    def _fenced(self, guard: RunGuard | None, what: str) -> Any:
-        """A write transaction for a run's side effects: None (dropped) when the run no longer holds its claim.
-
-        Use as `with self._fenced(guard, ...) as session:` then `if session is None: return`."""
-        return _Fenced(self._db, guard, what)
+    @contextmanager
+    def _fenced(self, guard: RunGuard | None, what: str) -> Iterator[Session | None]:
+        """A write transaction for a run's side effects, or None (they are dropped) when the run no longer
+        holds its claim; without a guard (an operator's own check), always the transaction."""
+        with self._db.write() as session:
+            if guard is not None and not guard.holds(session):
+                log.warning("run %s lost its claim: its %s are dropped", guard.run_id, what)
+                yield None
+            else:
+                yield session
 
     def _save_calls(self, module_id: int, calls: list[CallRecord], guard: RunGuard | None = None) -> None:
         if not calls:
@@ -328,21 +334,3 @@ class Integrations:
         except RunLost as lost:
             return TaskOutcome(False, str(lost))
 
-
-class _Fenced:
-    """`Integrations._fenced`: a write session while the run's claim holds (always without a guard)."""
-
-    def __init__(self, db: Database, guard: RunGuard | None, what: str) -> None:
-        self._db, self._guard, self._what = db, guard, what
-        self._context: Any = None
-
-    def __enter__(self) -> Session | None:
-        self._context = self._db.write()
-        session = self._context.__enter__()
-        if self._guard is not None and not self._guard.holds(session):
-            log.warning("run %s lost its claim: its %s are dropped", self._guard.run_id, self._what)
-            return None
-        return session
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        return self._context.__exit__(*exc)

@@ -207,6 +207,8 @@ class Claim:
     retry_of: int | None = None
     #: While the run executes: its fence (side effects are written only while the claim holds).
     guard: RunGuard | None = field(default=None, compare=False, repr=False)
+    #: When it was claimed, on this host's monotonic clock: where the lease starts for the run's guard.
+    claimed_at: float = field(default_factory=time.monotonic, compare=False, repr=False)
 
 
 class RunLost(Exception):
@@ -227,9 +229,8 @@ class RunGuard:
                  run_seconds: float) -> None:
         self.run_id, self.token, self._clock, self.deadline = claim.run_id, claim.token, clock, deadline
         self._lease_seconds = lease.total_seconds()
-        started = time.monotonic()
-        self._deadline_at = started + run_seconds
-        self._lease_ends = started + self._lease_seconds
+        self._deadline_at = time.monotonic() + run_seconds
+        self._lease_ends = claim.claimed_at + self._lease_seconds
         self._lost = threading.Event()
 
     def renewed(self, asked: float) -> None:
@@ -362,7 +363,7 @@ class Scheduler:
             rows = session.execute(
                 select(BackgroundTask, ProcessingModule.timezone)
                 .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
-                .where(BackgroundTask.next_run_at.is_(None)).limit(5000)
+                .where(BackgroundTask.next_run_at.is_(None), BackgroundTask.disabled_reason.is_(None)).limit(5000)
             ).all()
             disabled = []
             for task, tz in rows:

@@ -79,6 +79,9 @@ def test_scheduler_disables_a_stored_never_running_task_and_runs_the_others(
     assert [e.kind for e in events if e.task_id == bad] == ["task_disabled"]
     # The next ticks pass it by without a word; the operator's new schedule brings it back.
     assert scheduler.tick(run_inline=True).claimed == []
+    scheduler.schedule_unscheduled(T0)  # a worker's next start: no second notification
+    with backend.db.sessions() as session:
+        assert len(session.scalars(select(Notification).where(Notification.kind == "schedule_never_runs")).all()) == 1
     backend.commands.set_task_schedule(bad, "0 6 * * *", True)
     with backend.db.sessions() as session:
         task = session.get(BackgroundTask, bad)

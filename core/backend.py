@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
-
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import configure_mappers
@@ -57,6 +57,9 @@ class Backend:
     provider: ProviderQueries
     checker: ConnectionChecker | None = None
     driver_options: dict[str, Any] | None = None
+    #: The runs' lease and deadline (seconds) for the schedulers this backend makes (`procmod --lease`,
+    #: `--deadline`); None: the scheduler's defaults (120 s and 90 s).
+    run_timing: tuple[float, float] | None = None
     _read_only: bool = False
     _commands: Commands | None = field(default=None, repr=False)
     _integrations: Integrations | None = field(default=None, repr=False)
@@ -125,8 +128,11 @@ class Backend:
 
         if clock is None:
             clock = DatabaseClock(self.db) if isinstance(self.clock, SystemClock) else self.clock
+        timing = {}
+        if self.run_timing is not None:
+            timing = {"lease": timedelta(seconds=self.run_timing[0]), "deadline": timedelta(seconds=self.run_timing[1])}
         return Scheduler(self.db, clock, self.integrations.run_task, worker_id=worker_id, concurrency=concurrency,
-                         listener=listener)
+                         listener=listener, **timing)
 
     def close(self) -> None:
         self.db.dispose()

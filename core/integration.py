@@ -3,23 +3,32 @@ operation, and store what it returns â€” health, balance, configuration, drift â
 the module's call log. The scheduler's task bodies live here too.
 
 Drivers never touch the database; this module is the only place that hands them decrypted secrets.
+
+A scheduled run hands its `RunGuard`: the driver then stops calling the panel once the run's deadline
+passed or its lease is lost, and every write of the run (call log, health, balance, notifications) goes
+in one transaction that first checks the run still holds its claim, or is dropped. Health and balance are
+written with plain UPDATEs of their columns: they are readings, not edits, so the module's edit version
+(the edit form's optimistic lock) does not move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from procmod.core.clock import Clock
 from procmod.core.dto import ApiCallRow, Page, PageRequest
 from procmod.core.lifecycle import CheckOutcome, Commands
 from procmod.core.moduletypes import module_type
 from procmod.core.queries import NotFound, _count_of, _paged
-from procmod.core.scheduler import Claim, TaskOutcome
+from procmod.core.scheduler import Claim, RunGuard, RunLost, TaskOutcome
 from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
 from procmod.storage.enums import ServiceStatus
@@ -27,6 +36,8 @@ from procmod.storage.models import ApiCall, Notification, ProcessingModule, Serv
 
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
+
+log = logging.getLogger("procmod.integration")
 
 #: Rows of call log kept per module (older ones are pruned when new calls are written).
 CALL_LOG_KEEP = 500
@@ -83,7 +94,30 @@ class Integrations:
             recorder=recorder, clock=self._clock, **self._options,
         )
 
-    def _module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
+    def _module_config(self, module_id: int, calls: list[CallRecord], guard: RunGuard | None = None
+                       ) -> DriverConfig:
+        if guard is not None:
+            guard.check()  # a run already lost (paused past its lease) does not even open the connection
+        config = self._saved_module_config(module_id, calls)
+        if guard is None:
+            return config
+        from procmod.core.drivers import Timeout
+
+        def before_call() -> None:
+            problem = guard.problem()
+            if problem is not None:
+                raise Timeout(f"The run stopped calling the panel: {problem}.")
+
+        pause = config.sleeper
+
+        def sleeper(seconds: float) -> None:  # a retry's pause or a task poll's ends with the run
+            before_call()
+            pause(seconds)
+            before_call()
+
+        return config.with_changes(before_call=before_call, sleeper=sleeper)
+
+    def _saved_module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
         with self._db.sessions() as session:
             module = session.get(ProcessingModule, module_id)
             if module is None:
@@ -96,10 +130,27 @@ class Integrations:
                 raise DriverError(str(exc), hint="") from None
             return self.config_for_values(module.module_type, module.settings, secrets, calls.append)
 
-    def _save_calls(self, module_id: int, calls: list[CallRecord]) -> None:
+    @contextmanager
+    def _fenced(self, guard: RunGuard | None, what: str) -> Iterator[Session | None]:
+        """A write transaction for a run's side effects, or None (they are dropped) when the run no longer
+        holds its claim; without a guard (an operator's own check), always the transaction."""
+        with self._db.write() as session:
+            if guard is not None and not guard.holds(session):
+                log.warning("run %s lost its claim: its %s are dropped", guard.run_id, what)
+                yield None
+            else:
+                yield session
+
+    def _save_calls(self, module_id: int, calls: list[CallRecord], guard: RunGuard | None = None) -> None:
         if not calls:
             return
-        with self._db.write() as session:
+        with self._fenced(guard, f"{len(calls)} call log row(s)") as session:
+            if session is not None:
+                self._add_calls(session, module_id, calls)
+
+    @staticmethod
+    def _add_calls(session: Session, module_id: int, calls: list[CallRecord]) -> None:
+        if calls:
             session.add_all(
                 ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
                         url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
@@ -123,21 +174,21 @@ class Integrations:
         return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
                             failed.stage.value if failed else "")
 
-    def check_module(self, module_id: int) -> CheckReport:
-        """Staged check of a saved module; its outcome becomes the module's health badge."""
+    def check_module(self, module_id: int, guard: RunGuard | None = None) -> CheckReport:
+        """Staged check of a saved module; its outcome becomes the module's health badge (a reading: the
+        module's edit version does not move). A run's guard fences the call log and the badge."""
+        from procmod.core.drivers.redact import scrub_text
+
         calls: list[CallRecord] = []
-        config = self._module_config(module_id, calls)
+        config = self._module_config(module_id, calls, guard)
         with _driver_for(config) as driver:
             report = driver.check_connection()
-        self._save_calls(module_id, calls)
-        with self._db.write() as session:
-            module = session.get(ProcessingModule, module_id)
-            if module is not None:
-                module.health_ok = report.ok
-                from procmod.core.drivers.redact import scrub_text
-
-                module.health_summary = scrub_text(report.summary, config.secret_values)[:500]
-                module.health_checked_at = self._clock.now()
+        with self._fenced(guard, "call log and health") as session:
+            if session is not None:
+                self._add_calls(session, module_id, calls)
+                session.execute(update(ProcessingModule).where(ProcessingModule.id == module_id).values(
+                    health_ok=report.ok, health_summary=scrub_text(report.summary, config.secret_values)[:500],
+                    health_checked_at=self._clock.now()).execution_options(synchronize_session=False))
         return report
 
     # ------------------------------------------------------------------ configuration
@@ -162,49 +213,60 @@ class Integrations:
 
     # ------------------------------------------------------------------ balance
 
-    def read_balance(self, module_id: int) -> Balance | None:
+    def read_balance(self, module_id: int, guard: RunGuard | None = None) -> Balance | None:
+        """The panel's balance, stored on the module (a reading: its edit version does not move), with a
+        low-balance notification; a run's guard fences all of it with the call log."""
         calls: list[CallRecord] = []
         try:
-            with _driver_for(self._module_config(module_id, calls)) as driver:
+            with _driver_for(self._module_config(module_id, calls, guard)) as driver:
                 balance = driver.read_balance()
-        finally:
-            self._save_calls(module_id, calls)
-        if balance is None:
-            return None
+        except BaseException:
+            self._save_calls(module_id, calls, guard)
+            raise
         now = self._clock.now()
-        with self._db.write() as session:
-            module = session.get(ProcessingModule, module_id)
-            if module is None:
+        with self._fenced(guard, "call log and balance") as session:
+            if session is None:
                 return balance
-            module.balance, module.balance_currency, module.balance_read_at = balance.amount, balance.currency, now
-            if module.minimal_balance is not None and balance.amount < module.minimal_balance:
-                self._raise_low_balance(session, module, balance, now)
+            self._add_calls(session, module_id, calls)
+            if balance is None:
+                return None
+            row = session.execute(select(ProcessingModule.name, ProcessingModule.minimal_balance)
+                                  .where(ProcessingModule.id == module_id)).one_or_none()
+            if row is None:
+                return balance
+            session.execute(update(ProcessingModule).where(ProcessingModule.id == module_id).values(
+                balance=balance.amount, balance_currency=balance.currency, balance_read_at=now,
+            ).execution_options(synchronize_session=False))
+            name, minimal = row
+            if minimal is not None and balance.amount < minimal:
+                self._raise_low_balance(session, module_id, name, minimal, balance, now)
         return balance
 
     @staticmethod
-    def _raise_low_balance(session: Any, module: ProcessingModule, balance: Balance, now: datetime) -> None:
-        text = (f"{module.name}: balance {balance.amount} {balance.currency} is below the minimal balance "
-                f"{module.minimal_balance} {balance.currency}")
+    def _raise_low_balance(session: Any, module_id: int, name: str, minimal: Any, balance: Balance,
+                           now: datetime) -> None:
+        text = (f"{name}: balance {balance.amount} {balance.currency} is below the minimal balance "
+                f"{minimal} {balance.currency}")
         open_one = session.scalars(select(Notification).where(
-            Notification.module_id == module.id, Notification.kind == "low_balance",
+            Notification.module_id == module_id, Notification.kind == "low_balance",
             Notification.read_at.is_(None))).first()
         if open_one is not None:
             open_one.description, open_one.created_at = text, now
             open_one.occurrences += 1
         else:
-            session.add(Notification(module_id=module.id, kind="low_balance", description=text, created_at=now,
+            session.add(Notification(module_id=module_id, kind="low_balance", description=text, created_at=now,
                                      read_at=None))
 
     # ------------------------------------------------------------------ service sync
 
-    def sync_services(self, module_id: int) -> SyncReport:
+    def sync_services(self, module_id: int, guard: RunGuard | None = None) -> SyncReport:
         """Compare the external system's services with the billing's and record the drift (no changes)."""
         calls: list[CallRecord] = []
         try:
-            with _driver_for(self._module_config(module_id, calls)) as driver:
+            with _driver_for(self._module_config(module_id, calls, guard)) as driver:
                 remote = driver.list_remote_services()
         finally:
-            self._save_calls(module_id, calls)
+            self._save_calls(module_id, calls, guard)
         with self._db.sessions() as session:
             type_key = session.scalar(select(ProcessingModule.module_type).where(ProcessingModule.id == module_id))
             local = dict(session.execute(
@@ -225,7 +287,9 @@ class Integrations:
                     or (status is ServiceStatus.SUSPENDED and remote_by_id[rid].status is RemoteStatus.ACTIVE))),
         )
         if report.drift:
-            with self._db.write() as session:
+            with self._fenced(guard, "drift notification") as session:
+                if session is None:
+                    return report
                 name = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
                 session.add(Notification(module_id=module_id, kind="sync_drift",
                                          description=f"{name}: {report.summary}"[:500],
@@ -249,20 +313,24 @@ class Integrations:
         """The body of every background task: a typed driver failure is an Unsuccessful run, with its message."""
         from procmod.core.drivers import DriverError
 
+        guard = claim.guard
         try:
             if claim.kind == "check_connection":
-                report = self.check_module(claim.module_id)
+                report = self.check_module(claim.module_id, guard)
                 return TaskOutcome(report.ok, report.summary)
             if claim.kind == "read_balance":
-                balance = self.read_balance(claim.module_id)
+                balance = self.read_balance(claim.module_id, guard)
                 if balance is None:
                     return TaskOutcome(True, "This module type reports no balance")
                 return TaskOutcome(True, f"Balance {balance.amount} {balance.currency}")
             if claim.kind == "sync_services":
-                report = self.sync_services(claim.module_id)
+                report = self.sync_services(claim.module_id, guard)
                 return TaskOutcome(True, report.summary)
             return TaskOutcome(False, f"Unknown task kind {claim.kind!r}")
         except DriverError as error:
             return TaskOutcome(False, str(error))
         except NotFound as gone:
             return TaskOutcome(False, str(gone))
+        except RunLost as lost:
+            return TaskOutcome(False, str(lost))
+

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +28,7 @@ from procmod.core.errors import Blocker, DeleteBlocked
 from procmod.core.formatting import format_time
 from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, ModuleType, ModuleTypeUnavailable
 from procmod.core.moduletypes import module_type as _any_module_type
-from procmod.core.schedule import next_fire_time
+from procmod.core.schedule import NEVER_RUNS, ScheduleNeverRuns, check_fires, next_fire_time
 from procmod.core.queries import NotFound
 from procmod.core.secrets import MASK, SecretBox, SecretsUnavailable
 from procmod.core.validation import ValidationError, check_text, validate_money, validate_name, validate_priority, validate_settings
@@ -472,8 +472,12 @@ class Commands:
             before = {"schedule": task.schedule, "enabled": task.enabled}
             task.schedule, task.enabled = schedule, enabled
             if before != {"schedule": schedule, "enabled": enabled}:
+                task.disabled_reason = None  # the operator's schedule replaces the scheduler's verdict
                 tz = session.scalar(select(ProcessingModule.timezone).where(ProcessingModule.id == task.module_id))
-                task.next_run_at = next_fire_time(schedule, self._clock.now(), tz or "UTC")
+                try:
+                    task.next_run_at = next_fire_time(schedule, self._clock.now(), tz or "UTC")
+                except ScheduleNeverRuns as never:
+                    raise ValidationError({"schedule": str(never)}) from None
             if before != {"schedule": schedule, "enabled": enabled}:
                 self._audit(session, "schedule", "background_task", task_id, f"Schedule of {task.name}",
                             before=before, after={"schedule": schedule, "enabled": enabled})
@@ -491,6 +495,12 @@ def validate_cron(schedule: Any) -> str:
         croniter(normalized)
     except (ValueError, KeyError) as exc:
         raise ValidationError({"schedule": f"Invalid cron expression: {exc}"}) from None
+    try:  # valid syntax that never fires (30 February) is refused too: nothing could ever run it
+        check_fires(normalized, datetime.now(timezone.utc))
+    except ScheduleNeverRuns:
+        raise ValidationError({"schedule": NEVER_RUNS[0].upper() + NEVER_RUNS[1:]}) from None
+    except (ValueError, KeyError) as exc:  # croniter accepts the expression but cannot walk it
+        raise ValidationError({"schedule": f"Invalid cron expression: {exc}"}) from None
     return normalized
 
 
@@ -502,8 +512,11 @@ def next_run_times(schedule: str, after: datetime, count: int = 3, tz: str = "UT
         raise ValidationError({"timezone": f"Unknown time zone {tz!r}"}) from None
     schedule = validate_cron(schedule)
     times, moment = [], after
-    for _ in range(count):
-        moment = next_fire_time(schedule, moment, zone.key)
-        times.append(moment.astimezone(after.tzinfo))
+    try:
+        for _ in range(count):
+            moment = next_fire_time(schedule, moment, zone.key)
+            times.append(moment.astimezone(after.tzinfo))
+    except ScheduleNeverRuns as never:
+        raise ValidationError({"schedule": str(never)}) from None
     return times
 

@@ -26,6 +26,14 @@ def _walk(schedule: str, start: datetime) -> croniter:
     return croniter(schedule, start)
 
 
+class ScheduleNeverRuns(ValueError):
+    """A cron expression with valid syntax and no fire time (30 February): nothing to schedule."""
+
+
+#: A schedule with no fire time within this many years never runs (a leap day's comes within 4).
+NEVER_RUNS_HORIZON_YEARS = 5
+NEVER_RUNS = "this schedule never runs: it has no fire time in the next 5 years"
+
 _SEARCH_LIMIT = 2000  # candidates examined before giving up (a schedule that never fires)
 
 
@@ -54,7 +62,24 @@ def _instants(naive: datetime, zone: ZoneInfo, every_hour: bool) -> list[datetim
 
 
 def next_fire_time(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
-    """The first fire time strictly after `after` (aware), in UTC."""
+    """The first fire time strictly after `after` (aware), in UTC; ScheduleNeverRuns when there is none."""
+    from croniter import CroniterBadDateError
+
+    try:
+        return _next_fire_time(schedule, after, tz)
+    except CroniterBadDateError:
+        raise ScheduleNeverRuns(NEVER_RUNS) from None
+
+
+def check_fires(schedule: str, after: datetime, tz: str = "UTC") -> datetime:
+    """The next fire time after `after`, or ScheduleNeverRuns when none comes within the horizon."""
+    moment = next_fire_time(schedule, after, tz)
+    if moment > after + timedelta(days=366 * NEVER_RUNS_HORIZON_YEARS):
+        raise ScheduleNeverRuns(NEVER_RUNS)
+    return moment
+
+
+def _next_fire_time(schedule: str, after: datetime, tz: str) -> datetime:
     after_utc = after.astimezone(timezone.utc)
     if tz == "UTC":  # no daylight saving: one step of croniter on the UTC wall clock
         return _walk(schedule, after_utc.replace(tzinfo=None)).get_next(datetime).replace(tzinfo=timezone.utc)
@@ -87,7 +112,7 @@ def _next_fire_time_across_a_change(schedule: str, after_utc: datetime, zone: Zo
             horizon = horizon or candidate + timedelta(hours=2)
     if best is not None:
         return best
-    raise ValueError(f"schedule {schedule!r} has no fire time after {after_utc.isoformat()}")
+    raise ScheduleNeverRuns(f"{NEVER_RUNS} (none after {after_utc.isoformat()})")
 
 
 @functools.lru_cache(maxsize=1024)

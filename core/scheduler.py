@@ -8,13 +8,24 @@ Exactly once, across any number of workers sharing a database:
 - the claim carries a random token and a lease; a heartbeat extends the lease while the body runs, and
   the final write only lands if the token still matches and the run is still in progress. A worker
   paused past its lease finds its run taken over (Interrupted by the reaper) and its late result refused;
-- a run whose lease expired while in progress becomes Interrupted with the reason; it is not re-run. After
-  downtime the missed fire times give one catch-up run that counts them.
+- every side effect of a run (call log, health, balance, notifications) is written in a transaction that
+  locks the run's row and checks its token, lease and state (`RunGuard.holds`), or dropped; a run stops
+  calling the panel once its deadline passed or its lease is lost (`RunGuard.check`, before every call);
+- a claim holds the module's row (FOR KEY SHARE on PostgreSQL; BEGIN IMMEDIATE on SQLite) until its runs
+  are recorded, and a module's delete locks that row before it looks for runs in progress: one of the two
+  waits for the other, so a module with a claimed run is never deleted;
+- a run whose lease expired while in progress becomes Interrupted with the reason, and is retried once,
+  `retry_backoff` (a quarter of the lease, at most 30 s) after it was found, as a run recorded with
+  `retry_of` (a retry is not retried again).
+  After downtime the missed fire times give one catch-up run that counts them;
+- a stored schedule that never fires (30 February) disables its task with the reason and a notification;
+  the other tasks keep running.
 Due-ness is judged by the injected clock; in production that is the database's clock (`DatabaseClock`),
 in tests a fake one. Nothing here sleeps except `serve`, between ticks.
 
 What a run costs the database (no-op bodies, PostgreSQL): a claim of a batch is a walk of the due index
-that stops after the batch, one INSERT of its runs and one executemany UPDATE of its tasks, one commit;
+that stops after the batch, one SELECT … FOR KEY SHARE of its modules, one INSERT of its runs and one
+executemany UPDATE of its tasks, one commit;
 a result is one autocommitted UPDATE. That last commit, a WAL flush per run, is most of the cost: a
 caller holding several results records them with `finish_many`, one commit for the lot.
 """
@@ -25,20 +36,35 @@ import functools
 import logging
 import secrets as token_source
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import DateTime, Integer, Select, String, bindparam, exists, func, literal, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from procmod.core.clock import Clock
-from procmod.core.schedule import fire_times_between, next_fire_time
+from procmod.core.schedule import ScheduleNeverRuns, fire_times_between, next_fire_time
 from procmod.storage.engine import Database
 from procmod.storage.enums import ModuleStatus, RunResult
 from procmod.storage.models import BackgroundTask, Notification, ProcessingModule, TaskRun
@@ -47,6 +73,9 @@ log = logging.getLogger("procmod.scheduler")
 
 DEFAULT_LEASE = timedelta(seconds=120)
 DEFAULT_DEADLINE = timedelta(seconds=90)
+#: An interrupted run's retry comes a quarter of the lease after the reaper found its lease expired, and
+#: at most this long after.
+MAX_RETRY_BACKOFF = timedelta(seconds=30)
 #: Missed fire times are counted up to this many (a week of a */15 task fits; beyond, "1000+").
 MISSED_COUNT_LIMIT = 1000
 
@@ -81,7 +110,7 @@ def _due_tasks(dialect: str) -> Select:
                BackgroundTask.schedule, BackgroundTask.next_run_at,
                select(ProcessingModule.name).where(of_module).scalar_subquery(),
                select(ProcessingModule.timezone).where(of_module).scalar_subquery(),
-               running, _last_finished_result())
+               running, _last_finished_result(), BackgroundTask.retry_pending)
         .where(BackgroundTask.enabled.is_(True), BackgroundTask.next_run_at <= bindparam("now"), module_enabled)
         .order_by(BackgroundTask.next_run_at, BackgroundTask.id)
         .limit(bindparam("limit", type_=Integer))
@@ -104,11 +133,14 @@ _planned = func.unnest(
     bindparam("fire_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
     bindparam("claim_tokens", type_=postgresql.ARRAY(String)),
     bindparam("missed", type_=postgresql.ARRAY(Integer)),
-).table_valued("task_id", "scheduled_for", "claim_token", "missed_runs").render_derived(name="planned")
+    bindparam("retry_of", type_=postgresql.ARRAY(Integer)),
+).table_valued("task_id", "scheduled_for", "claim_token", "missed_runs", "retry_of").render_derived(name="planned")
 _INSERT_RUNS = {
     "postgresql": postgresql.insert(_runs).from_select(
-        ["task_id", "scheduled_for", "claim_token", "missed_runs", "started_at", "result", "lease_until", "worker"],
+        ["task_id", "scheduled_for", "claim_token", "missed_runs", "retry_of", "started_at", "result", "lease_until",
+         "worker"],
         select(_planned.c.task_id, _planned.c.scheduled_for, _planned.c.claim_token, _planned.c.missed_runs,
+               _planned.c.retry_of,
                bindparam("started_at", type_=_runs.c.started_at.type),
                literal(RunResult.IN_PROGRESS, _runs.c.result.type),
                bindparam("lease_until", type_=_runs.c.lease_until.type),
@@ -116,7 +148,13 @@ _INSERT_RUNS = {
     ).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
     "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id, _runs.c.task_id),
 }
-_MOVE_NEXT_RUN = update(_tasks).where(_tasks.c.id == bindparam("task")).values(next_run_at=bindparam("next_run"))
+_MOVE_NEXT_RUN = (update(_tasks).where(_tasks.c.id == bindparam("task"))
+                  .values(next_run_at=bindparam("next_run"), retry_pending=None))
+#: The modules of a batch, held until the claim commits: a module's delete (FOR UPDATE) then waits for the
+#: claim and sees its runs, or the claim skips a module being deleted. KEY SHARE does not block the health
+#: and balance writes (no key changes), and claims of two tasks of one module share it.
+_HOLD_MODULES = (select(ProcessingModule.id).where(ProcessingModule.id.in_(bindparam("modules", expanding=True)))
+                 .with_for_update(read=True, key_share=True, skip_locked=True))
 _FINISH_RUN = (
     update(_runs)
     .where(_runs.c.id == bindparam("run"), _runs.c.claim_token == bindparam("token"),
@@ -165,6 +203,72 @@ class Claim:
     #: The task's last finished result when it was claimed (runs of a task never overlap, so it still is
     #: when this run finishes): decides streak and recovery notifications without another query.
     previous_result: RunResult | None = None
+    #: The interrupted run this one retries (None for a run of the schedule).
+    retry_of: int | None = None
+    #: While the run executes: its fence (side effects are written only while the claim holds).
+    guard: RunGuard | None = field(default=None, compare=False, repr=False)
+    #: When it was claimed, on this host's monotonic clock: where the lease starts for the run's guard.
+    claimed_at: float = field(default_factory=time.monotonic, compare=False, repr=False)
+
+
+class RunLost(Exception):
+    """The run's deadline passed or its lease is lost: it must not call the panel or write anything more."""
+
+
+class RunGuard:
+    """The fence of one executing run, handed to its body with the claim.
+
+    `check()` (before every call to the panel) raises RunLost once the deadline passed, the lease ran out on
+    this host's monotonic clock (it keeps counting while the process is paused), or a heartbeat found the
+    run taken over. `holds(session)`, inside the transaction that writes a side effect, locks the run's row
+    and says whether the token still matches, the run is still in progress and its lease not over: the
+    reaper cannot take the run over between that check and the commit.
+    """
+
+    def __init__(self, claim: Claim, clock: Clock, deadline: datetime, lease: timedelta,
+                 run_seconds: float) -> None:
+        self.run_id, self.token, self._clock, self.deadline = claim.run_id, claim.token, clock, deadline
+        self._lease_seconds = lease.total_seconds()
+        self._deadline_at = time.monotonic() + run_seconds
+        self._lease_ends = claim.claimed_at + self._lease_seconds
+        self._lost = threading.Event()
+
+    def renewed(self, asked: float) -> None:
+        """A heartbeat asked at `asked` (monotonic) extended the lease: counted from then, this host's view
+        of the lease ends no later than the database's."""
+        self._lease_ends = asked + self._lease_seconds
+
+    def lose(self) -> None:
+        self._lost.set()
+
+    def problem(self) -> str | None:
+        """Why the run may not go on, or None while it may."""
+        if self._lost.is_set():
+            return "its claim was taken over (lease expired)"
+        moment = time.monotonic()
+        if moment > self._lease_ends:
+            return "its lease expired"
+        if moment > self._deadline_at or self._clock.now() > self.deadline:
+            return "its deadline passed"
+        return None
+
+    def check(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            raise RunLost(f"Run {self.run_id} stopped calling the panel: {problem}")
+
+    def holds(self, session: Session) -> bool:
+        """In a write transaction: lock the run's row; whether its side effects may still be written."""
+        if self._lost.is_set():
+            return False
+        held = session.execute(
+            select(TaskRun.id).where(TaskRun.id == self.run_id, TaskRun.claim_token == self.token,
+                                     TaskRun.result == RunResult.IN_PROGRESS,
+                                     TaskRun.lease_until >= self._clock.now())
+            .with_for_update()).first() is not None
+        if not held:
+            self._lost.set()
+        return held
 
 
 @dataclass(frozen=True)
@@ -184,6 +288,7 @@ class SchedulerEvent:
     """Posted to listeners (the console's notifications pane, the worker's log)."""
 
     kind: str  # "run_started" | "run_finished" | "run_interrupted" | "late_result_rejected" | "notification"
+    #          | "task_disabled"
     task_id: int
     module_id: int
     run_id: int | None = None
@@ -204,9 +309,11 @@ class TickReport:
 class Scheduler:
     def __init__(self, db: Database, clock: Clock, body: TaskBody, *, worker_id: str, concurrency: int = 4,
                  lease: timedelta = DEFAULT_LEASE, deadline: timedelta = DEFAULT_DEADLINE,
-                 listener: Listener | None = None, claim_batch: int = 50) -> None:
+                 listener: Listener | None = None, claim_batch: int = 50,
+                 retry_backoff: timedelta | None = None) -> None:
         if deadline >= lease:
             raise ValueError("a run's deadline must be shorter than its lease")
+        self.retry_backoff = retry_backoff if retry_backoff is not None else min(MAX_RETRY_BACKOFF, lease / 4)
         self._db, self._clock, self._body = db, clock, body
         self.worker_id = worker_id
         self.concurrency = concurrency
@@ -256,11 +363,18 @@ class Scheduler:
             rows = session.execute(
                 select(BackgroundTask, ProcessingModule.timezone)
                 .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
-                .where(BackgroundTask.next_run_at.is_(None)).limit(5000)
+                .where(BackgroundTask.next_run_at.is_(None), BackgroundTask.disabled_reason.is_(None)).limit(5000)
             ).all()
+            disabled = []
             for task, tz in rows:
-                task.next_run_at = next_fire_time(task.schedule, now, tz)
+                try:
+                    task.next_run_at = next_fire_time(task.schedule, now, tz)
+                except ScheduleNeverRuns:
+                    disabled.append((task.id, task.module_id, task.name, task.schedule))
+                    continue
                 count += 1
+            for task_id, module_id, name, schedule in disabled:
+                self._disable_never_running(session, task_id, module_id, name, schedule, now)
         return count
 
     def claim_due(self, now: datetime, limit: int) -> list[Claim]:
@@ -277,20 +391,28 @@ class Scheduler:
         """Insert the runs of a batch of due tasks at once and move each task's next fire time on."""
         planned: dict[int, tuple[Claim, datetime]] = {}  # task id -> (its claim, run id still 0; next fire time)
         runs = []
-        for task_id, module_id, kind, name, schedule, scheduled_for, module_name, tz, running, previous in rows:
+        if session.bind.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE holds the whole database
+            held = set(session.scalars(_HOLD_MODULES, {"modules": sorted({row[1] for row in rows})}))
+            rows = [row for row in rows if row[1] in held]  # a module being deleted (or edited) waits
+        for (task_id, module_id, kind, name, schedule, scheduled_for, module_name, tz, running, previous,
+             retry_of) in rows:
             if running:
                 continue  # at most one run at a time: the fire waits, and is counted when it runs
-            following = _next_fire_time(schedule, scheduled_for, tz)
-            if following > now:  # on time: one walk of the schedule gives the next fire time
-                missed = 0
-            else:  # after downtime: one catch-up run that counts the fire times it stands for
-                missed = 1 + fire_times_between(schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
-                following = _next_fire_time(schedule, now, tz)
+            try:
+                following = _next_fire_time(schedule, scheduled_for, tz)
+                if following > now:  # on time: one walk of the schedule gives the next fire time
+                    missed = 0
+                else:  # after downtime: one catch-up run that counts the fire times it stands for
+                    missed = 1 + fire_times_between(schedule, following, now, tz, limit=MISSED_COUNT_LIMIT - 1)
+                    following = _next_fire_time(schedule, now, tz)
+            except ScheduleNeverRuns:  # stored before validation refused it: the task stops, the rest go on
+                self._disable_never_running(session, task_id, module_id, name, schedule, now, module_name)
+                continue
             token = token_source.token_hex(16)
             planned[task_id] = (Claim(0, task_id, module_id, kind, name, module_name, scheduled_for, token, missed,
-                                      RunResult(previous) if previous is not None else None), following)
+                                      RunResult(previous) if previous is not None else None, retry_of), following)
             runs.append({"task_id": task_id, "scheduled_for": scheduled_for, "claim_token": token,
-                         "missed_runs": missed})
+                         "missed_runs": missed, "retry_of": retry_of})
         if not runs:
             return []
         shared = {"started_at": now, "lease_until": now + self.lease, "worker": self.worker_id}
@@ -298,7 +420,7 @@ class Scheduler:
             inserted = session.execute(_INSERT_RUNS["postgresql"], {
                 "task_ids": [run["task_id"] for run in runs], "fire_times": [run["scheduled_for"] for run in runs],
                 "claim_tokens": [run["claim_token"] for run in runs], "missed": [run["missed_runs"] for run in runs],
-                **shared})
+                "retry_of": [run["retry_of"] for run in runs], **shared})
         else:
             inserted = session.execute(_INSERT_RUNS["sqlite"], [{**run, **shared, "result": RunResult.IN_PROGRESS}
                                                                  for run in runs])
@@ -320,6 +442,12 @@ class Scheduler:
         """Claim a run of one task for now (the console's Run now), outside its schedule."""
         now = self._clock.now()
         with self._db.write() as session:
+            # The module's row first (as a delete takes it, then the task's): the delete waits or is seen.
+            module_id = session.scalar(select(BackgroundTask.module_id).where(BackgroundTask.id == task_id))
+            if module_id is None or session.scalar(
+                    select(ProcessingModule.id).where(ProcessingModule.id == module_id)
+                    .with_for_update(read=True, key_share=True)) is None:
+                return None
             row = session.execute(
                 select(BackgroundTask, ProcessingModule.name, _last_finished_result())
                 .join(ProcessingModule, ProcessingModule.id == BackgroundTask.module_id)
@@ -364,26 +492,34 @@ class Scheduler:
         """Run the body under its deadline with a heartbeat; record the result if the claim still holds."""
         started = self._clock.now()
         deadline = started + self.deadline
+        claim = replace(claim, guard=RunGuard(claim, self._clock, deadline, self.lease, self.deadline.total_seconds()))
         stop_heartbeat = threading.Event()
         heartbeat = threading.Thread(target=self._heartbeat, args=(claim, stop_heartbeat), daemon=True,
                                      name=f"procmod-heartbeat-{claim.run_id}")
         heartbeat.start()
         try:
             outcome = self._body(claim, deadline)
+        except RunLost as lost:
+            outcome = TaskOutcome(False, str(lost))
         except Exception as exc:  # noqa: BLE001 - a body's failure is a run result, not a crash
             log.warning("run %s of task %s failed: %s", claim.run_id, claim.task_id, type(exc).__name__)
             outcome = TaskOutcome(False, f"Unexpected error: {type(exc).__name__}")
         finally:
             stop_heartbeat.set()
-        if self._clock.now() > deadline:
+        if self._clock.now() > deadline or claim.guard.problem() == "its deadline passed":
             outcome = TaskOutcome(False, f"Deadline of {self.deadline.total_seconds():.0f} s exceeded")
         return self.finish(claim, outcome)
 
     def _heartbeat(self, claim: Claim, stop: threading.Event) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)
         while not stop.wait(interval):
+            asked = time.monotonic()
             if not self.extend_lease(claim):
+                if claim.guard is not None:
+                    claim.guard.lose()
                 return
+            if claim.guard is not None:
+                claim.guard.renewed(asked)
 
     def extend_lease(self, claim: Claim) -> bool:
         """One heartbeat: push the lease forward while the claim still holds; False once it is lost."""
@@ -465,7 +601,8 @@ class Scheduler:
         A lease ending exactly at `now` still holds. Looked up with a read first, so an idle tick writes nothing.
         """
         query = (
-            select(TaskRun.id, TaskRun.task_id, TaskRun.lease_until, TaskRun.worker, BackgroundTask.module_id)
+            select(TaskRun.id, TaskRun.task_id, TaskRun.lease_until, TaskRun.worker, BackgroundTask.module_id,
+                   TaskRun.retry_of)
             .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
             .where(TaskRun.result == RunResult.IN_PROGRESS, TaskRun.lease_until < now)
             .order_by(TaskRun.id)  # runs are locked in id order here and in finish_many: no deadlock
@@ -476,16 +613,27 @@ class Scheduler:
                 return 0
         reaped = []
         with self._db.write() as session:
-            for run_id, task_id, lease_until, worker, module_id in session.execute(query).all():
+            for run_id, task_id, lease_until, worker, module_id, retry_of in session.execute(query).all():
                 reason = (f"Interrupted: worker {worker or '?'} stopped responding; its lease expired at "
                           f"{lease_until:%Y-%m-%d %H:%M:%S} UTC")
+                retry_at = now + self.retry_backoff
+                if retry_of is None:
+                    reason += f"; retried once at {retry_at:%H:%M:%S} UTC"
+                else:
+                    reason += f"; it was the retry of run {retry_of}, so it is not retried again"
                 taken = session.execute(update(TaskRun).where(
                     TaskRun.id == run_id, TaskRun.result == RunResult.IN_PROGRESS, TaskRun.lease_until < now
                 ).values(result=RunResult.INTERRUPTED, finished_at=now, message=reason, claim_token=None,
                          lease_until=None)).rowcount
                 if taken:
+                    if retry_of is None:  # the task's next claim (at the latest retry_at) is this run's retry
+                        session.execute(update(BackgroundTask).where(BackgroundTask.id == task_id).values(
+                            retry_pending=run_id,
+                            next_run_at=case((or_(BackgroundTask.next_run_at.is_(None),
+                                                  BackgroundTask.next_run_at > retry_at), retry_at),
+                                             else_=BackgroundTask.next_run_at)))
                     session.add(Notification(module_id=module_id, task_id=task_id, kind="interrupted",
-                                             description=reason, created_at=now, read_at=None))
+                                             description=reason[:500], created_at=now, read_at=None))
                     reaped.append((run_id, task_id, module_id))
         for run_id, task_id, module_id in reaped:
             self._listener(SchedulerEvent("run_interrupted", task_id, module_id, run_id, RunResult.INTERRUPTED,
@@ -493,6 +641,20 @@ class Scheduler:
         return len(reaped)
 
     # ------------------------------------------------------------------ notifications
+
+    def _disable_never_running(self, session: Session, task_id: int, module_id: int, name: str, schedule: str,
+                               now: datetime, module_name: str | None = None) -> None:
+        """A stored schedule with no fire time: the task is disabled with the reason, and the operator told."""
+        if module_name is None:
+            module_name = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
+        reason = f"Disabled by the scheduler: the schedule {schedule!r} never runs (no fire time in 5 years)"
+        session.execute(update(BackgroundTask).where(BackgroundTask.id == task_id).values(
+            enabled=False, next_run_at=None, retry_pending=None, disabled_reason=reason))
+        session.add(Notification(module_id=module_id, task_id=task_id, kind="schedule_never_runs",
+                                 description=f"{module_name}: {name}: {reason}; set a schedule that fires"[:500],
+                                 created_at=now, read_at=None))
+        log.warning("task %s disabled: schedule %r never runs", task_id, schedule)
+        self._listener(SchedulerEvent("task_disabled", task_id, module_id, None, None, reason))
 
     def _notify_outcome(self, session: Session, claim: Claim, ok: bool, message: str, now: datetime) -> None:
         """One notification per failure streak (its count grows), one on recovery."""

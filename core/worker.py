@@ -2,7 +2,9 @@
 
 Logs each run (task, module, result, duration: never a secret) and stops cleanly on SIGTERM/SIGINT:
 it stops claiming, lets in-flight runs finish within the grace period and marks the rest Interrupted.
-Due-ness follows the database's clock, so workers on several hosts agree.
+Due-ness follows the database's clock, so workers on several hosts agree. A worker that dies (kill -9,
+a lost host) leaves its runs to the others: `lease` after its last heartbeat they are Interrupted and
+retried once (see `procmod.core.scheduler`).
 """
 
 from __future__ import annotations

@@ -228,6 +228,10 @@ class BackgroundTask(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # The next fire time (UTC) computed in the module's time zone; NULL until the scheduler first sees it.
     next_run_at: Mapped[datetime | None]
+    # The id of an interrupted run (lease expired) waiting for its one retry: the task's next claim is it.
+    retry_pending: Mapped[int | None] = mapped_column(Integer)
+    # Why the scheduler disabled the task (a stored schedule that never fires); NULL otherwise.
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
 
     module: Mapped[ProcessingModule] = relationship(back_populates="tasks")
 
@@ -255,6 +259,8 @@ class TaskRun(Base):
     worker: Mapped[str | None] = mapped_column(String(100))
     # Fire times that passed while nothing ran (downtime), folded into this one catch-up run.
     missed_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interrupted run (lease expired) this run retries; NULL for a run of the schedule or Run now.
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("task_run.id", ondelete="SET NULL"))
 
     __table_args__ = (
         UniqueConstraint("task_id", "scheduled_for", name="uq_task_run_task_scheduled"),

@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="open the console on a list instead of the menu: " + ", ".join(lists))
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run background tasks from the console (when `procmod worker` runs them)")
+    _timing_options(parser, "the console's background tasks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", help="open the console on a fresh demo database",
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="runs executed at the same time (default: 4)")
     worker.add_argument("--poll", type=_positive_float, default=1.0, metavar="SECONDS",
                         help="longest wait between looks for due tasks (default: 1)")
+    _timing_options(worker, "this worker's runs", dest_prefix="worker_")
     types = commands.add_parser(
         "module-types", help="list the installed module types (built-in and plugins) and what each serves",
         description="List the module types procmod found in the procmod.module_types entry point group: "
@@ -93,6 +95,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow a non-loopback --host (plain HTTP: put a TLS proxy in front)")
     return parser
+
+
+DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_DEADLINE_SECONDS = 90.0
+
+
+def _timing_options(parser: argparse.ArgumentParser, whose: str, dest_prefix: str = "") -> None:
+    parser.add_argument("--lease", dest=f"{dest_prefix}lease", type=_positive_float, metavar="SECONDS",
+                        help=f"lease of {whose}: a run whose worker stops answering (killed, paused, cut off) is "
+                             "taken over this long after its last heartbeat, marked Interrupted and retried once, "
+                             f"a quarter of the lease (at most 30 s) later (default: {DEFAULT_LEASE_SECONDS:g})")
+    parser.add_argument("--deadline", dest=f"{dest_prefix}deadline", type=_positive_float, metavar="SECONDS",
+                        help=f"deadline of {whose}: a run stops calling the panel after this long and is "
+                             f"Unsuccessful; shorter than the lease (default: {DEFAULT_DEADLINE_SECONDS:g}, or "
+                             "3/4 of a shorter lease)")
+
+
+def _run_timing(parser: argparse.ArgumentParser, lease: float | None, deadline: float | None
+                ) -> tuple[float, float] | None:
+    """(lease, deadline) in seconds from the options, or None for the defaults; a deadline must be shorter."""
+    if lease is None and deadline is None:
+        return None
+    lease = lease if lease is not None else max(DEFAULT_LEASE_SECONDS, (deadline or 0) * 4 / 3)
+    deadline = deadline if deadline is not None else min(DEFAULT_DEADLINE_SECONDS, lease * 3 / 4)
+    if deadline >= lease:
+        parser.error(f"--deadline ({deadline:g} s) must be shorter than --lease ({lease:g} s)")
+    return lease, deadline
 
 
 def _version() -> str:
@@ -120,7 +149,12 @@ def _positive_float(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    timing = _run_timing(parser, args.lease, args.deadline)
+    if args.command == "worker":
+        timing = _run_timing(parser, args.worker_lease if args.worker_lease is not None else args.lease,
+                             args.worker_deadline if args.worker_deadline is not None else args.deadline)
     from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
 
     try:
@@ -130,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts = {k: getattr(args, k) for k in ("modules", "tariffs", "services", "notifications")}
             return _seed(args.db, args.scale, {k: v for k, v in counts.items() if v is not None})
         if args.command == "worker":
-            return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
+            return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll,
+                               timing=timing)
         if args.command == "module-types":
             from procmod.tui.cli_types import print_module_types
 
@@ -142,9 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        allow_remote=args.allow_remote))
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
-                                read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open)
+                                read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open,
+                                timing=timing)
         return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
-                            scheduler=_console_runs_tasks(args), start=args.open)
+                            scheduler=_console_runs_tasks(args), start=args.open, timing=timing)
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW
@@ -195,7 +231,8 @@ def _seed(url: str | None, scale: str, counts: dict[str, int] | None = None) -> 
     return 0
 
 
-def _run_worker(url: str | None, *, concurrency: int, poll: float) -> int:
+def _run_worker(url: str | None, *, concurrency: int, poll: float, timing: tuple[float, float] | None = None
+                ) -> int:
     """`procmod worker`: the scheduler without Textual; logs to stderr, stops on SIGTERM/SIGINT."""
     import logging
 
@@ -204,9 +241,13 @@ def _run_worker(url: str | None, *, concurrency: int, poll: float) -> int:
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from datetime import timedelta
+
+    lease, deadline = timing or (DEFAULT_LEASE_SECONDS, DEFAULT_DEADLINE_SECONDS)
     backend = open_backend(url)
     try:
-        run_worker(backend, concurrency=concurrency, poll=poll)
+        run_worker(backend, concurrency=concurrency, poll=poll, lease=timedelta(seconds=lease),
+                   deadline=timedelta(seconds=deadline))
     finally:
         backend.close()
     return 0
@@ -225,7 +266,8 @@ def _console_runs_tasks(args: argparse.Namespace) -> bool:
 
 
 def console_app(url: str | None, *, operator: str | None = None, read_only: bool = False,
-                scheduler: bool = False, start: str = "menu"):  # noqa: ANN201 - Textual imported lazily
+                scheduler: bool = False, start: str = "menu",
+                timing: tuple[float, float] | None = None):  # noqa: ANN201 - Textual imported lazily
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
     opens behind it in a worker. Opened on a list (`--open`), a helper process reads that list's first page
     meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
@@ -240,16 +282,19 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
     def open_database():  # noqa: ANN202 - core types imported lazily
         from procmod.core.backend import open_backend
 
-        return open_backend(url, operator=operator)
+        backend = open_backend(url, operator=operator)
+        backend.run_timing = timing
+        return backend
 
     return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
                     first_page=first_page)
 
 
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
-                 scheduler: bool = False, start: str = "menu") -> int:
+                 scheduler: bool = False, start: str = "menu", timing: tuple[float, float] | None = None) -> int:
     if not demo:
-        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start)
+        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start,
+                          timing=timing)
         try:
             app.run()
         finally:
@@ -262,6 +307,7 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
     from procmod.tui.app import make_app
 
     backend = open_backend(url, operator=operator)
+    backend.run_timing = timing
     try:
         if backend.modules.list().total:
             print(f"procmod: the demo needs an empty database; {backend.db.redacted_url()} has data.",

@@ -78,6 +78,9 @@ class DriverConfig:
     ca_bundle: str | None = None
     base_url: str | None = None
     recorder: Recorder | None = None
+    #: Called before every attempt of an API call: raising (a DriverError) stops the operation there. A
+    #: scheduled run stops calling the panel once its deadline passed or its lease is lost.
+    before_call: Callable[[], None] | None = None
     clock: Clock = field(default_factory=SystemClock)
     sleeper: Callable[[float], None] = time.sleep
     max_attempts: int = 3

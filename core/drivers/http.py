@@ -178,6 +178,8 @@ class HttpCaller:
         deadline_at = time.monotonic() + config.deadline
         attempt = 0
         while True:
+            if config.before_call is not None:
+                config.before_call()
             attempt += 1
             started = time.monotonic()
             url = redact_url(str(self.client.build_request(method, path, params=params).url))

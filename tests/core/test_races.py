@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from procmod.core.backend import Backend
 from procmod.core.lifecycle import Conflict, DeleteBlocked, ModuleParams
 from procmod.core.queries import NotFound
-from procmod.storage.enums import ModuleStatus, TariffStatus
+from procmod.storage.enums import ModuleStatus, RunResult, TariffStatus
 from procmod.storage.models import BackgroundTask, ProcessingModule, Service, Tariff, TariffModule
 
 ITERATIONS = 100
@@ -131,3 +131,88 @@ def test_concurrent_edits_lose_no_update(empty_backend: Backend) -> None:
         if commands.edit_form(module_id).params.name != edits[winners[0]].name:
             lost += 1
     assert lost == 0
+
+
+def test_delete_vs_claim_of_its_runs(empty_backend: Backend) -> None:
+    """A worker claims a module's due runs while an operator deletes the module: the delete waits for the
+    claim and is refused (runs in progress), or the claim skips the module being deleted. Never both."""
+    from datetime import timedelta
+
+    from procmod.core.clock import FixedClock
+    from procmod.core.scheduler import Scheduler, TaskOutcome
+    from procmod.demo.seed import seed_demo
+    from procmod.storage.models import TaskRun
+
+    seed_demo(empty_backend, service_count=10)
+    with empty_backend.db.write() as session:  # only the racing module's tasks are due
+        session.execute(BackgroundTask.__table__.update().values(enabled=False))
+        session.execute(TaskRun.__table__.update().where(TaskRun.result == RunResult.IN_PROGRESS)
+                        .values(result=RunResult.SUCCESSFUL, lease_until=None))
+    scheduler = Scheduler(empty_backend.db, FixedClock(NOW), lambda c, d: TaskOutcome(True, ""), worker_id="racer",
+                          lease=timedelta(seconds=60), deadline=timedelta(seconds=30))
+    outcomes: Counter[str] = Counter()
+    for _ in range(ITERATIONS):
+        module_id, _ = bare_module(empty_backend)
+        with empty_backend.db.write() as session:
+            session.add_all(BackgroundTask(module_id=module_id, kind=kind, name=kind, schedule="*/15 * * * *",
+                                           enabled=True, next_run_at=NOW)
+                            for kind in ("check_connection", "read_balance"))
+        deleted, claimed = race(lambda: empty_backend.commands.delete_module(module_id),
+                                lambda: scheduler.claim_due(NOW, limit=10))
+        assert isinstance(claimed, list), claimed
+        if deleted == "ok":
+            assert claimed == [] or claimed == "ok", claimed  # 0 deletes of a module with a claimed run
+            assert not exists(empty_backend, module_id)
+            outcomes["delete won"] += 1
+        else:
+            assert isinstance(deleted, DeleteBlocked), deleted
+            assert [b.kind for b in deleted.blockers] == ["tasks_in_progress"], deleted.blockers
+            assert {c.module_id for c in claimed} == {module_id} and len(claimed) == 2
+            assert exists(empty_backend, module_id)
+            outcomes["claim won"] += 1
+            for claim in claimed:
+                assert scheduler.finish(claim, TaskOutcome(True, "done"))
+    assert sum(outcomes.values()) == ITERATIONS
+    assert orphans(empty_backend) == 0
+    with empty_backend.db.sessions() as session:
+        assert session.scalar(select(func.count()).where(TaskRun.result == RunResult.IN_PROGRESS)) == 0
+    print(f"\n{outcomes}")
+
+
+def test_delete_vs_run_now(empty_backend: Backend) -> None:
+    """The console's Run now against the module's delete: the same exclusion as a scheduled claim."""
+    from datetime import timedelta
+
+    from procmod.core.clock import FixedClock
+    from procmod.core.scheduler import Claim, Scheduler, TaskOutcome
+    from procmod.demo.seed import seed_demo
+    from procmod.storage.models import TaskRun
+
+    seed_demo(empty_backend, service_count=10)
+    with empty_backend.db.write() as session:
+        session.execute(TaskRun.__table__.update().where(TaskRun.result == RunResult.IN_PROGRESS)
+                        .values(result=RunResult.SUCCESSFUL, lease_until=None))
+    scheduler = Scheduler(empty_backend.db, FixedClock(NOW), lambda c, d: TaskOutcome(True, ""), worker_id="racer",
+                          lease=timedelta(seconds=60), deadline=timedelta(seconds=30))
+    outcomes: Counter[str] = Counter()
+    for _ in range(ITERATIONS):
+        module_id, _ = bare_module(empty_backend)
+        with empty_backend.db.write() as session:
+            task = BackgroundTask(module_id=module_id, kind="check_connection", name="check", schedule="0 * * * *",
+                                  enabled=True, next_run_at=NOW + timedelta(hours=1))
+            session.add(task)
+            session.flush()
+            task_id = task.id
+        deleted, started = race(lambda: empty_backend.commands.delete_module(module_id),
+                                lambda: scheduler.run_now(task_id))
+        if deleted == "ok":
+            assert started == "ok", started  # run_now found nothing to start (None)
+            assert not exists(empty_backend, module_id)
+            outcomes["delete won"] += 1
+        else:
+            assert isinstance(deleted, DeleteBlocked) and isinstance(started, Claim), (deleted, started)
+            assert [b.kind for b in deleted.blockers] == ["tasks_in_progress"]
+            assert scheduler.finish(started, TaskOutcome(True, "done"))
+            outcomes["run now won"] += 1
+    assert sum(outcomes.values()) == ITERATIONS
+    assert orphans(empty_backend) == 0

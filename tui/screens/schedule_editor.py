@@ -1,5 +1,6 @@
 """Edit a background task's cron schedule and whether it runs. The schedule is checked as it is typed
-(croniter's reason inline) and the next three run times are shown; Ok saves through `set_task_schedule`."""
+(croniter's reason inline; "this schedule never runs" for 30 February) and the next three run times are
+shown; Ok saves through `set_task_schedule`."""
 
 from __future__ import annotations
 
@@ -62,6 +63,9 @@ class ScheduleScreen(CommandDialog):
             runs = next_run_times(normalized, self.backend.clock.now(), 3, TIME_ZONE)
         except ValidationError as invalid:
             self.error = "; ".join(invalid.errors.values())
+            self.next_runs = []
+        except ValueError as unwalkable:  # croniter's own errors, whatever validation missed: shown, never fatal
+            self.error = f"Invalid cron expression: {unwalkable}"
             self.next_runs = []
         else:
             self.error = ""

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from procmod.core.arguments import Choice, InstanceOf, Mapping as Settings, Plain, Text, entry_point
 from procmod.core.clock import Clock
 from procmod.core.dto import ApiCallRow, Page, PageRequest
 from procmod.core.lifecycle import CheckOutcome, Commands
-from procmod.core.moduletypes import module_type
+from procmod.core.moduletypes import MODULE_TYPES, module_type
 from procmod.core.queries import NotFound, _count_of, _paged
 from procmod.core.scheduler import Claim, TaskOutcome
 from procmod.core.secrets import SecretBox, SecretsUnavailable
@@ -73,6 +74,8 @@ class Integrations:
 
     # ------------------------------------------------------------------ configs
 
+    @entry_point(type_key=Choice(MODULE_TYPES, "module type"), settings=Settings(Text(64, 1), Plain()),
+                 secrets=Settings(Text(64, 1), Plain()))
     def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
                           recorder: Any = None) -> DriverConfig:
         from procmod.core.drivers import DriverConfig
@@ -115,6 +118,8 @@ class Integrations:
 
     # ------------------------------------------------------------------ connection check
 
+    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",), type_key=Choice(MODULE_TYPES, "module type"),
+                 settings=Settings(Text(64, 1), Plain()), secrets=Settings(Text(64, 1), Plain()))
     def check_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> CheckOutcome:
         """The wizard's Finish check (the lifecycle's ConnectionChecker): nothing is stored."""
         with _driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
@@ -123,6 +128,7 @@ class Integrations:
         return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
                             failed.stage.value if failed else "")
 
+    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
     def check_module(self, module_id: int) -> CheckReport:
         """Staged check of a saved module; its outcome becomes the module's health badge."""
         calls: list[CallRecord] = []
@@ -142,6 +148,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ configuration
 
+    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
     def plan_configuration(self, module_id: int) -> ConfigPlan:
         """What Update configuration would change; nothing is written but the call log."""
         calls: list[CallRecord] = []
@@ -151,6 +158,8 @@ class Integrations:
         finally:
             self._save_calls(module_id, calls)
 
+    @entry_point(refuses=("procmod.core.lifecycle.ReadOnly", "procmod.core.lifecycle.Conflict"),
+                 plan=InstanceOf("procmod.core.drivers.ConfigPlan"))
     def apply_configuration(self, module_id: int, plan: ConfigPlan) -> int:
         """Apply a reviewed plan through the validated, audited edit path; safe to repeat."""
         form = self._commands.edit_form(module_id)
@@ -162,6 +171,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ balance
 
+    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
     def read_balance(self, module_id: int) -> Balance | None:
         calls: list[CallRecord] = []
         try:
@@ -197,6 +207,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ service sync
 
+    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
     def sync_services(self, module_id: int) -> SyncReport:
         """Compare the external system's services with the billing's and record the drift (no changes)."""
         calls: list[CallRecord] = []

@@ -44,6 +44,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from procmod.core.errors import NotFound
+from procmod.core.moduletypes import MODULE_TYPES
 from procmod.core.validation import ValidationError, control_character_error
 
 #: PostgreSQL INTEGER and BIGINT (SQLite stores 64-bit ints; PostgreSQL's INTEGER is the narrower bound).
@@ -93,9 +94,9 @@ class Int(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if type(value) is not int and not (isinstance(value, int) and not isinstance(value, bool)):
-            raise _refuse(key, f"{key} must be a whole number, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a whole number, not {_kind(value)}")
         if not self.minimum <= value <= self.maximum:
-            raise _refuse(key, f"{key} must be between {self.minimum:,} and {self.maximum:,}")
+            raise _refuse(key, f"{_label(key)} must be between {self.minimum:,} and {self.maximum:,}")
         return value
 
 
@@ -106,14 +107,14 @@ class Text(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, str):
-            raise _refuse(key, f"{key} must be text, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be text, not {_kind(value)}")
         if len(value) < self.min_length:
-            raise _refuse(key, f"{key} must not be empty" if self.min_length == 1 else
+            raise _refuse(key, f"{_label(key)} must not be empty" if self.min_length == 1 else
                           f"{key} is shorter than {self.min_length} characters")
         if len(value) > self.max_length:
-            raise _refuse(key, f"{key} is longer than {self.max_length:,} characters")
+            raise _refuse(key, f"{_label(key)} is longer than {self.max_length:,} characters")
         if (problem := control_character_error(value)) is not None:
-            raise _refuse(key, f"{key} {problem}")
+            raise _refuse(key, f"{_label(key)} {problem}")
         return value
 
 
@@ -121,7 +122,7 @@ class Text(Check):
 class Flag(Check):
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, bool):
-            raise _refuse(key, f"{key} must be True or False, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be True or False, not {_kind(value)}")
         return value
 
 
@@ -131,12 +132,12 @@ class Number(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise _refuse(key, f"{key} must be a number, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a number, not {_kind(value)}")
         if (isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, Decimal) and not value.is_finite()):
-            raise _refuse(key, f"{key} must be a finite number")
+            raise _refuse(key, f"{_label(key)} must be a finite number")
         if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
-            raise _refuse(key, f"{key} is out of range")
+            raise _refuse(key, f"{_label(key)} is out of range")
         return value
 
 
@@ -159,7 +160,8 @@ class Plain(Check):
             return Text(self.max_length)(value, key, db)
         if isinstance(value, (list, tuple)) and self.depth > 0:
             return Items(Plain(self.max_length, self.depth - 1), as_type=type(value))(value, key, db)
-        raise _refuse(key, f"{key} must be text, a number, True/False or a list of those, not {_kind(value)}")
+        raise _refuse(key, f"{_label(key)} must be text, a number, True/False or a list of those, "
+                           f"not {_kind(value)}")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class Member(Check):
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, self.enum_class):
             choices = ", ".join(str(m.value) for m in self.enum_class)
-            raise _refuse(key, f"{key} must be one of: {choices}")
+            raise _refuse(key, f"{_label(key)} must be one of: {choices}")
         return value
 
 
@@ -193,14 +195,15 @@ class Mapping(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, collections.abc.Mapping):
-            raise _refuse(key, f"{key} must be a mapping of names to values, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a mapping of names to values, not {_kind(value)}")
         if len(value) > self.max_items:
-            raise _refuse(key, f"{key} has more than {self.max_items:,} entries")
+            raise _refuse(key, f"{_label(key)} has more than {self.max_items:,} entries")
         for item_key, item in value.items():
             try:
                 self.keys(item_key, key, db)
-            except _Bad as bad:
-                raise _refuse(key, f"{key} has a name that is not valid: {bad.errors[key]}") from None
+            except _Bad:
+                raise _refuse(key, f"{_label(key)} must have names that are non-empty text without control "
+                                   "characters") from None
             self.values(item, item_key or key, db)  # keyed as a form keys the field: by the setting's name
         return value
 
@@ -214,11 +217,11 @@ class Items(Check):
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if isinstance(value, (str, bytes, bytearray, memoryview, collections.abc.Mapping)) or not isinstance(
                 value, collections.abc.Iterable):
-            raise _refuse(key, f"{key} must be a list, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a list, not {_kind(value)}")
         items = []
         for item in value:
             if len(items) >= self.max_items:
-                raise _refuse(key, f"{key} has more than {self.max_items:,} items")
+                raise _refuse(key, f"{_label(key)} has more than {self.max_items:,} items")
             items.append(self.item(item, key, db))
         return items if self.as_type is list else self.as_type(items)
 
@@ -233,7 +236,7 @@ class InstanceOf(Check):
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         cls = _import(self.cls) if isinstance(self.cls, str) else self.cls
         if not isinstance(value, cls):
-            raise _refuse(key, f"{key} must be a {cls.__name__}, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a {cls.__name__}, not {_kind(value)}")
         if dataclasses.is_dataclass(cls):
             return Record(cls)(value, key, db)
         return value
@@ -249,7 +252,7 @@ class Choice(Check):
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, str) or value not in self.choices:
             known = ", ".join(sorted(map(str, self.choices))[:20])
-            raise _refuse(key, f"{key} must be a known {self.label} ({known})")
+            raise _refuse(key, f"{_label(key)} must be a known {self.label} ({known})")
         return value
 
 
@@ -262,9 +265,9 @@ class Record(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not isinstance(value, self.cls):
-            raise _refuse(key, f"{key} must be a {self.cls.__name__}, not {_kind(value)}")
+            raise _refuse(key, f"{_label(key)} must be a {self.cls.__name__}, not {_kind(value)}")
         errors: dict[str, str] = {}
-        for name, check in _record_plan(self.cls, _frozen(self.overrides)):
+        for name, check in self.fields:
             try:
                 check(getattr(value, name), name, db)
             except _Bad as bad:
@@ -273,9 +276,21 @@ class Record(Check):
             raise _Bad(errors)
         return value
 
+    @functools.cached_property
+    def fields(self) -> tuple[tuple[str, Check], ...]:
+        """(field name, check) of every field, built once per Record."""
+        return _record_plan(self.cls, _frozen(self.overrides))
+
     @property
     def needs_db(self) -> bool:  # type: ignore[override]
-        return any(c.needs_db for _, c in _record_plan(self.cls, _frozen(self.overrides)))
+        return any(c.needs_db for _, c in self.fields)
+
+
+@functools.cache
+def _record_plan(cls: type, overrides: tuple[tuple[str, Check], ...]) -> tuple[tuple[str, Check], ...]:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    given = dict(overrides)
+    return tuple((f.name, given.get(f.name) or check_for(hints.get(f.name, Any))) for f in dataclasses.fields(cls))
 
 
 def _frozen(overrides: dict[str, Check]) -> tuple[tuple[str, Check], ...]:
@@ -284,7 +299,7 @@ def _frozen(overrides: dict[str, Check]) -> tuple[tuple[str, Check], ...]:
 
 @functools.cache
 def _record_plan(cls: type, overrides: tuple[tuple[str, Check], ...]) -> tuple[tuple[str, Check], ...]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     given = dict(overrides)
     return tuple((f.name, given.get(f.name) or check_for(hints.get(f.name, Any))) for f in dataclasses.fields(cls))
 
@@ -334,6 +349,12 @@ class Ref(Check):
         return value
 
 
+#: Checks entry points share.
+MODULE_TYPE = Choice(MODULE_TYPES, "module type")
+#: Settings or secrets handed to a driver: non-empty names, plain values.
+DRIVER_SETTINGS = Mapping(Text(64, min_length=1), Plain())
+
+
 # ------------------------------------------------------------------------------------------------ hints
 
 
@@ -360,7 +381,8 @@ def check_for(hint: Any) -> Check:
         return Text()
     if hint in (float, Decimal):
         return Number()
-    if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping) or hint in (dict, collections.abc.Mapping):
+    if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping) or hint in (
+            dict, collections.abc.Mapping):
         keys = check_for(args[0]) if args else Anything()
         keys = Text(255, min_length=1) if isinstance(keys, Text) else keys  # names: not empty, not huge
         return Mapping(keys, check_for(args[1]) if args else Anything())
@@ -402,8 +424,14 @@ class _OneOf(Check):
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
         if not any(type(value) is type(v) and value == v for v in self.values):
-            raise _refuse(key, f"{key} must be one of: {', '.join(map(str, self.values))}")
+            raise _refuse(key, f"{_label(key)} must be one of: {', '.join(map(str, self.values))}")
         return value
+
+
+def _label(key: str) -> str:
+    """How a message names the field: "department_id" → "Department id"."""
+    text = key.replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else "Value"
 
 
 def _kind(value: Any) -> str:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from procmod.core.arguments import Choice, InstanceOf, Mapping as Settings, Plain, Text, entry_point
+from procmod.core.arguments import DRIVER_SETTINGS, MODULE_TYPE, InstanceOf, entry_point
 from procmod.core.clock import Clock
 from procmod.core.dto import ApiCallRow, Page, PageRequest
 from procmod.core.lifecycle import CheckOutcome, Commands
-from procmod.core.moduletypes import MODULE_TYPES, module_type
+from procmod.core.moduletypes import module_type
 from procmod.core.queries import NotFound, _count_of, _paged
 from procmod.core.scheduler import Claim, TaskOutcome
 from procmod.core.secrets import SecretBox, SecretsUnavailable
@@ -28,6 +28,9 @@ from procmod.storage.models import ApiCall, Notification, ProcessingModule, Serv
 
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
+
+#: The drivers' typed failure, named for the entry points' documented refusals (drivers load on first use).
+DRIVER_ERROR = "procmod.core.drivers.DriverError"
 
 #: Rows of call log kept per module (older ones are pruned when new calls are written).
 CALL_LOG_KEEP = 500
@@ -74,8 +77,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ configs
 
-    @entry_point(type_key=Choice(MODULE_TYPES, "module type"), settings=Settings(Text(64, 1), Plain()),
-                 secrets=Settings(Text(64, 1), Plain()))
+    @entry_point(type_key=MODULE_TYPE, settings=DRIVER_SETTINGS, secrets=DRIVER_SETTINGS)
     def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
                           recorder: Any = None) -> DriverConfig:
         from procmod.core.drivers import DriverConfig
@@ -118,8 +120,8 @@ class Integrations:
 
     # ------------------------------------------------------------------ connection check
 
-    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",), type_key=Choice(MODULE_TYPES, "module type"),
-                 settings=Settings(Text(64, 1), Plain()), secrets=Settings(Text(64, 1), Plain()))
+    @entry_point(network=True, refuses=(DRIVER_ERROR,), type_key=MODULE_TYPE, settings=DRIVER_SETTINGS,
+                 secrets=DRIVER_SETTINGS)
     def check_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> CheckOutcome:
         """The wizard's Finish check (the lifecycle's ConnectionChecker): nothing is stored."""
         with _driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
@@ -128,7 +130,7 @@ class Integrations:
         return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
                             failed.stage.value if failed else "")
 
-    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def check_module(self, module_id: int) -> CheckReport:
         """Staged check of a saved module; its outcome becomes the module's health badge."""
         calls: list[CallRecord] = []
@@ -148,7 +150,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ configuration
 
-    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def plan_configuration(self, module_id: int) -> ConfigPlan:
         """What Update configuration would change; nothing is written but the call log."""
         calls: list[CallRecord] = []
@@ -171,7 +173,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ balance
 
-    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def read_balance(self, module_id: int) -> Balance | None:
         calls: list[CallRecord] = []
         try:
@@ -207,7 +209,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ service sync
 
-    @entry_point(network=True, refuses=("procmod.core.drivers.DriverError",))
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def sync_services(self, module_id: int) -> SyncReport:
         """Compare the external system's services with the billing's and record the drift (no changes)."""
         calls: list[CallRecord] = []

@@ -23,11 +23,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from procmod.core.arguments import Choice, Column, entry_point
+from procmod.core.arguments import MODULE_TYPE, Column, entry_point
 from procmod.core.clock import Clock
 from procmod.core.errors import Blocker, DeleteBlocked
 from procmod.core.formatting import format_time
-from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
+from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, module_type
 from procmod.core.schedule import next_fire_time
 from procmod.core.queries import NotFound
 from procmod.core.secrets import MASK, SecretBox, SecretsUnavailable
@@ -201,7 +201,7 @@ class Commands:
 
     # ------------------------------------------------------------ modules
 
-    @entry_point(refuses=(ReadOnly, ConnectionCheckFailed), type_key=Choice(MODULE_TYPES, "module type"))
+    @entry_point(refuses=(ReadOnly, ConnectionCheckFailed), type_key=MODULE_TYPE)
     def create_module(self, product_type: str, type_key: str, params: ModuleParams) -> int:
         """Validate, check the connection, then save the module with its default tasks; all or nothing."""
         self._writable()

@@ -459,6 +459,8 @@ class EntryPoint:
     refuses: tuple[type[BaseException] | str, ...]
     network: bool
     overrides: dict[str, Check]
+    #: The checked callable (what callers get); `function` is the body it guards.
+    checked: Callable[..., Any] | None = None
     _plan: tuple[tuple[str, ...], dict[str, Check], bool] | None = None
 
     @property
@@ -585,6 +587,7 @@ def entry_point(*, refuses: tuple[type[BaseException] | str, ...] = (), network:
             return function(*args, **kwargs)
 
         checked.entry_point = entry  # type: ignore[attr-defined]
+        entry.checked = checked
         return checked  # type: ignore[return-value]
 
     return decorate

@@ -6,9 +6,10 @@ arguments are drawn from the entry point's own plan of checks: values that pass 
 ids, members, text within the column's length) mixed with hostile ones (None, bools, floats, huge and
 negative ints, text with NUL, lone surrogates or far too long, lists, dicts, bytes).
 
-Calls that talk to an external system (`network=True`) get only modules whose panel is a closed loopback
-port (the connection is refused at once: a DriverError, their documented refusal), so nothing leaves the
-machine; the others never get those modules, so an edit cannot point them elsewhere.
+Calls that talk to an external system (`network=True`) get only the rows (modules, their services and
+tasks) of modules whose panel is a closed loopback port, or ids no row has: the connection is refused at
+once (a DriverError, their documented refusal), so nothing leaves the machine. The other calls never get
+those modules, so an edit cannot point them elsewhere.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -105,7 +105,14 @@ class Api:
 
     backend: Backend
     ids: dict[str, list[int]]
-    loopback_modules: list[int]
+    #: Rows of the loopback modules (their modules, services, tasks): the only ones network calls get.
+    loopback: dict[str, list[int]]
+
+    def callable(self, entry: arguments.EntryPoint) -> Any:
+        """What a caller calls: a plain function, or the method on the backend's object of its class."""
+        if not entry.owner_name:
+            return entry.checked
+        return getattr(self.owner(entry), entry.function.__name__)
 
     def owner(self, entry: arguments.EntryPoint) -> Any:
         """The backend's object whose class defines the entry point (commands, integrations, ...)."""
@@ -135,6 +142,11 @@ def build_api(url: str) -> Api:
     loopback = [backend.commands.create_module(product, key, ModuleParams(
         name=f"Loopback {key}", department_id=department, datacenter_id=datacenter, settings=values))
         for (product, key), values in settings_of.items()]
+    with backend.db.sessions() as session:
+        tariffs = {m: session.scalar(select(Tariff.id).join(ProcessingModule, ProcessingModule.product_type
+                                                            == Tariff.product_type).where(ProcessingModule.id == m)
+                                     .order_by(Tariff.id).limit(1)) for m in loopback}
+    services = [backend.commands.place_service(tariffs[m], m, f"loopback-{m}", f"lb-{m}") for m in loopback]
     ids = {"module_id": [i for i in _ids(backend, ProcessingModule) if i not in loopback],
            "tariff_id": _ids(backend, Tariff), "service_id": _ids(backend, Service),
            "department_id": _ids(backend, Department), "datacenter_id": _ids(backend, DataCenter)}
@@ -144,7 +156,9 @@ def build_api(url: str) -> Api:
         ids["task_id"] = list(session.scalars(select(BackgroundTask.id).where(
             BackgroundTask.module_id.not_in(loopback)).limit(50)))
     ids["module_ids"] = ids["module_id"]
-    return Api(backend, ids, loopback)
+    with backend.db.sessions() as session:
+        tasks = list(session.scalars(select(BackgroundTask.id).where(BackgroundTask.module_id.in_(loopback))))
+    return Api(backend, ids, {"module_id": loopback, "service_id": services, "task_id": tasks})
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
@@ -178,8 +192,9 @@ def _valid(check: Check, key: str, api: Api, network: bool) -> st.SearchStrategy
     if isinstance(check, Optional):
         return st.one_of(valid(check.inner, key, api, network), st.none())
     if isinstance(check, (Int, Ref)):
-        if network and key == "module_id":
-            return st.sampled_from(api.loopback_modules)
+        if network:  # rows of the loopback modules, or none at all (an id no row has)
+            return st.sampled_from(api.loopback[key]) if key in api.loopback else st.integers(
+                INT32[1] - 1000, INT32[1])
         known = api.ids.get(key) or api.ids.get(key.removesuffix("s")) or []
         lo, hi = (check.minimum, check.maximum) if isinstance(check, Int) else INT32
         some = st.integers(max(lo, -3), min(hi, 3))
@@ -290,8 +305,7 @@ def test_hostile_inputs_get_the_projects_own_errors(api: Api) -> None:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     for name, entry in entries:
-        owner = api.owner(entry)
-        method = getattr(owner, entry.function.__name__)
+        method = api.callable(entry)
         checks = entry.checks()
         strategies = {p: argument(checks[p], p, api, entry.network) for p in entry.parameters if p in checks}
 
@@ -396,3 +410,36 @@ def test_ref_checks_the_row_exists(api: Api) -> None:
             probe.use("1")
     finally:
         ENTRY_POINTS.pop(f"{__name__}:{Probe.use.__qualname__}", None)
+
+
+@dataclass(frozen=True)
+class Params:
+    """A params dataclass as a new entry point would declare one (hints resolve in its module)."""
+
+    title: Annotated[str, Text(5)]
+    note: str = ""
+    tags: tuple[str, ...] = ()
+
+
+def test_overrides_from_columns_annotations_and_dotted_names() -> None:
+    """The ways an entry point says more than a plain hint, checked without a database."""
+    from procmod.core.arguments import Column
+
+    @arguments.entry_point(name=Column(Service.name), remote_id=Column(Service.remote_id),
+                           **{"params.note": Text(3)})
+    def probe(name: str, remote_id: str | None, params: Params, ids: set[int] = frozenset()) -> Any:
+        return name, remote_id, params, ids
+
+    try:
+        assert probe("a" * 255, None, Params("ok"), ids=iter([1, 1])) == ("a" * 255, None, Params("ok"), {1})
+        for kwargs, key in [({"name": "a" * 256}, "name"), ({"remote_id": "r" * 101}, "remote_id"),
+                            ({"params": Params("toolong")}, "title"), ({"params": Params("ok", "long")}, "note"),
+                            ({"params": Params("ok", tags=("a", 1))}, "tags"), ({"ids": [True]}, "ids"),
+                            ({"params": {"title": "ok"}}, "params")]:
+            call = {"name": "n", "remote_id": None, "params": Params("ok"), **kwargs}
+            with pytest.raises(ValidationError) as raised:
+                probe(**call)
+            assert set(raised.value.errors) == {key}, (kwargs, raised.value.errors)
+        assert "Remote id" in str(pytest.raises(ValidationError, probe, "n", 5, Params("ok")).value)
+    finally:
+        ENTRY_POINTS.pop(f"{__name__}:{probe.__qualname__}", None)

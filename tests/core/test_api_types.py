@@ -115,13 +115,13 @@ class Api:
         return getattr(self.owner(entry), entry.function.__name__)
 
     def owner(self, entry: arguments.EntryPoint) -> Any:
-        """The backend's object whose class defines the entry point (commands, integrations, ...)."""
-        for name, member in inspect.getmembers(type(self.backend)):
-            if isinstance(member, property):
-                value = getattr(self.backend, name)
-                if type(value).__qualname__ == entry.owner_name and type(value).__module__ == entry.module:
-                    return value
-        raise AssertionError(f"{entry.qualname}: no Backend property returns a {entry.owner_name}; "
+        """The backend's object whose class defines the entry point (commands, integrations, notifications...)."""
+        names = [n for n, member in inspect.getmembers(type(self.backend)) if isinstance(member, property)]
+        for name in [*vars(self.backend), *names]:
+            value = getattr(self.backend, name)
+            if type(value).__qualname__ == entry.owner_name and type(value).__module__ == entry.module:
+                return value
+        raise AssertionError(f"{entry.qualname}: no attribute or property of Backend holds a {entry.owner_name}; "
                              "the property test cannot reach it")
 
 

@@ -93,7 +93,7 @@ class Int(Check):
     maximum: int = INT32[1]
 
     def __call__(self, value: Any, key: str, db: Any) -> Any:
-        if type(value) is not int and not (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, bool) or not isinstance(value, int):
             raise _refuse(key, f"{_label(key)} must be a whole number, not {_kind(value)}")
         if not self.minimum <= value <= self.maximum:
             raise _refuse(key, f"{_label(key)} must be between {self.minimum:,} and {self.maximum:,}")
@@ -504,7 +504,11 @@ class EntryPoint:
                     record = Record(inner.cls, {**inner.overrides, **nested[name]})
                     check = Optional(record) if isinstance(check, Optional) else record
                 checks[name] = check
-            self._plan = (names, checks, any(c.needs_db for c in checks.values()))
+            needs_db = any(c.needs_db for c in checks.values())
+            if needs_db and not self.owner_name:
+                raise TypeError(f"{self.qualname}: Ref looks rows up on the method's object (self._db); "
+                                "a plain function cannot use it")
+            self._plan = (names, checks, needs_db)
         return self._plan
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from procmod.core.arguments import DRIVER_SETTINGS, MODULE_TYPE, InstanceOf, entry_point
 from procmod.core.clock import Clock
 from procmod.core.dto import ApiCallRow, Page, PageRequest
 from procmod.core.lifecycle import CheckOutcome, Commands
@@ -38,6 +39,9 @@ if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first 
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
 
 log = logging.getLogger("procmod.integration")
+
+#: The drivers' typed failure, named for the entry points' documented refusals (drivers load on first use).
+DRIVER_ERROR = "procmod.core.drivers.DriverError"
 
 #: Rows of call log kept per module (older ones are pruned when new calls are written).
 CALL_LOG_KEEP = 500
@@ -84,6 +88,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ configs
 
+    @entry_point(type_key=MODULE_TYPE, settings=DRIVER_SETTINGS, secrets=DRIVER_SETTINGS)
     def config_for_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any],
                           recorder: Any = None) -> DriverConfig:
         from procmod.core.drivers import DriverConfig
@@ -166,6 +171,8 @@ class Integrations:
 
     # ------------------------------------------------------------------ connection check
 
+    @entry_point(network=True, refuses=(DRIVER_ERROR,), type_key=MODULE_TYPE, settings=DRIVER_SETTINGS,
+                 secrets=DRIVER_SETTINGS)
     def check_values(self, type_key: str, settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> CheckOutcome:
         """The wizard's Finish check (the lifecycle's ConnectionChecker): nothing is stored."""
         with _driver_for(self.config_for_values(type_key, settings, secrets)) as driver:
@@ -174,6 +181,7 @@ class Integrations:
         return CheckOutcome(report.ok, report.summary if failed is None else failed.message,
                             failed.stage.value if failed else "")
 
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def check_module(self, module_id: int, guard: RunGuard | None = None) -> CheckReport:
         """Staged check of a saved module; its outcome becomes the module's health badge (a reading: the
         module's edit version does not move). A run's guard fences the call log and the badge."""
@@ -193,6 +201,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ configuration
 
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def plan_configuration(self, module_id: int) -> ConfigPlan:
         """What Update configuration would change; nothing is written but the call log."""
         calls: list[CallRecord] = []
@@ -202,6 +211,8 @@ class Integrations:
         finally:
             self._save_calls(module_id, calls)
 
+    @entry_point(refuses=("procmod.core.lifecycle.ReadOnly", "procmod.core.lifecycle.Conflict"),
+                 plan=InstanceOf("procmod.core.drivers.ConfigPlan"))
     def apply_configuration(self, module_id: int, plan: ConfigPlan) -> int:
         """Apply a reviewed plan through the validated, audited edit path; safe to repeat."""
         form = self._commands.edit_form(module_id)
@@ -213,6 +224,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ balance
 
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def read_balance(self, module_id: int, guard: RunGuard | None = None) -> Balance | None:
         """The panel's balance, stored on the module (a reading: its edit version does not move), with a
         low-balance notification; a run's guard fences all of it with the call log."""
@@ -259,6 +271,7 @@ class Integrations:
 
     # ------------------------------------------------------------------ service sync
 
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
     def sync_services(self, module_id: int, guard: RunGuard | None = None) -> SyncReport:
         """Compare the external system's services with the billing's and record the drift (no changes)."""
         calls: list[CallRecord] = []

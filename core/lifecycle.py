@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from procmod.core.arguments import MODULE_TYPE, Column, entry_point
 from procmod.core.clock import Clock
 from procmod.core.errors import Blocker, DeleteBlocked
 from procmod.core.formatting import format_time
@@ -209,6 +210,7 @@ class Commands:
 
     # ------------------------------------------------------------ modules
 
+    @entry_point(refuses=(ReadOnly, ConnectionCheckFailed), type_key=MODULE_TYPE)
     def create_module(self, product_type: str, type_key: str, params: ModuleParams) -> int:
         """Validate, check the connection, then save the module with its default tasks; all or nothing."""
         self._writable()
@@ -236,6 +238,7 @@ class Commands:
                         after=masked({**columns["settings"], **secrets, "name": module.name}, mtype.secret_keys))
             return module.id
 
+    @entry_point()
     def edit_form(self, module_id: int) -> ModuleForm:
         with self._db.sessions() as session:
             module = session.get(ProcessingModule, module_id)
@@ -257,6 +260,7 @@ class Commands:
                           for f in mtype.fields if f.choices_from and module.settings.get(f.choices_from)},
             )
 
+    @entry_point(refuses=(ReadOnly, Conflict, ConnectionCheckFailed))
     def update_module(self, module_id: int, expected_version: int, params: ModuleParams) -> int:
         """Save an edit made from `expected_version`; returns the new version. Raises Conflict."""
         self._writable()
@@ -297,6 +301,7 @@ class Commands:
                 "sort_priority": module.sort_priority, "minimal_balance": module.minimal_balance,
                 **module.settings, **secrets}
 
+    @entry_point(network=True)
     def check_module_connection(self, module_id: int) -> CheckOutcome | None:
         """Run the connection checker on a saved module's settings; None when no checker is configured.
 
@@ -315,6 +320,7 @@ class Commands:
             return None
         return self.checker(type_key, settings, secrets)
 
+    @entry_point(refuses=(ReadOnly,))
     def set_module_enabled(self, module_id: int, enabled: bool) -> None:
         self._writable()
         status = ModuleStatus.ENABLED if enabled else ModuleStatus.DISABLED
@@ -328,6 +334,7 @@ class Commands:
                         f"{'Enabled' if enabled else 'Disabled'} {module.name}",
                         before={"status": before.value}, after={"status": status.value})
 
+    @entry_point()
     def delete_blockers(self, module_id: int) -> list[Blocker]:
         with self._db.sessions() as session:
             if session.get(ProcessingModule, module_id) is None:
@@ -361,6 +368,7 @@ class Commands:
                                     "progress: wait for them to finish"))
         return blockers
 
+    @entry_point(refuses=(ReadOnly, DeleteBlocked))
     def delete_module(self, module_id: int) -> None:
         """Check the blockers and delete, in one transaction holding the module's row lock."""
         self._writable()
@@ -385,6 +393,7 @@ class Commands:
 
     # ------------------------------------------------------------ services (the billing side)
 
+    @entry_point(refuses=(ReadOnly,))
     def activate_service(self, service_id: int) -> None:
         """Activate a service; takes the module's row lock so it cannot race a module delete."""
         self._writable()
@@ -397,6 +406,7 @@ class Commands:
                 raise ValidationError({"module_id": f"{module.name} is disabled: no new services are placed on it"})
             service.status = ServiceStatus.ACTIVE
 
+    @entry_point(refuses=(ReadOnly,), name=Column(Service.name), remote_id=Column(Service.remote_id))
     def place_service(self, tariff_id: int, module_id: int, name: str, remote_id: str | None = None) -> int:
         """Record a service provisioned on a module as Active (the billing side of "open service").
 
@@ -417,6 +427,7 @@ class Commands:
 
     # ------------------------------------------------------------ tariffs
 
+    @entry_point(refuses=(ReadOnly,))
     def set_tariff_modules(self, tariff_id: int, module_ids: Iterable[int]) -> None:
         """Replace a tariff's linked modules (same product type; an active tariff keeps at least one)."""
         self._writable()
@@ -444,6 +455,7 @@ class Commands:
             self._audit(session, "relink", "tariff", tariff_id, f"Linked modules of {tariff.name}",
                         before={"module_ids": before}, after={"module_ids": wanted})
 
+    @entry_point(refuses=(ReadOnly,))
     def set_tariff_status(self, tariff_id: int, status: TariffStatus) -> None:
         self._writable()
         with self._db.write() as session:
@@ -462,6 +474,7 @@ class Commands:
 
     # ------------------------------------------------------------ background task schedules
 
+    @entry_point(refuses=(ReadOnly,))
     def set_task_schedule(self, task_id: int, schedule: str, enabled: bool) -> None:
         self._writable()
         schedule = validate_cron(schedule)

@@ -31,7 +31,8 @@ from textual.screen import Screen
 from procmod.core.errors import NotFound
 from procmod.storage.enums import RunResult
 from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
-from procmod.tui.messages import SchedulerActivity
+from procmod.tui.live import LiveChanges
+from procmod.tui.messages import DataChanged, SchedulerActivity
 from procmod.tui.idle_gc import QUIET_SECONDS, IdleCollector
 from procmod.tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
 from procmod.tui.screens import destination_screen
@@ -119,8 +120,12 @@ class ProcmodApp(App[None]):
 
     def __init__(self, backend: BackendSource, *, show_pane: bool = True, start: str = "menu",
                  read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
-                 prepare_screens: bool = False, first_page: FirstPageHelper | None = None) -> None:
+                 prepare_screens: bool = False, first_page: FirstPageHelper | None = None,
+                 live: bool = False) -> None:
         super().__init__()
+        #: Learn other processes' changes (tui/live.py); the command line turns it on, tests when they test it.
+        self._live_wanted = live
+        self.live: LiveChanges | None = None
         self._backend: Backend | None = None if callable(backend) else backend
         self._backend_loader: Callable[[], Backend] | None = backend if callable(backend) else None
         self._load_lock = threading.Lock()
@@ -249,6 +254,18 @@ class ProcmodApp(App[None]):
         self.call_after_refresh(self._start_scheduler)
         if self._preparer is not None:
             self._preparer.start()
+        if self._live_wanted and self.live is None:
+            self.live = LiveChanges(self, self.backend.db)
+            self.live.start()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        """Other processes changed what this console shows: the pane and the screen on top re-read it."""
+        from procmod.core.changes import ANY_TABLE
+
+        if ANY_TABLE in message.tables or "notification" in message.tables:
+            self.pane_feed.invalidate()
+        if isinstance(self.screen, ConsoleScreen) and not self.closing:
+            self.screen.data_changed(message.tables)
 
     def _start_idle_gc(self) -> None:
         """Once the console is up and the operator leaves the keys alone for a moment (tui/idle_gc.py)."""
@@ -379,6 +396,8 @@ class ProcmodApp(App[None]):
         return self._exit or not self._running or self.scheduler_stop_requested
 
     def on_unmount(self) -> None:
+        if self.live is not None:
+            self.live.stop()
         self.stop_scheduler()
         self.idle_gc.stop()
 
@@ -470,7 +489,8 @@ def console_worker_id() -> str:
 
 def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
              scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
-             prepare_screens: bool = False, first_page: FirstPageHelper | None = None) -> ProcmodApp:
+             prepare_screens: bool = False, first_page: FirstPageHelper | None = None,
+             live: bool = False) -> ProcmodApp:
     """The one factory of the console.
 
     `backend` is an open Backend or a function opening one after the first paint (see `BackendSource`).
@@ -479,9 +499,11 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
     (tests, snapshots); the command line passes True unless `--no-scheduler` (see `SchedulerChoice`).
     `prepare_screens` composes the main menu's lists in quiet moments after start (the command line does;
     tests that want every screen made on demand, as they were, leave it off). `first_page` is a helper
-    reading the `start` list's first page while the console starts (the command line's `--open`).
+    reading the `start` list's first page while the console starts (the command line's `--open`). `live`
+    watches for other processes' changes and re-reads what is on screen (the command line turns it on).
     """
     if start != "menu" and not start.startswith("card:") and start not in DESTINATION_BY_ID:
         raise ValueError(f"unknown start screen {start!r}")
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
-                      scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page)
+                      scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page,
+                      live=live)

@@ -287,7 +287,7 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
         return backend
 
     return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
-                    first_page=first_page)
+                    first_page=first_page, live=True)
 
 
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
@@ -316,7 +316,8 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
         seed_demo(backend)
         environment = _start_demo_environment(backend)
         try:
-            make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True, start=start).run()
+            make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True, start=start,
+                     live=True).run()
         finally:
             environment.stop()
     finally:

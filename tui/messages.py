@@ -33,3 +33,13 @@ class SchedulerActivity(Message):
     @property
     def task_ids(self) -> frozenset[int]:
         return frozenset(e.task_id for e in self.events)
+
+
+class DataChanged(Message):
+    """Another process (a console, a worker) committed changes to tables this console shows
+    (`procmod.core.changes`; `tables` holds "*" when the database cannot say which). Posted to the app at
+    most once a second; the screen on top re-reads what it shows."""
+
+    def __init__(self, tables: frozenset[str]) -> None:
+        super().__init__()
+        self.tables = tables

@@ -76,6 +76,12 @@ class ConsoleScreen(Screen[None]):
     def refresh_content(self) -> None:
         """Back on this screen (a form or another screen closed): read the data again."""
 
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """Another process changed the database (tui/live.py): re-read what this screen shows, and the pane.
+        Forms keep what the operator typed: their `refresh_content` does nothing."""
+        self.refresh_content()
+        self.apply_pane()
+
     def database_opened(self) -> None:
         """The console's database just opened: a screen shown while it was opening reads its data now."""
 

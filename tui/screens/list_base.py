@@ -126,6 +126,11 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def refresh_content(self) -> None:
         self.paged.reload()
 
+    def data_changed(self, tables: frozenset[str]) -> None:
+        if not self._waiting_for_database:
+            self.paged.refresh_rows()  # the rows shown, by key: no clear, the cursor stays on its row
+        self.apply_pane()
+
     def reopen(self, *, below: Sequence[Screen[Any]]) -> None:
         """Opened again from the menu (the app keeps destination screens, and prepares them): unfiltered,
         first page, read afresh, shown over `below`. Done before the screen is shown, so that the frame it

@@ -228,6 +228,7 @@ class TariffRow:
     price: Decimal
     module_names: list[str]  # linked modules, lowest sort priority first
     active_service_count: int
+    period: str = "month"
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,8 @@ class DepartmentRow:
     id: int
     name: str
     module_count: int
+    email: str | None = None
+    notify_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -343,3 +346,5 @@ class DataCenterRow:
     name: str
     external_id: str | None
     module_count: int
+    code: str | None = None
+    location: str | None = None

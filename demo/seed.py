@@ -16,7 +16,8 @@ from croniter import croniter
 from sqlalchemy import insert
 
 from procmod.core.backend import Backend
-from procmod.core.moduletypes import PRODUCT_TYPES, module_type
+from procmod.core.moduletypes import module_type
+from procmod.core.reference import ensure_product_types
 from procmod.core.schedule import next_fire_time
 from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from procmod.storage.models import (
@@ -26,7 +27,6 @@ from procmod.storage.models import (
     Department,
     Notification,
     ProcessingModule,
-    ProductType,
     Service,
     Tariff,
     TariffModule,
@@ -174,7 +174,8 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
     rng = random.Random(SEED)
     now = backend.clock.now()
     with backend.db.write() as session:
-        session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
+        # The product types come with the schema (migration 0009); add only any the code knows beyond them.
+        ensure_product_types(session)
         departments = {name: Department(name=name) for name in (SALES, SUPPORT)}
         datacenters = {FRA: DataCenter(name=FRA, external_id="fra1"), AMS: DataCenter(name=AMS, external_id="ams2")}
         session.add_all([*departments.values(), *datacenters.values()])

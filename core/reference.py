@@ -203,6 +203,16 @@ class LinkChoice:
     sort_priority: int
 
 
+@dataclass(frozen=True)
+class SetupProgress:
+    """What a new database has so far (the main menu's getting-started panel)."""
+
+    datacenter: bool
+    department: bool
+    module: bool
+    tariff: bool
+
+
 # ---------------------------------------------------------------------------- validation
 
 
@@ -240,10 +250,19 @@ class ReferenceCommands:
 
     # ------------------------------------------------------------ helpers
 
-    def product_type_choices(self) -> list[tuple[str, str]]:
+    def setup_progress(self) -> SetupProgress:
+        """Whether any data center, department, module and tariff exists: four index look-ups."""
         with self._db.sessions() as session:
-            return [(c, n) for c, n in session.execute(select(ProductType.code, ProductType.name)
-                                                        .order_by(ProductType.name))]
+            def exists(model: Any) -> bool:
+                return session.scalar(select(model.id).limit(1)) is not None
+            return SetupProgress(exists(DataCenter), exists(Department), exists(ProcessingModule), exists(Tariff))
+
+    def product_type_choices(self) -> list[tuple[str, str]]:
+        """The catalogue in its own order (as the Add wizard lists it), any other type after, by name."""
+        order = {p.code: index for index, p in enumerate(PRODUCT_TYPES)}
+        with self._db.sessions() as session:
+            rows = session.execute(select(ProductType.code, ProductType.name)).all()
+        return sorted(((c, n) for c, n in rows), key=lambda row: (order.get(row[0], len(order)), row[1]))
 
     def choices(self, spec: EntitySpec, key: str) -> list[tuple[str, str]]:
         if spec is TARIFF and key == "product_type":
@@ -423,6 +442,15 @@ class ReferenceCommands:
         except IntegrityError as exc:
             raise DeleteBlocked([Blocker("concurrent", 1, "another operator placed a module on it meanwhile; "
                                          "look again")]) from exc
+
+    def card_title(self, kind: str, object_id: int) -> str:
+        """A record's name (filters say which record they narrow to); NotFound once it is gone."""
+        spec = ENTITIES[kind]
+        with self._db.sessions() as session:
+            name = session.scalar(select(spec.model.name).where(spec.model.id == object_id))
+        if name is None:
+            raise NotFound(f"{spec.title} #{object_id} no longer exists.")
+        return name
 
     def card(self, spec: EntitySpec, object_id: int) -> ReferenceCard:
         with self._db.sessions() as session:

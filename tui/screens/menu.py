@@ -1,22 +1,63 @@
-"""The main menu, mirroring the platform's: Integration, Products, Provider, Notifications, Background tasks."""
+"""The main menu, mirroring the platform's: Integration, Products, Provider, Notifications, Background tasks.
+
+On a database without any processing module (a first run), a "Getting started" panel under the menu says
+what to create, in order, each step with the way there and its key; steps already done are marked. It is
+gone once a module exists.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from procmod.tui.screens.base import ConsoleScreen
 
+if TYPE_CHECKING:  # the menu paints before SQLAlchemy loads: core/reference.py is imported by the backend
+    from procmod.core.reference import SetupProgress
+
+#: The getting-started steps: (what the progress knows it by, what to create, the way there and the key).
+GETTING_STARTED: tuple[tuple[str, str, str], ...] = (
+    ("datacenter", "A data center", "Integration › Data centers, then a"),
+    ("department", "A department", "Provider › Departments, then a"),
+    ("module", "A processing module", "Integration › Processing modules, then a"),
+    ("tariff", "A tariff plan", "Products › Tariff plans, then a"),
+)
+GETTING_STARTED_TITLE = "Getting started: this database has no processing module yet"
+GETTING_STARTED_HINT = "Arrows and Enter open a section (or : to jump); ? lists its keys."
+
+
+def getting_started_text(progress: SetupProgress | None = None) -> Text:
+    """The panel's lines; a done step says so in words (NO_COLOR), the next one is marked with ›."""
+    text = Text()
+    upcoming = True
+    for number, (key, what, how) in enumerate(GETTING_STARTED, start=1):
+        done = progress is not None and getattr(progress, key)
+        mark = "done" if done else ("next" if upcoming else "")
+        upcoming = upcoming and done
+        text.append(f"{number}. {what:<20}", style="bold" if mark == "next" else "")
+        text.append(f"{how:<41}")
+        text.append(f"{mark}\n" if mark else "\n", style="bold")
+    text.append(GETTING_STARTED_HINT, style="italic")
+    return text
+
 
 class MenuScreen(ConsoleScreen):
     """Arrows move, Enter opens; group headers are not selectable."""
 
     SCREEN_ID = "menu"
+
+    @dataclass
+    class ProgressRead(Message):
+        progress: SetupProgress
 
     def compose_content(self) -> ComposeResult:
         options: list[Option] = []
@@ -27,12 +68,35 @@ class MenuScreen(ConsoleScreen):
                 options.append(Option(Text(group, style="bold"), id=f"group:{group}", disabled=True))
                 options.extend(Option(Text(f"  {d.title}"), id=d.id) for d in members)
         yield OptionList(*options, id="menu")
+        panel = Static("", id="getting-started", classes="-hidden")
+        panel.border_title = GETTING_STARTED_TITLE
+        yield panel
         yield Static("", id="menu-help")
 
     def on_mount(self) -> None:
         menu = self.query_one(OptionList)
         menu.highlighted = menu.get_option_index("modules")
         menu.focus()
+
+    def apply_pane(self) -> None:
+        """Frame upkeep (mount, resume, the database opened): also look whether this is a first run."""
+        super().apply_pane()
+        if self.app.loaded_backend is not None and not self.app.closing:
+            self._read_progress()
+
+    @work(thread=True, group="getting-started", exclusive=True, exit_on_error=False)
+    def _read_progress(self) -> None:
+        backend = self.app.loaded_backend
+        if backend is not None:
+            self.post_message(self.ProgressRead(backend.reference.setup_progress()))
+
+    def on_menu_screen_progress_read(self, event: ProgressRead) -> None:
+        first_run = not event.progress.module
+        panel = self.query_one("#getting-started", Static)
+        if first_run:
+            panel.update(getting_started_text(event.progress))
+        panel.set_class(not first_run, "-hidden")
+        self.query_one("#menu-help", Static).set_class(first_run, "-hidden")
 
     @property
     def highlighted_destination(self) -> str | None:

@@ -12,7 +12,9 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Select, Static
@@ -39,7 +41,12 @@ class ReferenceFormScreen(ConsoleScreen):
     """Add (`object_id` None) or edit one record; pops itself once saved."""
 
     SCREEN_ID = "reference_form"
-    BINDINGS = bindings_for("reference_form")
+    BINDINGS = [
+        *bindings_for("reference_form"),
+        # A priority binding runs as the key arrives, before the keys typed after it are handed on: so
+        # "name Enter code" typed in one burst lands in two fields, not all in the first.
+        Binding("enter", "next_field", "Next field", show=False, priority=True, id="reference_form.next"),
+    ]
 
     @dataclass
     class Saved(Message):
@@ -102,8 +109,10 @@ class ReferenceFormScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.form.focus_first()
 
-    @on(Input.Submitted, "#reference-form Input")
-    def _enter_moves_on(self) -> None:
+    def action_next_field(self) -> None:
+        """Enter in a text field moves to the next one; elsewhere (a drop-down, a button) it does its own."""
+        if not isinstance(self.focused, Input):
+            raise SkipAction()
         self.focus_next()
 
     @on(Select.Changed, "#input-product_type")
@@ -180,5 +189,6 @@ class ReferenceFormScreen(ConsoleScreen):
             if discard:
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmScreen(f"Discard this {self.spec.title.lower()}?", "Nothing has been saved.",
-                                           confirm_label="Discard"), answered)
+        question = (f"Discard this new {self.spec.title.lower()}?" if self.adding
+                    else f"Discard your changes to {self.initial.get('name', '')}?")
+        self.app.push_screen(ConfirmScreen(question, "Nothing has been saved.", confirm_label="Discard"), answered)

@@ -12,6 +12,18 @@ from textual.widgets import Checkbox, Input, Static
 from procmod.core.reference import LinkChoice, TariffLink
 
 
+class LinkTick(Checkbox):
+    """A tick that shows its state by its glyph too ([X] linked, [ ] not), not by colour alone (NO_COLOR)."""
+
+    def __init__(self, label: str, value: bool, **kwargs: object) -> None:
+        super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
+        self.BUTTON_INNER = "X" if value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "X" if self.value else " "
+        super().watch_value()
+
+
 class LinkPicker(Vertical):
     DEFAULT_CSS = """
     LinkPicker { height: auto; }
@@ -40,7 +52,7 @@ class LinkPicker(Vertical):
                                            "Disabled, and link it once a module exists.")), classes="link-row")]
         rows = []
         for choice in choices:
-            tick = Checkbox(f"{choice.name} ({choice.module_type_title})", choice.linked, compact=True,
+            tick = LinkTick(f"{choice.name} ({choice.module_type_title})", choice.linked, compact=True,
                             id=f"link-{choice.module_id}")
             priority = Input(str(choice.sort_priority), compact=True, type="integer", id=f"priority-{choice.module_id}")
             priority.cursor_blink = False
@@ -60,7 +72,7 @@ class LinkPicker(Vertical):
         """The ticked modules with their priority as typed (the domain validates it)."""
         links = []
         for choice in self.choices:
-            if self.query_one(f"#link-{choice.module_id}", Checkbox).value:
+            if self.query_one(f"#link-{choice.module_id}", LinkTick).value:
                 typed = self.query_one(f"#priority-{choice.module_id}", Input).value.strip()
                 links.append(TariffLink(choice.module_id, typed))  # type: ignore[arg-type]
         return links

@@ -16,6 +16,7 @@ EXIT_DATABASE_TOO_NEW = 2
 
 def _parser() -> argparse.ArgumentParser:
     from procmod.core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
+    from procmod.tui.cli_setup import add_setup_commands
 
     parser = argparse.ArgumentParser(
         prog="procmod",
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="runs executed at the same time (default: 4)")
     worker.add_argument("--poll", type=_positive_float, default=1.0, metavar="SECONDS",
                         help="longest wait between looks for due tasks (default: 1)")
+    add_setup_commands(commands)  # datacenter, department, tariff, module: tui/cli_setup.py
     return parser
 
 
@@ -103,9 +105,12 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from procmod.tui.cli_setup import SETUP_COMMANDS, run_setup
     from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
 
     try:
+        if args.command in SETUP_COMMANDS:
+            return run_setup(args)
         if args.command == "db":
             return _db_upgrade(args.db)
         if args.command == "seed":

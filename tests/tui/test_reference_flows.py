@@ -203,9 +203,9 @@ async def test_card_edit_and_guarded_delete_of_a_data_center(demo_backend: Backe
         await pilot.pause()
         assert isinstance(app.screen, ReferenceFormScreen)
         app.screen.form.focus_field("location")
-        await pilot.press(*"Amsterdam, NL", "ctrl+s")
+        await pilot.press("home", "ctrl+k", *"Amsterdam-Zuid, NL", "ctrl+s")
         await settle(app, pilot)
-        assert app.screen is card and ("Location", "Amsterdam, NL") in card.card.values
+        assert app.screen is card and ("Location", "Amsterdam-Zuid, NL") in card.card.values
         await pilot.press("delete")
         await settle(app, pilot)
         blockers = app.screen
@@ -291,3 +291,73 @@ def test_the_price_column_names_every_period() -> None:
 
 def test_module_filter_of_a_tariff_list_still_works(demo_backend: Backend) -> None:
     assert demo_backend.tariffs.list(TariffFilter(module_id=1), PageRequest(limit=5)).rows
+
+
+async def test_the_manuals_delete_procedure_to_the_end(demo_backend: Backend) -> None:
+    """On the demo's "cPanel staging": Del → the pre-check lists its Active tariffs → `t` opens them → one is
+    re-linked to another module (Modules), the other disabled → back, nothing blocks → Del → Ok → the module
+    is gone and its audit entry kept. (Services: it has none; their operations are another issue's.)"""
+    from procmod.core.dto import TariffStatus
+    from procmod.core.errors import NotFound
+    from procmod.tui.screens.delete_check import DeleteCheckScreen
+    from procmod.tui.screens.tariff_modules import TariffModulesScreen
+    from textual.widgets import SelectionList
+
+    staging = next(r for r in demo_backend.modules.list(ModuleFilter(text="cPanel staging")).rows)
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"staging", "enter")
+        await settle(app, pilot)
+        assert app.screen.paged.selected.id == staging.id
+        await pilot.press("delete")
+        await settle(app, pilot)
+        check = app.screen
+        assert isinstance(check, DeleteCheckScreen)
+        assert [(b.kind, b.count) for b in check.blockers] == [("tariffs", 2)]
+
+        await pilot.press("t")  # the tariff plans linking it, Active and not
+        await settle(app, pilot)
+        tariffs = app.screen
+        assert isinstance(tariffs, TariffListScreen)
+        rows = {r.name: r for r in tariffs.paged.rows}
+        assert set(rows) == {"Hosting Lite", "Hosting Student", "Reseller 50"}
+
+        # Hosting Lite: Modules → untick the module being deleted → Ok
+        while tariffs.paged.selected.name != "Hosting Lite":
+            await pilot.press("down")
+        await pilot.press("l")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, TariffModulesScreen)
+        choices = dialog.query_one(SelectionList)
+        while choices.get_option_at_index(choices.highlighted).value != staging.id:
+            await pilot.press("down")
+        await pilot.press("space", "ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is tariffs
+
+        # Reseller 50: Disable
+        while tariffs.paged.selected.name != "Reseller 50":
+            await pilot.press("down")
+        await pilot.press("D")
+        await settle(app, pilot)
+        statuses = {r.name: r.status for r in tariffs.paged.rows}
+        assert statuses["Reseller 50"] is TariffStatus.DISABLED
+        assert "Hosting Lite" not in statuses  # no longer linked to it
+
+        await pilot.press("escape")  # back to the pre-check, which looks again
+        await settle(app, pilot)
+        assert app.screen is check and check.blockers == []
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.focused.id == "confirm-cancel"  # the safe choice first
+        await pilot.press("left", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ModuleListScreen)
+    with pytest.raises(NotFound):
+        demo_backend.modules.card(staging.id)
+    history = demo_backend.modules.history(staging.id).rows
+    assert history[0].action == "delete" and history[0].actor == "tester"
+    assert demo_backend.reference.values(TARIFF, rows["Hosting Student"].id)["status"] == "disabled"

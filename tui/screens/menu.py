@@ -7,14 +7,11 @@ gone once a module exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -55,10 +52,6 @@ class MenuScreen(ConsoleScreen):
 
     SCREEN_ID = "menu"
 
-    @dataclass
-    class ProgressRead(Message):
-        progress: SetupProgress
-
     def compose_content(self) -> ComposeResult:
         options: list[Option] = []
         for group, members in groupby(DESTINATIONS, key=lambda d: d.group):
@@ -79,22 +72,18 @@ class MenuScreen(ConsoleScreen):
         menu.focus()
 
     def apply_pane(self) -> None:
-        """Frame upkeep (mount, resume, the database opened): also look whether this is a first run."""
+        """Frame upkeep (mount, resume, the database opened): also look whether this is a first run (four
+        index look-ups, read here so that the menu is drawn once with or without the panel)."""
         super().apply_pane()
-        if self.app.loaded_backend is not None and not self.app.closing:
-            self._read_progress()
-
-    @work(thread=True, group="getting-started", exclusive=True, exit_on_error=False)
-    def _read_progress(self) -> None:
         backend = self.app.loaded_backend
-        if backend is not None:
-            self.post_message(self.ProgressRead(backend.reference.setup_progress()))
+        if backend is not None and not self.app.closing:
+            self.show_progress(backend.reference.setup_progress())
 
-    def on_menu_screen_progress_read(self, event: ProgressRead) -> None:
-        first_run = not event.progress.module
+    def show_progress(self, progress: SetupProgress) -> None:
+        first_run = not progress.module
         panel = self.query_one("#getting-started", Static)
         if first_run:
-            panel.update(getting_started_text(event.progress))
+            panel.update(getting_started_text(progress))
         panel.set_class(not first_run, "-hidden")
         self.query_one("#menu-help", Static).set_class(first_run, "-hidden")
 

@@ -290,7 +290,7 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
         "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
         "calls": "call log", "reference_card": "data center / department card",
-        "reference_form": "data center / department / tariff form", "reference_blockers": "their delete pre-check",
+        "reference_form": "data center / department / tariff form", "reference_blockers": "data center / department delete pre-check",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -40,7 +40,7 @@ def getting_started_text(progress: SetupProgress | None = None) -> Text:
         done = progress is not None and getattr(progress, key)
         mark = "done" if done else ("next" if upcoming else "")
         upcoming = upcoming and done
-        text.append(f"{number}. {what:<20}", style="bold" if mark == "next" else "")
+        text.append(f"{number}. {what:<21}", style="bold" if mark == "next" else "")
         text.append(f"{how:<41}")
         text.append(f"{mark}\n" if mark else "\n", style="bold")
     text.append(GETTING_STARTED_HINT, style="italic")

@@ -79,6 +79,7 @@ class FieldSpec:
     unique: bool = False  # case-insensitive; a duplicate is refused naming the existing record
     choices: tuple[tuple[str, str], ...] = ()  # (value, label); product types are read from the catalogue
     help: str = ""
+    default: Any = None  # taken when the field is not given at all (a new record's form starts from it)
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,8 @@ TARIFF = EntitySpec(
         FieldSpec("product_type", "Product type", kind="choice", required=True,
                   help="What the tariff sells; only modules whose type serves it can be linked"),
         FieldSpec("price", "Price", kind="money", required=True, help="An amount such as 4.90"),
-        FieldSpec("period", "Period", kind="choice", required=True, choices=TARIFF_PERIODS),
-        FieldSpec("status", "Status", kind="choice", required=True, choices=TARIFF_STATUSES,
+        FieldSpec("period", "Period", kind="choice", required=True, choices=TARIFF_PERIODS, default="month"),
+        FieldSpec("status", "Status", kind="choice", required=True, choices=TARIFF_STATUSES, default="active",
                   help="Active tariffs are sold; Disabled, Archived and Deleted ones are not"),
         FieldSpec("description", "Description", kind="long_text", max_length=2000),
     ),
@@ -280,7 +281,7 @@ class ReferenceCommands:
         cleaned: dict[str, Any] = {}
         for spec_field in spec.fields:
             choices = dict(self.choices(spec, spec_field.key)) if spec_field.kind == "choice" else {}
-            value, error = _clean_value(spec_field, values.get(spec_field.key), choices)
+            value, error = _clean_value(spec_field, values.get(spec_field.key, spec_field.default), choices)
             if error:
                 errors[spec_field.key] = error
             else:

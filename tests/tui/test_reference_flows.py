@@ -361,3 +361,23 @@ async def test_the_manuals_delete_procedure_to_the_end(demo_backend: Backend) ->
     history = demo_backend.modules.history(staging.id).rows
     assert history[0].action == "delete" and history[0].actor == "tester"
     assert demo_backend.reference.values(TARIFF, rows["Hosting Student"].id)["status"] == "disabled"
+
+
+def test_getting_started_marks_steps_in_words_and_knows_read_only() -> None:
+    from procmod.core.reference import SetupProgress
+    from procmod.tui.screens.menu import getting_started_text
+
+    lines = getting_started_text(SetupProgress(True, False, False, False)).plain.splitlines()
+    assert lines[0].rstrip().endswith("done") and lines[1].rstrip().endswith("next") and "next" not in lines[2]
+    assert "without --read-only" in getting_started_text(read_only=True).plain
+    assert all(len(line) <= 72 for line in lines)  # inside its frame at 80 columns
+
+
+async def test_a_new_tariff_starts_monthly_and_active(demo_backend: Backend) -> None:
+    app = make_app(demo_backend, start="tariffs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        values = app.screen.form.values()
+        assert values["period"] == "month" and values["status"] == "active" and values["product_type"] == ""

@@ -32,7 +32,7 @@ GETTING_STARTED_TITLE = "Getting started: this database has no processing module
 GETTING_STARTED_HINT = "Arrows and Enter open a section (or : to jump); ? lists its keys."
 
 
-def getting_started_text(progress: SetupProgress | None = None) -> Text:
+def getting_started_text(progress: SetupProgress | None = None, *, read_only: bool = False) -> Text:
     """The panel's lines; a done step says so in words (NO_COLOR), the next one is marked with ›."""
     text = Text()
     upcoming = True
@@ -41,9 +41,10 @@ def getting_started_text(progress: SetupProgress | None = None) -> Text:
         mark = "done" if done else ("next" if upcoming else "")
         upcoming = upcoming and done
         text.append(f"{number}. {what:<21}", style="bold" if mark == "next" else "")
-        text.append(f"{how:<41}")
+        text.append(f"{how:<42}")
         text.append(f"{mark}\n" if mark else "\n", style="bold")
-    text.append(GETTING_STARTED_HINT, style="italic")
+    text.append("Read-only console: open procmod without --read-only to create them." if read_only
+                else GETTING_STARTED_HINT, style="italic")
     return text
 
 
@@ -83,7 +84,7 @@ class MenuScreen(ConsoleScreen):
         first_run = not progress.module
         panel = self.query_one("#getting-started", Static)
         if first_run:
-            panel.update(getting_started_text(progress))
+            panel.update(getting_started_text(progress, read_only=self.app.read_only))
         panel.set_class(not first_run, "-hidden")
         self.query_one("#menu-help", Static).set_class(first_run, "-hidden")
 

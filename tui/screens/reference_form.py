@@ -46,6 +46,9 @@ class ReferenceFormScreen(ConsoleScreen):
         # A priority binding runs as the key arrives, before the keys typed after it are handed on: so
         # "name Enter code" typed in one burst lands in two fields, not all in the first.
         Binding("enter", "next_field", "Next field", show=False, priority=True, id="reference_form.next"),
+        # Tab and shift+tab likewise (Textual's own are handled after the keys already on their way).
+        Binding("tab", "move_focus(1)", show=False, priority=True, id="reference_form.tab"),
+        Binding("shift+tab", "move_focus(-1)", show=False, priority=True, id="reference_form.shift_tab"),
     ]
 
     @dataclass
@@ -77,7 +80,9 @@ class ReferenceFormScreen(ConsoleScreen):
 
     def compose_content(self) -> ComposeResult:
         reference = self.backend.reference
-        self.initial = (dict(self.defaults) if self.adding else reference.values(self.spec, self.object_id))
+        starting = {f.key: f.default for f in self.spec.fields if f.default is not None}
+        self.initial = ({**starting, **self.defaults} if self.adding
+                        else reference.values(self.spec, self.object_id))
         fields = []
         for spec_field in self.spec.fields:
             choices = tuple(reference.choices(self.spec, spec_field.key)) if spec_field.kind == "choice" else ()
@@ -114,6 +119,12 @@ class ReferenceFormScreen(ConsoleScreen):
         if not isinstance(self.focused, Input):
             raise SkipAction()
         self.focus_next()
+
+    def action_move_focus(self, step: int) -> None:
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     @on(Select.Changed, "#input-product_type")
     async def _product_type_changed(self, event: Select.Changed) -> None:
@@ -160,13 +171,11 @@ class ReferenceFormScreen(ConsoleScreen):
     def on_reference_form_screen_refused(self, event: Refused) -> None:
         self.busy = False
         shown = self.form.show_errors(event.errors)
-        if self.spec is TARIFF:
+        if self.spec is TARIFF:  # under the list of modules, and in the line below (the list may be scrolled)
             self.query_one(LinkPicker).show_error(event.errors.get("modules", ""))
-            if "modules" in event.errors:
-                shown.append("modules")
         others = [m for k, m in event.errors.items() if k not in shown]
         self.say(" ".join([f"{len(event.errors)} field(s) need attention; nothing was saved.", *others]), "error")
-        if shown and shown[0] != "modules":
+        if shown:
             self.form.focus_field(shown[0])
 
     # ------------------------------------------------------------------ leaving

@@ -46,10 +46,10 @@ class LinkPicker(Vertical):
         yield Static("", classes="link-error -empty", id="link-error")
 
     @staticmethod
-    def _rows(choices: list[LinkChoice]) -> list[Horizontal]:
+    def _rows(choices: list[LinkChoice]) -> list[Horizontal | Static]:
         if not choices:
-            return [Horizontal(Static(Text("No processing module serves this product type yet: save the tariff "
-                                           "Disabled, and link it once a module exists.")), classes="link-row")]
+            return [Static(Text("No processing module serves this product type yet: save the tariff Disabled, "
+                                "and link it once a module exists."), classes="link-empty")]
         rows = []
         for choice in choices:
             tick = LinkTick(f"{choice.name} ({choice.module_type_title})", choice.linked, compact=True,

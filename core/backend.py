@@ -29,6 +29,7 @@ from procmod.storage.engine import Database
 if TYPE_CHECKING:
     from procmod.core.integration import Integrations
     from procmod.core.lifecycle import Commands, ConnectionChecker
+    from procmod.core.reference import ReferenceCommands
     from procmod.core.scheduler import Listener, Scheduler
 
 
@@ -63,6 +64,7 @@ class Backend:
     _read_only: bool = False
     _commands: Commands | None = field(default=None, repr=False)
     _integrations: Integrations | None = field(default=None, repr=False)
+    _reference: ReferenceCommands | None = field(default=None, repr=False)
 
     @property
     def read_only(self) -> bool:
@@ -90,6 +92,21 @@ class Backend:
                 # Without an explicit checker, the wizard's Finish runs the real driver check.
                 self._commands.checker = self.integrations.check_values
         return self._commands
+
+    @property
+    def reference(self) -> ReferenceCommands:
+        """Data centers, departments and tariff plans (core/reference.py); writes refuse when read-only."""
+        if self._reference is None:
+            from procmod.core.reference import ReferenceCommands
+
+            def writable() -> None:
+                if self.read_only:
+                    from procmod.core.lifecycle import ReadOnly
+
+                    raise ReadOnly("The console is read-only (--read-only): nothing can be changed.")
+
+            self._reference = ReferenceCommands(self.db, self.clock, self.operator, writable=writable)
+        return self._reference
 
     @property
     def integrations(self) -> Integrations:

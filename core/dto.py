@@ -230,6 +230,7 @@ class TariffRow:
     price: Decimal
     module_names: list[str]  # linked modules, lowest sort priority first
     active_service_count: int
+    period: str = "month"
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,8 @@ class DepartmentRow:
     id: int
     name: str
     module_count: int
+    email: str | None = None
+    notify_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -345,3 +348,5 @@ class DataCenterRow:
     name: str
     external_id: str | None
     module_count: int
+    code: str | None = None
+    location: str | None = None

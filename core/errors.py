@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class NotFound(LookupError):
@@ -11,11 +12,15 @@ class NotFound(LookupError):
 
 @dataclass(frozen=True)
 class Blocker:
-    """One reason a module cannot be deleted, and where it is fixed."""
+    """One reason a record (a module, a data center, a department) cannot be deleted, and where it is fixed."""
 
-    kind: str  # "tariffs" | "active_services" | "other_services" | "tasks_in_progress"
+    kind: str  # "tariffs" | "active_services" | "other_services" | "tasks_in_progress" | "modules" | ...
     count: int
     message: str
+    #: Where it is fixed, for the reference entities' blockers (core/reference.py): the destination listing
+    #: them and the filter narrowing that list to the record, e.g. ("modules", (("datacenter_id", 3),)).
+    fix_in: str = ""
+    fix_filter: tuple[tuple[str, Any], ...] = ()
 
 
 class DeleteBlocked(RuntimeError):

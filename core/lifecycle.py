@@ -345,7 +345,7 @@ class Commands:
     def _blockers(session: Session, module_id: int) -> list[Blocker]:
         tariffs = session.scalar(
             select(func.count()).select_from(TariffModule).join(Tariff, Tariff.id == TariffModule.tariff_id)
-            .where(TariffModule.module_id == module_id, Tariff.status != TariffStatus.DELETED))
+            .where(TariffModule.module_id == module_id, Tariff.status == TariffStatus.ACTIVE))
         active = session.scalar(select(func.count()).where(
             Service.module_id == module_id, Service.status == ServiceStatus.ACTIVE))
         pending = session.scalar(select(func.count()).where(
@@ -355,8 +355,9 @@ class Commands:
             .where(BackgroundTask.module_id == module_id, TaskRun.result == RunResult.IN_PROGRESS))
         blockers = []
         if tariffs:
-            blockers.append(Blocker("tariffs", tariffs, f"{tariffs} tariff(s) still link this module: re-link "
-                                    "them to another module (Modules) or disable them"))
+            # Only an Active tariff blocks: the manual's "transfer to another module or disable" (DOMAIN.md §5).
+            blockers.append(Blocker("tariffs", tariffs, f"{tariffs} active tariff(s) still link this module: "
+                                    "re-link them to another module (Modules) or disable them"))
         if active:
             blockers.append(Blocker("active_services", active, f"{active} active service(s) run on this module: "
                                     "delete them or transfer them to another module"))
@@ -379,7 +380,7 @@ class Commands:
                 if blockers:
                     raise DeleteBlocked(blockers)
                 name = module.name
-                # Links of deleted tariffs go with the module; anything else was a blocker above.
+                # Links of disabled, archived and deleted tariffs go with the module; active ones blocked above.
                 session.execute(delete(TariffModule).where(TariffModule.module_id == module_id))
                 session.execute(delete(Service).where(Service.module_id == module_id,
                                                       Service.status == ServiceStatus.DELETED))

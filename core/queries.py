@@ -423,7 +423,7 @@ class TariffQueries:
         criteria = self._criteria(flt)
         query = select(
             Tariff.id, Tariff.name, Tariff.product_type, Tariff.status, Tariff.price,
-            _active_services(tariff_id=Tariff.id),
+            _active_services(tariff_id=Tariff.id), Tariff.period,
         ).where(*criteria)
         # By lower(name): the order the name index keeps, so a page (filtered by a prefix or not) stops early.
         sorts = {"name": func.lower(Tariff.name), "status": Tariff.status, "price": Tariff.price, "id": Tariff.id}
@@ -433,7 +433,7 @@ class TariffQueries:
             names = self._module_names(session, [r[0] for r in page_rows.rows])
         rows = [
             TariffRow(id=r[0], name=r[1], product_type_name=PRODUCT_TYPE_NAMES.get(r[2], r[2]), status=r[3],
-                      price=r[4], module_names=names.get(r[0], []), active_service_count=r[5])
+                      price=r[4], module_names=names.get(r[0], []), active_service_count=r[5], period=r[6])
             for r in page_rows.rows
         ]
         return Page(rows, page_rows.total, page_rows.offset, page_rows.limit)
@@ -448,7 +448,8 @@ class TariffQueries:
             select(TariffModule.tariff_id, ProcessingModule.name)
             .join(ProcessingModule, ProcessingModule.id == TariffModule.module_id)
             .where(TariffModule.tariff_id.in_(tariff_ids))
-            .order_by(TariffModule.tariff_id, ProcessingModule.sort_priority, ProcessingModule.name)
+            .order_by(TariffModule.tariff_id, TariffModule.sort_priority, ProcessingModule.sort_priority,
+                      ProcessingModule.name)
         )
         for tariff_id, module_name in session.execute(query):
             names[tariff_id].append(module_name)
@@ -686,17 +687,21 @@ class ProviderQueries:
     def departments(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DepartmentRow]:
         criteria = [Department.name.icontains(text, autoescape=True)] if text else []
         modules = select(func.count()).where(ProcessingModule.department_id == Department.id).scalar_subquery()
-        query = select(Department.id, Department.name, modules).where(*criteria)
+        query = select(Department.id, Department.name, modules, Department.email, Department.notify_email
+                       ).where(*criteria)
         with self._db.sessions() as session:
             return _paged(session, query, _count_of(*criteria, model=Department), page,
                           {"name": Department.name}, "name", Department.id,
-                          lambda r: DepartmentRow(id=r[0], name=r[1], module_count=r[2]))
+                          lambda r: DepartmentRow(id=r[0], name=r[1], module_count=r[2], email=r[3],
+                                                  notify_email=r[4]))
 
     def datacenters(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DataCenterRow]:
         criteria = [DataCenter.name.icontains(text, autoescape=True)] if text else []
         modules = select(func.count()).where(ProcessingModule.datacenter_id == DataCenter.id).scalar_subquery()
-        query = select(DataCenter.id, DataCenter.name, DataCenter.external_id, modules).where(*criteria)
+        query = select(DataCenter.id, DataCenter.name, DataCenter.external_id, modules, DataCenter.code,
+                       DataCenter.location).where(*criteria)
         with self._db.sessions() as session:
             return _paged(session, query, _count_of(*criteria, model=DataCenter), page,
                           {"name": DataCenter.name}, "name", DataCenter.id,
-                          lambda r: DataCenterRow(id=r[0], name=r[1], external_id=r[2], module_count=r[3]))
+                          lambda r: DataCenterRow(id=r[0], name=r[1], external_id=r[2], module_count=r[3],
+                                                  code=r[4], location=r[5]))

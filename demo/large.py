@@ -34,7 +34,8 @@ from sqlalchemy import Connection, Table, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex, ExecutableDDLElement
 
 from procmod.core.backend import Backend
-from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPES
+from procmod.core.moduletypes import MODULE_TYPES
+from procmod.core.reference import ensure_product_types
 from procmod.core.schedule import next_fire_time
 from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from procmod.storage.models import (
@@ -43,7 +44,6 @@ from procmod.storage.models import (
     Department,
     Notification,
     ProcessingModule,
-    ProductType,
     Service,
     Tariff,
     TariffModule,
@@ -239,7 +239,8 @@ def seed_large(backend: Backend, scale: Scale, progress: Callable[[str, int, flo
     """Fill an empty, migrated database in bulk; `progress(table, rows, seconds)` after each table."""
     report = progress or (lambda table, rows, seconds: None)
     with backend.db.write() as session:
-        session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
+        # The product types come with the schema (migration 0009); add only any the code knows beyond them.
+        ensure_product_types(session)
         session.add_all([Department(id=1, name="Sales department"), Department(id=2, name="Technical support")])
         session.add_all(DataCenter(id=i, name=f"DC {i:02d}", external_id=f"dc{i:02d}") for i in range(1, 21))
     secret = backend.secrets.seal({"password": "bench-secret"})

@@ -16,7 +16,8 @@ from croniter import croniter
 from sqlalchemy import insert
 
 from procmod.core.backend import Backend
-from procmod.core.moduletypes import PRODUCT_TYPES, module_type
+from procmod.core.moduletypes import module_type
+from procmod.core.reference import ensure_product_types
 from procmod.core.schedule import next_fire_time
 from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from procmod.storage.models import (
@@ -26,7 +27,6 @@ from procmod.storage.models import (
     Department,
     Notification,
     ProcessingModule,
-    ProductType,
     Service,
     Tariff,
     TariffModule,
@@ -53,6 +53,11 @@ class DemoModule:
 
 SALES, SUPPORT = "Sales department", "Technical support"
 FRA, AMS = "Frankfurt FRA1", "Amsterdam AMS2"
+#: (name, e-mail, notifications to)
+DEPARTMENTS = ((SALES, "sales@hostco.example", None),
+               (SUPPORT, "support@hostco.example", "noc@hostco.example"))
+#: (name, short name, location, external id)
+DATACENTERS = ((FRA, "FRA1", "Frankfurt am Main, DE", "fra1"), (AMS, "AMS2", "Amsterdam, NL", "ams2"))
 ON, OFF = ModuleStatus.ENABLED, ModuleStatus.DISABLED
 
 
@@ -107,6 +112,12 @@ MODULES: tuple[DemoModule, ...] = (
     _nc("Namecheap reseller", "hostcoresell", "85.20", "100.00", priority=20),
     _nc("Namecheap sandbox", "hostcotest", "5000.00", "0.00", OFF, sandbox=True, priority=90),
 )
+
+#: A module being retired: its delete can be completed in the console (see `_seed_module_to_retire`).
+MODULE_TO_RETIRE = _cp("cPanel staging", "staging.hostco.example", priority=95)
+#: Two Active tariffs link it (the manual's two ways out: re-link one with Modules, disable the other), and a
+#: Disabled one, which no longer blocks a delete.
+TARIFFS_OF_MODULE_TO_RETIRE = ("Hosting Lite", "Reseller 50", "Hosting Student")
 
 #: (name, product type, price, status, how many modules of that type it links)
 TARIFFS: tuple[tuple[str, str, str, TariffStatus, int], ...] = (
@@ -174,9 +185,12 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
     rng = random.Random(SEED)
     now = backend.clock.now()
     with backend.db.write() as session:
-        session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
-        departments = {name: Department(name=name) for name in (SALES, SUPPORT)}
-        datacenters = {FRA: DataCenter(name=FRA, external_id="fra1"), AMS: DataCenter(name=AMS, external_id="ams2")}
+        # The product types come with the schema (migration 0009); add only any the code knows beyond them.
+        ensure_product_types(session)
+        departments = {name: Department(name=name, email=email, notify_email=notify)
+                       for name, email, notify in DEPARTMENTS}
+        datacenters = {name: DataCenter(name=name, code=code, location=location, external_id=external)
+                       for name, code, location, external in DATACENTERS}
         session.add_all([*departments.values(), *datacenters.values()])
         session.flush()
 
@@ -208,7 +222,8 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
 
         tariffs: list[tuple[Tariff, list[ProcessingModule]]] = []
         for sort, (name, product, price, status, link_count) in enumerate(TARIFFS):
-            tariff = Tariff(name=name, product_type=product, price=Decimal(price), status=status, sort=sort * 10)
+            tariff = Tariff(name=name, product_type=product, price=Decimal(price), status=status, sort=sort * 10,
+                            period="year" if product == "domain" else "month")
             session.add(tariff)
             candidates = by_product[product]
             start = sort % len(candidates)
@@ -221,12 +236,38 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
 
         _seed_services(session, rng, now, tariffs, service_count)
         _seed_runs_and_notifications(session, rng, now, modules)
+        staging = _seed_module_to_retire(session, backend, now, departments, tariffs)
         session.add_all(
             AuditEntry(at=module.created_at, actor="admin", action="create", object_type="processing_module",
                        object_id=module.id, summary=f"Created processing module {module.name}",
                        before=None, after={"name": module.name, "type": module.module_type})
-            for _spec, module in modules
+            for module in [*(module for _spec, module in modules), staging]
         )
+
+
+def _seed_module_to_retire(session: Any, backend: Backend, now: datetime, departments: dict[str, Department],
+                           tariffs: list[tuple[Tariff, list[ProcessingModule]]]) -> ProcessingModule:
+    """A module the manual's delete procedure can be followed on to the end, in the console: no services,
+    no task in progress; two Active tariffs still link it (re-link one with Modules, disable the other) and a
+    Disabled one, which does not block. Added after the rest, so the seeded
+    history of the other modules is the same with or without it."""
+    spec = MODULE_TO_RETIRE
+    created = now - timedelta(days=12)
+    module = ProcessingModule(
+        name=spec.name, module_type=spec.type_key, product_type="vhost", datacenter_id=None,
+        department_id=departments[spec.department].id, sort_priority=spec.priority, status=spec.status,
+        settings=dict(spec.settings), secrets=backend.secrets.seal(spec.secrets), created_at=created,
+        updated_at=created, updated_by="admin",
+    )
+    module.tasks = [BackgroundTask(kind=t.kind, name=t.name, schedule=t.schedule, enabled=True,
+                                   next_run_at=next_fire_time(t.schedule, now))
+                    for t in module_type(spec.type_key).default_tasks]
+    session.add(module)
+    session.flush()
+    by_name = {tariff.name: tariff for tariff, _linked in tariffs}
+    session.execute(insert(TariffModule), [{"tariff_id": by_name[name].id, "module_id": module.id}
+                                           for name in TARIFFS_OF_MODULE_TO_RETIRE])
+    return module
 
 
 def _seed_services(session: Any, rng: random.Random, now: datetime,

@@ -27,7 +27,10 @@ OUT = ROOT / "screenshots"
 async def render(scene: Scene, workdir: Path) -> Path:
     backend = open_backend(f"sqlite:///{workdir / f'{scene.name}.db'}", clock=FixedClock(DEMO_NOW),
                            secrets=SecretBox.generate(), operator="demo")
-    seed_demo(backend)
+    if scene.seeded:
+        seed_demo(backend)
+    if scene.prepare is not None:
+        scene.prepare(backend)
     if scene.no_color:
         os.environ["NO_COLOR"] = "1"  # Textual reads and removes it when the app is made
     app = make_app(backend, start=scene.start)

@@ -112,6 +112,12 @@ class Department(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Where the module's notifications for this department are sent (the department's own address if blank).
+    notify_email: Mapped[str | None] = mapped_column(String(254))
+    description: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("uq_department_name_lower", func.lower(name), unique=True),)
 
 
 class DataCenter(Base):
@@ -120,6 +126,14 @@ class DataCenter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(100))
+    code: Mapped[str | None] = mapped_column(String(32))  # the short name, e.g. FRA1
+    location: Mapped[str | None] = mapped_column(String(200))
+
+    # Names and codes are unique whatever their case, by the database (two operators adding one at once).
+    __table_args__ = (
+        Index("uq_datacenter_name_lower", func.lower(name), unique=True),
+        Index("uq_datacenter_code_lower", func.lower(code), unique=True),
+    )
 
 
 class ProcessingModule(Base):
@@ -172,9 +186,13 @@ class Tariff(Base):
     status: Mapped[TariffStatus] = mapped_column(_enum(TariffStatus, "tariff_status"), index=True)
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     sort: Mapped[int] = mapped_column(Integer, default=100)
+    #: The billing period the price is for (core/reference.py TARIFF_PERIODS).
+    period: Mapped[str] = mapped_column(String(16), default="month", server_default="month")
+    description: Mapped[str | None] = mapped_column(Text)
 
-    # The tariff filter matches the start of the name, case-insensitively, through this index.
-    __table_args__ = (Index("ix_tariff_name_lower", func.lower(name)),)
+    # The tariff filter matches the start of the name, case-insensitively, through this index; unique, it
+    # also keeps two tariffs from sharing a name.
+    __table_args__ = (Index("ix_tariff_name_lower", func.lower(name), unique=True),)
 
 
 class TariffModule(Base):
@@ -186,6 +204,8 @@ class TariffModule(Base):
     module_id: Mapped[int] = mapped_column(
         ForeignKey("processing_module.id", ondelete="RESTRICT"), primary_key=True
     )
+    #: Which of the tariff's modules is tried first for a new service: the lowest value.
+    sort_priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
 
     # "tariffs of this module" reads the link by module first.
     __table_args__ = (Index("ix_tariff_module_module_tariff", "module_id", "tariff_id"),)

@@ -58,7 +58,7 @@ FOOTER_SPARE = frozenset({
     "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
     "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
     "task.enable", "task.disable", "task.history",
-    "runs.previous_page", "calls.previous_page", "blockers.recheck",
+    "runs.previous_page", "calls.previous_page", "blockers.recheck", "tariff.archive",
 })
 
 
@@ -186,6 +186,28 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("blockers.delete", "delete", "delete_module", "Delete",
                    "Delete the module once nothing blocks it (asks first)", _on("delete_check"), mutates=True,
                    key_display="Del"),
+    # -------------------------------------------------------------- reference data: data centers, departments, tariffs
+    OperatorAction("reference.add", "a", "add_record", "Add",
+                   "Add a record to this list (a form; Ok saves, Esc discards)",
+                   _on("datacenters", "departments", "tariffs"), mutates=True),
+    OperatorAction("reference.edit", "e", "edit_record", "Edit", "Edit the selected record (or this card's)",
+                   _on("datacenters", "departments", "tariffs", "reference_card"), mutates=True),
+    OperatorAction("reference.delete", "delete", "delete_record", "Delete",
+                   "Delete the record: lists what blocks it first (with the key to fix each), then asks",
+                   _on("datacenters", "departments", "reference_card"), mutates=True, key_display="Del"),
+    OperatorAction("tariff.archive", "A", "archive_tariff", "Archive",
+                   "Archive the selected tariff (asks first): no longer sold, kept with its services",
+                   _on("tariffs"), mutates=True),
+    OperatorAction("reference.modules", "m", "show_modules", "Modules",
+                   "The processing modules using this record (the list filtered by it)",
+                   _on("reference_card", "reference_blockers")),
+    OperatorAction("reference_form.save", "ctrl+s", "save", "Ok", "Save the form (errors show under their fields)",
+                   _on("reference_form"), mutates=True),
+    OperatorAction("reference_blockers.recheck", "ctrl+r", "recheck", "Check again", "Look for blockers again",
+                   _on("reference_blockers"), show=False),
+    OperatorAction("reference_blockers.delete", "delete", "delete_record", "Delete",
+                   "Delete the record once nothing blocks it (asks first)", _on("reference_blockers"),
+                   mutates=True, key_display="Del"),
     # -------------------------------------------------------------- integration: check, configuration plan, call log
     OperatorAction("card.check", "c", "check_connection", "Check",
                    "Check the connection stage by stage (address, connect, TLS, login, API version); "
@@ -267,7 +289,8 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         "task_history": "task runs",
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
         "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
-        "calls": "call log",
+        "calls": "call log", "reference_card": "data center / department card",
+        "reference_form": "data center / department / tariff form", "reference_blockers": "data center / department delete pre-check",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -16,6 +16,7 @@ EXIT_DATABASE_TOO_NEW = 2
 
 def _parser() -> argparse.ArgumentParser:
     from procmod.core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
+    from procmod.tui.cli_setup import add_setup_commands
 
     parser = argparse.ArgumentParser(
         prog="procmod",
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive_int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow a non-loopback --host (plain HTTP: put a TLS proxy in front)")
+    add_setup_commands(commands)  # datacenter, department, tariff, module: tui/cli_setup.py
     return parser
 
 
@@ -155,9 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         timing = _run_timing(parser, args.worker_lease if args.worker_lease is not None else args.lease,
                              args.worker_deadline if args.worker_deadline is not None else args.deadline)
+    from procmod.tui.cli_setup import SETUP_COMMANDS, run_setup
     from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
 
     try:
+        if args.command in SETUP_COMMANDS:
+            return run_setup(args)
         if args.command == "db":
             return _db_upgrade(args.db)
         if args.command == "seed":

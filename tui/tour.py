@@ -7,7 +7,12 @@ and is captured at its terminal size. One list, so the snapshots and the README'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from procmod.core.backend import Backend
 
 SMALL = (80, 24)
 LARGE = (120, 40)
@@ -21,6 +26,23 @@ class Scene:
     press: tuple[str, ...] = ()
     size: tuple[int, int] = SMALL
     no_color: bool = False  # captured with NO_COLOR set: monochrome
+    seeded: bool = True  # False: an empty database (the first run)
+    prepare: Callable[[Backend], None] | None = None  # changes to the seeded data before the app starts
+
+
+def retire_staging(backend: Backend) -> None:
+    """The manual's delete procedure on the demo's "cPanel staging" up to the last step: its Active tariffs
+    re-linked to another module or disabled (the Pilot test does the same by keys)."""
+    from procmod.core.dto import ModuleFilter, TariffFilter, TariffStatus
+
+    staging = next(r for r in backend.modules.list(ModuleFilter(text="cPanel staging")).rows)
+    for tariff in backend.tariffs.list(TariffFilter(module_id=staging.id, status=TariffStatus.ACTIVE)).rows:
+        others = [int(o.value) for o, linked in backend.tariffs.module_choices(tariff.id)
+                  if linked and int(o.value) != staging.id]
+        if others:
+            backend.commands.set_tariff_modules(tariff.id, others)
+        else:
+            backend.commands.set_tariff_status(tariff.id, TariffStatus.DISABLED)
 
 
 SCENES: tuple[Scene, ...] = (
@@ -93,4 +115,17 @@ SCENES: tuple[Scene, ...] = (
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),
+    # -------------------------------------------------------------- reference data and the first run
+    Scene("41_getting_started", "A first run on an empty database: what to create, in order, with the keys",
+          seeded=False),
+    Scene("42_data_center_card", "Enter on a data center: its card, the modules placed in it (m lists them)",
+          start="datacenters", press=("enter",)),
+    Scene("43_data_center_form", "`a` adds a data center: name, short name, location, external id",
+          start="datacenters", press=("a",)),
+    Scene("44_department_delete_precheck", "Del on a department in use: what blocks it, with the key to fix it",
+          start="departments", press=("delete",)),
+    Scene("45_tariff_form", "`e` on a tariff plan: price and period, status, the modules that may serve it",
+          start="tariffs", press=("e",)),
+    Scene("46_delete_confirmation", "The manual's delete procedure, last step: nothing blocks, Delete asks "
+          "first (Cancel focused)", start="card:15", press=("delete",), prepare=retire_staging),
 )

@@ -128,7 +128,7 @@ def test_scheduler_runs_every_task_kind_through_the_drivers(live) -> None:  # no
     scheduler = Scheduler(backend.db, FixedClock(now), backend.integrations.run_task, worker_id="t",
                           lease=timedelta(seconds=60), deadline=timedelta(seconds=30), concurrency=50)
     report = scheduler.tick(run_inline=True)
-    assert len(report.claimed) == 31 - 9  # the enabled modules' tasks (disabled modules' are not claimed)
+    assert len(report.claimed) == 33 - 9  # the enabled modules' tasks (disabled modules' are not claimed)
     with backend.db.sessions() as session:
         rows = session.execute(select(BackgroundTask.kind, TaskRun.result, TaskRun.message)
                                .join(TaskRun, TaskRun.task_id == BackgroundTask.id)

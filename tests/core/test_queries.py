@@ -45,7 +45,7 @@ class TestModulesList:
             if not result.has_next:
                 break
             page = page.next()
-        assert result.total == 14 == len(seen) == len({r.id for r in seen})
+        assert result.total == 15 == len(seen) == len({r.id for r in seen})
         keys = [(r.sort_priority, r.id) for r in seen]
         assert keys == sorted(keys)
 
@@ -190,7 +190,7 @@ class TestTasksAndProvider:
 
     def test_departments_and_datacenters_with_module_counts(self, seeded_backend: Backend) -> None:
         departments = {r.name: r.module_count for r in seeded_backend.provider.departments().rows}
-        assert departments == {"Sales department": 3, "Technical support": 11}
+        assert departments == {"Sales department": 3, "Technical support": 12}
         datacenters = {r.name: r.module_count for r in seeded_backend.provider.datacenters().rows}
         assert datacenters == {"Frankfurt FRA1": 3, "Amsterdam AMS2": 3}
 
@@ -231,7 +231,7 @@ def test_module_options_are_bounded_and_filtered(seeded_backend: Backend) -> Non
     assert [o.label for o in seeded_backend.modules.options("namecheap")] == [
         "Namecheap main", "Namecheap reseller", "Namecheap sandbox"]
     assert {o.value for o in seeded_backend.modules.type_options()} == {"vmmanager6", "cpanel", "namecheap"}
-    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == 14
+    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == 15
 
 
 def test_modules_by_datacenter_and_department(seeded_backend: Backend) -> None:
@@ -259,7 +259,7 @@ def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> 
     assert page.total == 150 and page.total_is_lower_bound and page.position == "1–50 of 150+"
     assert page.has_next
     small = seeded_backend.modules.list(page=PageRequest(limit=50))
-    assert small.total == 14 and not small.total_is_lower_bound
+    assert small.total == 15 and not small.total_is_lower_bound
 
 
 def test_services_and_tariffs_filter_by_name_prefix_case_insensitively(seeded_backend: Backend) -> None:

@@ -5,6 +5,8 @@ Each race runs 100 times on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (row lock
 
 from __future__ import annotations
 
+import uuid
+
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -51,7 +53,8 @@ def bare_module(backend: Backend, tariff_status: TariffStatus = TariffStatus.DIS
         module = ProcessingModule(name="race", module_type="cpanel", product_type="vhost", department_id=1,
                                   sort_priority=1, status=ModuleStatus.ENABLED, settings={}, created_at=NOW,
                                   updated_at=NOW)
-        tariff = Tariff(name="race tariff", product_type="vhost", status=tariff_status)
+        # Tariff names are unique (migration 0009): one per race.
+        tariff = Tariff(name=f"race tariff {uuid.uuid4().hex[:8]}", product_type="vhost", status=tariff_status)
         session.add_all([module, tariff])
         session.flush()
         return module.id, tariff.id
@@ -100,7 +103,8 @@ def test_delete_vs_tariff_link(empty_backend: Backend) -> None:
     seed_demo(empty_backend, service_count=10)
     outcomes: Counter[str] = Counter()
     for _ in range(ITERATIONS):
-        module_id, tariff_id = bare_module(empty_backend)
+        # An Active tariff: only an Active one blocks a delete (a Disabled link goes with the module).
+        module_id, tariff_id = bare_module(empty_backend, TariffStatus.ACTIVE)
         deleted, linked = race(lambda: empty_backend.commands.delete_module(module_id),
                                lambda: empty_backend.commands.set_tariff_modules(tariff_id, [module_id]))
         if deleted == "ok":

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 from procmod.core.clock import FixedClock
 from procmod.core.scheduler import Scheduler, TaskOutcome
 from procmod.storage.enums import ModuleStatus, RunResult
-from procmod.storage.models import BackgroundTask, Department, ProcessingModule, ProductType, TaskRun
+from procmod.storage.models import BackgroundTask, Department, ProcessingModule, TaskRun
 
 if TYPE_CHECKING:
     from procmod.core.backend import Backend
@@ -36,7 +36,7 @@ BODY_SECONDS = 0.001
 def add_due_tasks(backend: Backend, count: int) -> None:
     """`count` enabled tasks, one per module, all due at T0 (bulk insert)."""
     with backend.db.write() as session:
-        session.add(ProductType(code="vhost", name="Shared hosting"))
+        # The product types come with the schema (migration 0009).
         session.add(Department(id=1, name="Technical support"))
         session.flush()
         session.execute(insert(ProcessingModule), [

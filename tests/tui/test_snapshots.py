@@ -22,7 +22,10 @@ def test_tour(scene: Scene, snap_compare, tmp_path: Path, monkeypatch: pytest.Mo
         monkeypatch.setenv("NO_COLOR", "1")  # read (and removed) by Textual when the app is made
     backend = open_backend(f"sqlite:///{tmp_path / 'tour.db'}", clock=FixedClock(DEMO_NOW),
                            secrets=SecretBox.generate(), operator="tester")
-    seed_demo(backend)
+    if scene.seeded:
+        seed_demo(backend)
+    if scene.prepare is not None:
+        scene.prepare(backend)
     try:
         assert snap_compare(make_app(backend, start=scene.start), press=scene.press, terminal_size=scene.size)
     finally:

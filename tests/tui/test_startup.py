@@ -65,7 +65,7 @@ async def test_a_start_screen_opens_once_the_database_is_open(demo_backend: Back
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.paged.page.total == 14
+        assert app.screen.paged.page.total == 15
 
 
 async def test_a_database_from_a_newer_procmod_closes_the_console_with_the_reason() -> None:

@@ -108,8 +108,9 @@ class ModuleActions(ConsoleScreen):
                 self._delete(module)
 
         self.app.push_screen(ConfirmScreen(
-            f"Delete {module.name}?", "Nothing blocks it: no tariff links it, no service or task is left on it. "
-            "The module, its settings and its background tasks are deleted; this cannot be undone.",
+            f"Delete {module.name}?", "Nothing blocks it: no active tariff links it, no service or task is left "
+            "on it. The module, its settings, its background tasks and its links to disabled or archived tariffs "
+            "are deleted; this cannot be undone. Its audit history is kept.",
             confirm_label="Delete"), answered)
 
     @work(thread=True, group="lifecycle", exit_on_error=False)

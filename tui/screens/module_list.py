@@ -43,6 +43,11 @@ class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
         if self.filter.module_type:
             mtype = MODULE_TYPES.get(self.filter.module_type)
             parts.append(f"type {mtype.title if mtype else self.filter.module_type}")
+        # Opened from a data center's or a department's card or delete pre-check.
+        if self.filter.datacenter_id is not None:
+            parts.append(f"data center {self.backend.reference.card_title('datacenter', self.filter.datacenter_id)}")
+        if self.filter.department_id is not None:
+            parts.append(f"department {self.backend.reference.card_title('department', self.filter.department_id)}")
         return parts
 
     def action_cycle_status(self) -> None:

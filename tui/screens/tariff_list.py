@@ -14,11 +14,16 @@ from procmod.core.errors import NotFound
 from procmod.core.validation import ValidationError
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.list_base import ListScreen, cycle
+from procmod.tui.screens.reference_kit import RecordRef, ReferenceActions
 from procmod.tui.widgets.paged_table import Column
 
+#: How the price column names a period (core/reference.py TARIFF_PERIODS; not imported: SQLAlchemy with it).
+_PER = {"month": "month", "quarter": "quarter", "half_year": "half-year", "year": "year", "once": "once"}
 
-class TariffListScreen(ListScreen[TariffFilter]):
+
+class TariffListScreen(ListScreen[TariffFilter], ReferenceActions):
     SCREEN_ID = "tariffs"
+    SPEC_KIND = "tariff"
     FILTER_TYPE = TariffFilter
     TEXT_MATCH = "starts with"
     BINDINGS = bindings_for("tariffs")
@@ -28,7 +33,7 @@ class TariffListScreen(ListScreen[TariffFilter]):
             Column("name", "Name", lambda r: r.name),
             Column("product", "Product type", lambda r: r.product_type_name),
             Column("status", "Status", lambda r: r.status.label),
-            Column("price", "Price", lambda r: format_money(r.price)),
+            Column("price", "Price", lambda r: f"{format_money(r.price)}/{_PER.get(r.period, r.period)}"),
             Column("modules", "Processing modules", lambda r: ", ".join(r.module_names) or "—"),
             Column("active", "Active services", lambda r: f"{r.active_service_count:,}"),
         ]
@@ -44,6 +49,30 @@ class TariffListScreen(ListScreen[TariffFilter]):
         from procmod.tui.screens.service_list import ServiceListScreen
 
         self.app.push_screen(ServiceListScreen(ServiceFilter(tariff_id=row.id, module_id=self.filter.module_id)))
+
+    # ------------------------------------------------------------------ Add, Edit (the kit), Archive
+
+    def selected_record(self) -> RecordRef | None:
+        row = self.paged.selected
+        return RecordRef(row.id, row.name) if row is not None else None
+
+    def record_gone(self) -> None:
+        self.paged.reload()
+
+    def action_archive_tariff(self) -> None:
+        from procmod.tui.screens.confirm import ConfirmScreen
+
+        row = self.paged.selected
+        if row is None or row.status is TariffStatus.ARCHIVED:
+            return
+
+        def answered(archive: bool | None) -> None:
+            if archive:
+                self._set_status(row, TariffStatus.ARCHIVED)
+
+        self.app.push_screen(ConfirmScreen(f"Archive the tariff plan {row.name}?",
+                                           "It is no longer sold; its services and links are kept.",
+                                           confirm_label="Archive"), answered)
 
     # ------------------------------------------------------------------ Modules, Enable, Disable
 
@@ -77,7 +106,10 @@ class TariffListScreen(ListScreen[TariffFilter]):
     @work(thread=True, group="lifecycle", exit_on_error=False)
     def _set_status(self, row: TariffRow, status: TariffStatus) -> None:
         try:
-            self.backend.commands.set_tariff_status(row.id, status)
+            if status is TariffStatus.ARCHIVED:
+                self.backend.reference.archive_tariff(row.id)
+            else:
+                self.backend.commands.set_tariff_status(row.id, status)
         except ValidationError as invalid:
             self.post_message(self.StatusSet(f"{row.name}: " + "; ".join(invalid.errors.values()), True))
         except NotFound as gone:

@@ -18,6 +18,7 @@ from procmod.core.errors import NotFound
 from procmod.tui.actions import DESTINATION_BY_ID
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.widgets.paged_table import Column, PagedTable
+from procmod.tui.widgets.inputs import InOrderInput
 from procmod.tui.widgets.lines import set_line
 
 FilterT = TypeVar("FilterT")
@@ -91,8 +92,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def compose_content(self) -> ComposeResult:
         yield Static("", id="filter-line")
         hint = "the start of the name" if self.TEXT_MATCH == "starts with" else "part of the name"
-        yield Input(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
-                    classes="-hidden")
+        yield InOrderInput(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
+                           classes="-hidden", max_length=200)
         yield PagedTable(self.columns(), self.fetch, id="list")
 
     @property

@@ -15,6 +15,7 @@ from procmod.core.formatting import format_time
 from procmod.core.lifecycle import next_run_times, validate_cron
 from procmod.core.validation import ValidationError
 from procmod.tui.screens.command_dialog import CommandDialog
+from procmod.tui.widgets.inputs import InOrderInput
 
 TIME_ZONE = "UTC"
 
@@ -37,7 +38,7 @@ class ScheduleScreen(CommandDialog):
         with Vertical(id="schedule-dialog"):
             yield Static(Text(f"Schedule of {self.task_row.name} · {self.task_row.module_name}"), id="dialog-title")
             yield Static(Text("Cron, five fields: minute hour day month weekday (times in UTC)"), id="dialog-hint")
-            field = Input(self.task_row.schedule, id="schedule-text", compact=True)
+            field = InOrderInput(self.task_row.schedule, id="schedule-text", compact=True, max_length=100)
             field.cursor_blink = False
             yield field
             yield Static("", id="dialog-error")

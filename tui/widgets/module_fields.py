@@ -14,13 +14,20 @@ from typing import Any
 from procmod.core.backend import Backend
 from procmod.core.lifecycle import ModuleParams
 from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.core.validation import NAME_MAX
 from procmod.tui.widgets.schema_form import FormField, Section
+
+#: Longest a whole number (a sign and 12 digits) or an amount (12 digits, a point, 2 decimals) can be, with
+#: room for spaces around it, which validation strips.
+NUMBER_MAX = 16
+MONEY_MAX = 20
 
 PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
 
 
 def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
-    fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards")]
+    fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards",
+                        max_length=NAME_MAX)]
     if mtype.supports_datacenter:
         fields.append(FormField("datacenter_id", "Data center", FieldKind.SELECT, required=True, choices=tuple(
             (o.value, o.label) for o in backend.provider.datacenter_options())))
@@ -28,10 +35,10 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
                             help="Receives the module's tasks and notifications",
                             choices=tuple((o.value, o.label) for o in backend.provider.department_options())))
     fields.append(FormField("sort_priority", "Sort priority", FieldKind.NUMBER, required=True,
-                            help="Lower is tried first when a tariff links several modules"))
+                            help="Lower is tried first when a tariff links several modules", max_length=NUMBER_MAX))
     if mtype.reports_balance:
         fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
-                                "falls below it, e.g. 100.00"))
+                                "falls below it, e.g. 100.00", max_length=MONEY_MAX))
     return fields
 
 

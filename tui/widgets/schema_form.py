@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, Switch
 
 from procmod.core.moduletypes import FieldKind, SettingField
+from procmod.tui.widgets.inputs import InOrderInput
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,12 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     secret_set: bool = False  # a password already stored: left blank, it stays unchanged
     from_panel: bool = False  # the choices were read from the external system (Update configuration)
+    max_length: int = 255  # what validation accepts: the input takes no more (a paste is cut to it)
 
     @classmethod
     def from_setting(cls, setting: SettingField, *, secret_set: bool = False) -> FormField:
         return cls(setting.key, setting.label, setting.kind, setting.required, setting.help, setting.choices,
-                   secret_set=secret_set)
+                   secret_set=secret_set, max_length=setting.max_length)
 
     @property
     def secret(self) -> bool:
@@ -121,10 +123,10 @@ class SchemaForm(Vertical):
             selected = current if current in dict(fld.choices) else Select.NULL
             return Select(options, value=selected, allow_blank=True, compact=True, id=widget_id,
                           prompt="Choose…")
-        field = Input(
+        field = InOrderInput(
             "" if fld.secret else _text(value), password=fld.secret, compact=True, id=widget_id,
             placeholder=("•••••• (unchanged)" if fld.secret_set else "") if fld.secret else "",
-            type="integer" if fld.kind is FieldKind.NUMBER else "text",
+            type="integer" if fld.kind is FieldKind.NUMBER else "text", max_length=fld.max_length,
         )
         field.cursor_blink = False
         return field

@@ -1,0 +1,59 @@
+"""procmod's text input: keys applied in the order they were typed, however fast they come.
+
+Textual 8.2.8's `Input` inserts printable keys in its own key handler but runs its editing keys
+(Backspace, Delete, Home, End, the arrows, ctrl+w…) as bindings, which are looked up only once the key has
+bubbled through every parent up to the app (Textualize/textual#6605, fix proposed in PR #6631, not
+released). Keys that arrive in a burst (a paste of keystrokes, a fast typist over SSH, tmux send-keys) are
+then applied out of order: End, 12 × Backspace, `80.00` saved `1.00`. `InOrderInput` runs its own editing
+bindings from its key handler, in the order the keys came, and stops them there; every other key (Tab,
+Esc, the screen's keys) goes on as before.
+
+It also takes a paste as one edit (the first line, cut to `max_length`), and does not select its text on
+focus by default: a key typed as a form opens must not replace a value the operator has not seen.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding, BindingsMap
+from textual.widgets import Input
+
+#: The editing keys of Textual's Input, by key name (the same bindings the app would run later).
+_EDITING_KEYS: dict[str, Binding] = {
+    key: bindings[0] for key, bindings in BindingsMap(Input.BINDINGS).key_to_bindings.items()
+}
+
+
+class InOrderInput(Input):
+    """An Input whose editing keys are applied in order with the typed characters (see the module doc)."""
+
+    def __init__(self, *args, select_on_focus: bool = False, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, select_on_focus=select_on_focus, **kwargs)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            return  # Input's own handler inserts it, now
+        binding = _EDITING_KEYS.get(event.key)
+        if binding is None:
+            return  # not an editing key: it bubbles to the screen's and the app's bindings as ever
+        event.stop()
+        event.prevent_default()  # Input's handler and the later binding lookup must not run it again
+        await self.run_action(binding.action)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A paste is one edit: its first line, cut to the maximum length (an over-long paste is refused by
+        Input as a whole, which would lose all of it without a word)."""
+        event.stop()
+        event.prevent_default()
+        if not event.text:
+            return
+        line = event.text.splitlines()[0] if event.text.splitlines() else ""
+        start, end = sorted(self.selection)
+        if self.max_length:
+            room = self.max_length - (len(self.value) - (end - start))
+            if len(line) > room:
+                line = line[:max(room, 0)]
+                self.notify(f"Pasted text cut to {self.max_length} characters, the most this field takes.",
+                            severity="warning")
+        if line:
+            self.replace(line, start, end)

@@ -126,7 +126,10 @@ async def test_wizard_invalid_input_goes_to_the_first_bad_field(demo_backend: Ba
         await pilot.pause()
         wizard = await open_wizard_at_cpanel(app, pilot)
         await type_text(pilot, "not a host!")  # and no API token
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")  # the step is checked first: it stays, errors under the fields
+        assert wizard.step == 2 and set(wizard.form("step-connection").errors) == {"host", "api_token"}
+        wizard.show_step(3)  # Finish validates everything again, whichever step it is pressed on
+        await pilot.pause()
         await pilot.press("ctrl+s")  # no name, no department either
         await settle(app, pilot)
         assert app.screen is wizard and wizard.step == 2

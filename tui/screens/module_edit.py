@@ -9,6 +9,7 @@ fields where it differs) so the next Ok saves over it knowingly. Esc discards, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -24,13 +25,15 @@ from procmod.core.errors import NotFound
 from procmod.core.validation import ValidationError
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
-from procmod.tui.widgets.module_fields import initial_values, parameter_fields, setting_sections, to_params
+from procmod.tui.widgets.module_fields import field_errors, initial_values, parameter_fields, setting_sections, to_params
 from procmod.tui.widgets.schema_form import SchemaForm
+from procmod.tui.widgets.sentences import sentence
 
 
 class EditModuleScreen(ConsoleScreen):
     SCREEN_ID = "edit"
     BINDINGS = bindings_for("edit")
+    IS_FORM = True
 
     @dataclass
     class Saved(Message):
@@ -63,7 +66,9 @@ class EditModuleScreen(ConsoleScreen):
         yield Static(Text(f"Edit {self.module_name} ({self.mtype.title}); * marks required fields", style="bold"),
                      id="form-title")
         with VerticalScroll(id="form-scroll"):
-            yield SchemaForm(sections, initial_values(self.module_form.params), id="edit-form")
+            yield SchemaForm(sections, initial_values(self.module_form.params), id="edit-form",
+                             validator=partial(field_errors, mtype=self.mtype,
+                                               secrets_set=self.module_form.secrets_set))
         yield Static("", id="form-message")
         with Horizontal(id="form-buttons"):
             yield Button("Ok", id="form-ok", variant="primary", compact=True)
@@ -74,7 +79,13 @@ class EditModuleScreen(ConsoleScreen):
         return self.query_one("#edit-form", SchemaForm)
 
     def on_mount(self) -> None:
-        self.form.focus_first()
+        # The first field takes keys once the form is on screen: a key pressed while it opens (typed ahead
+        # on the card) must not land in a field the operator has not seen yet.
+        self.call_after_refresh(self.form.focus_first)
+
+    @property
+    def unsaved_changes(self) -> bool:
+        return not self.busy and self.form.dirty
 
     def say(self, message: str, kind: str = "") -> None:
         line = self.query_one("#form-message", Static)
@@ -120,14 +131,15 @@ class EditModuleScreen(ConsoleScreen):
         self.busy = False
         shown = self.form.show_errors(event.errors)
         others = [m for k, m in event.errors.items() if k not in shown]
-        self.say(" ".join([f"{len(event.errors)} field(s) need attention; nothing was saved.", *others]), "error")
+        count = "1 field needs" if len(event.errors) == 1 else f"{len(event.errors)} fields need"
+        self.say(" ".join([f"{count} attention; nothing was saved.", *map(sentence, others)]), "error")
         if shown:
             self.form.focus_field(shown[0])
 
     def on_edit_module_screen_conflicted(self, event: Conflicted) -> None:
         self.busy = False
         self.conflict = True
-        self.say(event.text + "  ctrl+r reloads.", "warning")
+        self.say(sentence(event.text) + "  ctrl+r reloads.", "warning")
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ conflict: reload keeping typed values

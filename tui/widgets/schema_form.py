@@ -1,25 +1,28 @@
 """A form generated from a module type's settings schema (and the module's own parameters).
 
-One row per field: the label, an input chosen by the field's kind (Input for text, url, number and masked
-password; Checkbox for a flag; Switch for a switch; Select for a select with choices, free text when the
-schema gives none), the help line, and an inline error under the field. The form only collects values
-and shows errors: validation is the domain's (`procmod.core.validation`), the screen decides what to do.
+One row per field: the label, an input chosen by the field's kind (an InOrderInput for text, url, number
+and masked password, taking no more than validation does; a TickBox, `[x] yes` / `[ ] no`, for a flag and
+`[x] on` / `[ ] off` for a switch; Select for a select with choices, free text when the schema gives none),
+the help line, and an inline error under the field. The form collects values and shows errors; validation
+is the domain's (`procmod.core.validation`, through the `validator` given), the screen decides what to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static, Switch
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from procmod.core.moduletypes import FieldKind, SettingField
 from procmod.tui.widgets.inputs import InOrderInput
+from procmod.tui.widgets.ticks import TickBox
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,6 @@ class SchemaForm(Vertical):
     SchemaForm .form-row { height: auto; }
     SchemaForm .form-label { width: 26; padding: 0 1 0 0; }
     SchemaForm .form-row > Input, SchemaForm .form-row > Select { width: 1fr; }
-    SchemaForm Switch { border: none; height: 1; padding: 0; width: auto; }
     SchemaForm .form-help { color: $text-muted; padding-left: 26; }
     SchemaForm .form-note { color: $warning; padding-left: 26; }
     SchemaForm .form-error { color: $error; padding-left: 26; text-style: bold; }
@@ -72,8 +74,12 @@ class SchemaForm(Vertical):
     """
 
     def __init__(self, sections: Iterable[Section], values: Mapping[str, Any] | None = None, *,
+                 validator: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
                  id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
+        #: What the domain would refuse in the form's values, without the database
+        #: (module_fields.field_errors): an error shown under a field goes once the field is fixed.
+        self.validator = validator
         self._initial = dict(values or {})
         self.sections = [(title, [self._keeping_current(f) for f in fields]) for title, fields in sections]
         self.fields = {f.key: f for _, fields in self.sections for f in fields}
@@ -114,9 +120,9 @@ class SchemaForm(Vertical):
     def _input(fld: FormField, value: Any) -> Widget:
         widget_id = f"input-{fld.key}"
         if fld.kind is FieldKind.FLAG:
-            return Checkbox("Yes", bool(value), compact=True, id=widget_id)
+            return TickBox(bool(value), compact=True, id=widget_id)
         if fld.kind is FieldKind.SWITCH:
-            return Switch(bool(value), animate=False, id=widget_id)
+            return TickBox(bool(value), words=("on", "off"), compact=True, id=widget_id)
         if fld.kind is FieldKind.SELECT and fld.choices:
             options = [(label, choice) for choice, label in fld.choices]
             current = _text(value)
@@ -138,7 +144,7 @@ class SchemaForm(Vertical):
 
     def value_of(self, key: str) -> Any:
         widget = self.widget_of(key)
-        if isinstance(widget, Checkbox | Switch):
+        if isinstance(widget, Checkbox):
             return widget.value
         if isinstance(widget, Select):
             return "" if widget.value is Select.NULL else widget.value
@@ -150,7 +156,7 @@ class SchemaForm(Vertical):
 
     def set_value(self, key: str, value: Any) -> None:
         widget = self.widget_of(key)
-        if isinstance(widget, Checkbox | Switch):
+        if isinstance(widget, Checkbox):
             widget.value = bool(value)
         elif isinstance(widget, Select):
             widget.value = _text(value) if _text(value) in dict(self.fields[key].choices) else Select.NULL
@@ -193,6 +199,37 @@ class SchemaForm(Vertical):
             if message:
                 shown.append(key)
         return shown
+
+    def check(self) -> dict[str, str]:
+        """The validator's errors for this form's fields now (none without a validator)."""
+        if self.validator is None:
+            return {}
+        return {k: v for k, v in self.validator(self.values()).items() if k in self.fields}
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    def _field_changed(self, event: Input.Changed | Checkbox.Changed | Select.Changed) -> None:
+        key = (event.control.id or "").removeprefix("input-")
+        fld = self.fields.get(key)
+        if fld is None:
+            return
+        if fld.secret:  # "Currently not set" is not true of a secret being typed
+            typed = bool(self.value_of(key))
+            text = "" if typed else self._help(fld)
+            self._set_line(key, "help", text)
+        if key in self.errors:  # fixed? the error goes (a new error waits for the next ctrl+n or Ok)
+            message = self.check().get(key, "")
+            if message != self.errors[key]:
+                self._show_error(key, message)
+
+    def _show_error(self, key: str, message: str) -> None:
+        if message:
+            self.errors[key] = message
+        else:
+            self.errors.pop(key, None)
+        self._set_line(key, "error", message)
+        self.widget_of(key).set_class(bool(message), "-invalid")
 
     def show_notes(self, notes: Mapping[str, str]) -> None:
         """A warning line under fields, e.g. the saved value after a conflict; others are cleared."""

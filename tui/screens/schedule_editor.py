@@ -16,6 +16,7 @@ from procmod.core.lifecycle import next_run_times, validate_cron
 from procmod.core.validation import ValidationError
 from procmod.tui.screens.command_dialog import CommandDialog
 from procmod.tui.widgets.inputs import InOrderInput
+from procmod.tui.widgets.ticks import TickBox
 
 TIME_ZONE = "UTC"
 
@@ -43,8 +44,9 @@ class ScheduleScreen(CommandDialog):
             yield field
             yield Static("", id="dialog-error")
             yield Static("", id="schedule-runs")
-            yield Checkbox("Enabled: the task runs on this schedule", self.task_row.enabled, id="schedule-enabled",
-                           compact=True)
+            yield TickBox(self.task_row.enabled, words=("enabled: the task runs on this schedule",
+                                                        "disabled: the task does not run"),
+                          id="schedule-enabled", compact=True)
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="dialog-cancel", compact=True)
                 yield Button("Ok", id="dialog-ok", variant="primary", compact=True)

@@ -26,7 +26,7 @@ class TickBox(Checkbox):
     def __init__(self, value: bool = False, *, words: tuple[str, str] = ("yes", "no"),  # noqa: FBT001, FBT002
                  **kwargs) -> None:  # noqa: ANN003 - Checkbox's own keywords
         self.words = words
-        super().__init__(f"{words[1]:<{max(map(len, words))}}", value, **kwargs)  # sized for the longer word
+        super().__init__(max(words, key=len), value, **kwargs)  # sized for the longer word; render draws the one
 
     def watch_value(self) -> None:
         super().watch_value()

@@ -101,3 +101,28 @@ async def test_a_long_paste_is_one_edit_cut_to_the_fields_maximum(demo_backend: 
         assert len(field.value) == 100  # the name the field held plus the paste, cut at 100
         assert len(changes) == 1  # one edit, not 5,000
         assert elapsed < 1.0
+
+
+async def test_a_burst_across_fields_lands_in_each_field_in_order(demo_backend: Backend) -> None:
+    """Tab, Enter and ctrl+n move the focus before the keys typed after them are given to a field."""
+    from procmod.tui.screens.module_wizard import AddModuleScreen
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        wizard = app.screen
+        assert isinstance(wizard, AddModuleScreen)
+        await pilot.press("down", "enter", "enter")  # Shared hosting, cPanel/WHM
+        await drain(pilot)
+        assert wizard.step == 2
+        form = wizard.form("step-connection")
+        burst(app, *"127.0.0.1", "tab", "end", *["backspace"] * 4, *"8443", "enter", "enter", *"TOKEN-1", "ctrl+n",
+              *"web 9")
+        await drain(pilot)
+        assert form.value_of("host") == "127.0.0.1"
+        assert form.value_of("port") == "8443"
+        assert form.value_of("whm_user") == "root"
+        assert form.value_of("api_token") == "TOKEN-1"
+        assert wizard.step == 3 and wizard.form("step-parameters").value_of("name") == "web 9"

@@ -122,6 +122,10 @@ class ConsoleScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.IS_FORM and action in self.LETTER_ACTIONS:
             return False  # q or : on a checkbox, a drop-down or a button of a form: the form's, not a way out
+        if action == "enter_field":  # Enter in a text field moves on; elsewhere it is the widget's own
+            from procmod.tui.widgets.inputs import InOrderInput
+
+            return isinstance(self.focused, InOrderInput)
         if self.app.read_only and action in mutating_actions():
             return False  # read-only: the key is gone (False hides it; None would only dim it)
         if action == "back" and not self.can_go_back():
@@ -134,6 +138,17 @@ class ConsoleScreen(Screen[None]):
     def action_back(self) -> None:
         if self.can_go_back():
             self.app.pop_screen()
+
+    # ------------------------------------------------------------------ moving between a form's fields, in order
+
+    def action_next_field(self) -> None:
+        self.focus_next()  # at once: the keys typed after Tab go to the next field
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter_field(self) -> None:
+        self.focus_next()
 
     async def action_quit(self) -> None:
         await self.app.action_quit()  # the app asks first if a form below holds unsaved changes

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from procmod.core.lifecycle import Conflict, ModuleForm, ModuleParams
 from procmod.core.moduletypes import FieldKind, SettingGroup, module_type
@@ -92,10 +92,6 @@ class EditModuleScreen(ConsoleScreen):
         line.update(Text(message))
         line.set_class(kind == "error", "-error")
         line.set_class(kind == "warning", "-warning")
-
-    @on(Input.Submitted)
-    def _enter_moves_on(self) -> None:
-        self.focus_next()
 
     # ------------------------------------------------------------------ save
 

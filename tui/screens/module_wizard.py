@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, ContentSwitcher, Input, OptionList, Static
+from textual.widgets import Button, ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
 from procmod.core.lifecycle import CheckOutcome, ConnectionCheckFailed, ModuleParams
@@ -105,7 +105,7 @@ class AddModuleScreen(ConsoleScreen):
         if form is not None:
             form.focus_first()
         else:
-            self.query_one(f"#{STEPS[step]}").focus()
+            self.set_focus(self.query_one(f"#{STEPS[step]}"))  # at once: keys typed after ctrl+n go there
         self.refresh_bindings()
 
     def say(self, message: str, *, error: bool = False) -> None:
@@ -189,10 +189,6 @@ class AddModuleScreen(ConsoleScreen):
         if action == "finish" and self.step != len(STEPS) - 1:
             return False
         return super().check_action(action, parameters)
-
-    @on(Input.Submitted)
-    def _enter_moves_on(self) -> None:
-        self.focus_next()
 
     @on(Button.Pressed, "#wizard-next")
     def _next_pressed(self) -> None:

@@ -24,6 +24,10 @@ _EDITING_KEYS: dict[str, Binding] = {
 }
 
 
+#: A screen action that Enter in a field runs instead of submitting it (a form: on to the next field).
+ENTER_ACTION = "enter_field"
+
+
 class InOrderInput(Input):
     """An Input whose editing keys are applied in order with the typed characters (see the module doc)."""
 
@@ -31,14 +35,46 @@ class InOrderInput(Input):
         super().__init__(*args, select_on_focus=select_on_focus, **kwargs)
 
     async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not self and self.screen is self.app.screen:
+            # Typed after a key that moved the focus (Tab, Enter, ctrl+n: run below, in order) but given to
+            # this field before the focus moved: it belongs to the widget that has the focus now.
+            event.stop()
+            event.prevent_default()
+            if isinstance(focused, InOrderInput):
+                await focused.take_key(event)
+            elif (active := self.screen.active_bindings.get(event.key)) is not None and active.enabled:
+                await self.app.run_action(active.binding.action, active.node)  # e.g. space on a checkbox
+            return
+        if await self.take_key(event):
+            event.stop()
+            event.prevent_default()  # Input's handler and the later binding lookup must not run it again
+
+    async def take_key(self, event: events.Key) -> bool:
+        """Apply a key now: a character, an editing key, or the screen's binding for it. False: not ours
+        (it goes on to the app as ever)."""
         if event.is_printable:
-            return  # Input's own handler inserts it, now
+            assert event.character is not None
+            start, end = sorted(self.selection)
+            self.replace(event.character, start, end)
+            return True
+        # A key of the screen (Tab, ctrl+n in the wizard, Enter moving to the next field of a form, Esc): run
+        # where it arrives, in order with the typing, rather than after the keys typed behind it have been
+        # given to this field. Input's own bindings come first (they would, in the focus chain), except
+        # Enter, which a form takes to move on.
+        if event.key == "enter" and self.screen.check_action(ENTER_ACTION, ()) and hasattr(
+                self.screen, f"action_{ENTER_ACTION}"):
+            await self.app.run_action(ENTER_ACTION, self.screen)
+            return True
         binding = _EDITING_KEYS.get(event.key)
-        if binding is None:
-            return  # not an editing key: it bubbles to the screen's and the app's bindings as ever
-        event.stop()
-        event.prevent_default()  # Input's handler and the later binding lookup must not run it again
-        await self.run_action(binding.action)
+        if binding is not None:
+            await self.run_action(binding.action)
+            return True
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.priority:
+            return False
+        await self.app.run_action(active.binding.action, active.node)
+        return True
 
     def _on_paste(self, event: events.Paste) -> None:
         """A paste is one edit: its first line, cut to the maximum length (an over-long paste is refused by

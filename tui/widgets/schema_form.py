@@ -237,8 +237,9 @@ class SchemaForm(Vertical):
             self._set_line(key, "note", notes.get(key, ""))
 
     def focus_field(self, key: str) -> None:
+        """Focus a field at once (not after the keys already on their way): what is typed next goes there."""
         widget = self.widget_of(key)
-        widget.focus()
+        self.screen.set_focus(widget)
         widget.scroll_visible()
 
     def focus_first(self) -> None:

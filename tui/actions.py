@@ -73,14 +73,12 @@ ACTIONS: tuple[OperatorAction, ...] = (
     # -------------------------------------------------------------- everywhere
     OperatorAction("app.back", "escape", "back", "Back", "Close the filter, or go back to the previous screen",
                    _on(EVERYWHERE), show=False),
-    OperatorAction("app.quit", "q", "quit", "Quit",
-                   "Leave the console (also ctrl+q; not in a form, whose letters are its own: "
-                   "with unsaved changes ctrl+q asks first)", _on(EVERYWHERE)),
+    OperatorAction("app.quit", "q", "quit", "Quit", "Leave the console (in a form: ctrl+q)",
+                   _on(EVERYWHERE)),
     OperatorAction("app.help", "question_mark", "help", "Keys", "Show the keys of this screen",
                    _on(EVERYWHERE), key_display="?"),
-    OperatorAction("app.palette", "colon", "palette", "Go to",
-                   "Jump to any section (also ctrl+p, which works in forms too; leaving unsaved changes asks "
-                   "first)", _on(EVERYWHERE), show=False, key_display=":"),
+    OperatorAction("app.palette", "colon", "palette", "Go to", "Jump to any section (also ctrl+p)",
+                   _on(EVERYWHERE), show=False, key_display=":"),
     OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists

@@ -61,9 +61,10 @@ SCENES: tuple[Scene, ...] = (
     Scene("23_add_wizard_settings", "Integration settings: the type's Connection parameters, secrets masked",
           start="modules", press=("a", "down", "enter", "enter")),
     Scene("24_add_wizard_parameters", "Module parameters and the type's other settings, then Finish (ctrl+s)",
-          start="modules", press=("a", "down", "enter", "enter", "ctrl+n")),
+          start="modules", press=("a", "down", "enter", "enter", *"web09.hostco.example", "enter", "enter", "enter",
+                                  *"TOKEN-9", "ctrl+n")),
     Scene("25_edit_with_errors", "`e` on the card edits it; errors from the domain show under their fields",
-          start="card:7", press=("e", "home", "ctrl+k", "ctrl+s", "_", "_", "_", "_")),
+          start="card:7", press=("e", "home", "ctrl+k", "ctrl+s", "f2", "f2")),
     Scene("26_delete_precheck", "Delete lists every blocker with a key to the list where it is fixed",
           start="modules", press=("delete",)),
     Scene("27_disable_confirmation", "Disable asks first, Cancel focused: existing services keep running",
@@ -93,4 +94,6 @@ SCENES: tuple[Scene, ...] = (
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),
+    Scene("41_no_color_form", "Checkboxes and switches say their state, `[x] on` or `[ ] no`, without colour too",
+          start="card:12", press=("e", *["tab"] * 12), no_color=True),
 )

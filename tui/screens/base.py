@@ -125,7 +125,7 @@ class ConsoleScreen(Screen[None]):
         if action == "enter_field":  # Enter in a text field moves on; elsewhere it is the widget's own
             from procmod.tui.widgets.inputs import InOrderInput
 
-            return isinstance(self.focused, InOrderInput)
+            return self.IS_FORM and isinstance(self.focused, InOrderInput)
         if self.app.read_only and action in mutating_actions():
             return False  # read-only: the key is gone (False hides it; None would only dim it)
         if action == "back" and not self.can_go_back():

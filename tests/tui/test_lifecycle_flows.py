@@ -242,7 +242,7 @@ async def test_edit_conflict_names_who_and_reload_keeps_typed_values(demo_backen
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert form.value_of("nameserver1") == "ns-mine.example"  # what the operator typed stays
-        assert "ns-alice.example" in str(form.query_one("#field-nameserver1 > .form-note").render())
+        assert "ns-alice.example" in form.line_of("nameserver1", "note")
         await pilot.press("ctrl+s")  # now saved over the version they have seen
         await settle(app, pilot)
         assert isinstance(app.screen, ModuleCardScreen)

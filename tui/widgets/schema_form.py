@@ -16,7 +16,8 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -57,19 +58,37 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _keeping_current(fld: FormField, initial: Mapping[str, Any]) -> FormField:
+    """A drop-down of the panel's choices keeps a saved value the panel no longer lists (marked), so opening
+    and saving the form never blanks it silently."""
+    current = _text(initial.get(fld.key))
+    if not fld.from_panel or not current or current in dict(fld.choices):
+        return fld
+    return replace(fld, choices=(*fld.choices, (current, f"{current} (not on the panel's list)")))
+
+
+def _kept_sections(sections: Iterable[Section], initial: Mapping[str, Any]) -> list[Section]:
+    return [(title, [_keeping_current(f, initial) for f in fields]) for title, fields in sections]
+
+
+#: How each line under a field is drawn (theme variables; under NO_COLOR the error stays bold).
+_LINE_STYLES = (("help", "$text-muted"), ("note", "$warning"), ("error", "bold $error"))
+
+
+def _shape(sections: Iterable[Section]) -> tuple[Any, ...]:
+    return tuple((title, tuple(replace(f, secret_set=False) for f in fields)) for title, fields in sections)
+
+
 class SchemaForm(Vertical):
     """Fields in sections; `values()` reads them, `show_errors()` puts each message under its field."""
 
     DEFAULT_CSS = """
     SchemaForm { height: auto; }
     SchemaForm .form-section { text-style: bold underline; margin-top: 1; }
-    SchemaForm .form-field { height: auto; }
-    SchemaForm .form-row { height: auto; }
+    SchemaForm .form-field { height: auto; layout: grid; grid-size: 2; grid-columns: 26 1fr; grid-rows: auto; }
     SchemaForm .form-label { width: 26; padding: 0 1 0 0; }
-    SchemaForm .form-row > Input, SchemaForm .form-row > Select { width: 1fr; }
-    SchemaForm .form-help { color: $text-muted; padding-left: 26; }
-    SchemaForm .form-note { color: $warning; padding-left: 26; }
-    SchemaForm .form-error { color: $error; padding-left: 26; text-style: bold; }
+    SchemaForm .form-field > Input, SchemaForm .form-field > Select { width: 1fr; }
+    SchemaForm .form-lines { column-span: 2; padding-left: 26; }
     SchemaForm .-empty { display: none; }
     """
 
@@ -81,33 +100,28 @@ class SchemaForm(Vertical):
         #: (module_fields.field_errors): an error shown under a field goes once the field is fixed.
         self.validator = validator
         self._initial = dict(values or {})
-        self.sections = [(title, [self._keeping_current(f) for f in fields]) for title, fields in sections]
+        self.sections = _kept_sections(sections, self._initial)
         self.fields = {f.key: f for _, fields in self.sections for f in fields}
         #: The errors shown now, by field key.
         self.errors: dict[str, str] = {}
+        #: The lines under each field: its help, a note (e.g. the saved value after a conflict), its error.
+        self._lines: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ building
-
-    def _keeping_current(self, fld: FormField) -> FormField:
-        """A drop-down of the panel's choices keeps a saved value the panel no longer lists (marked),
-        so opening and saving the form never blanks it silently."""
-        current = _text(self._initial.get(fld.key))
-        if not fld.from_panel or not current or current in dict(fld.choices):
-            return fld
-        return replace(fld, choices=(*fld.choices, (current, f"{current} (not on the panel's list)")))
 
     def compose(self) -> ComposeResult:
         for title, fields in self.sections:
             if title:
                 yield Static(Text(title), classes="form-section")
             for fld in fields:
+                # Four widgets a field (a form of 25 fields is ~100 widgets to style each time it is shown):
+                # the label and the input side by side in a grid, and one block for its help, note and error.
+                self._lines[fld.key] = {"help": self._help(fld), "note": "", "error": ""}
                 with Vertical(classes="form-field", id=f"field-{fld.key}"):
-                    with Horizontal(classes="form-row"):
-                        yield Label(Text(fld.label + (" *" if fld.required else "")), classes="form-label")
-                        yield self._input(fld, self._initial.get(fld.key))
-                    yield Static(Text(self._help(fld)), classes="form-help" + ("" if self._help(fld) else " -empty"))
-                    yield Static("", classes="form-note -empty")
-                    yield Static("", classes="form-error -empty")
+                    yield Label(Text(fld.label + (" *" if fld.required else "")), classes="form-label")
+                    yield self._input(fld, self._initial.get(fld.key))
+                    lines = self._lines_content(fld.key)
+                    yield Static(lines, classes="form-lines" + ("" if lines else " -empty"))
 
     @staticmethod
     def _help(fld: FormField) -> str:
@@ -137,6 +151,36 @@ class SchemaForm(Vertical):
         field.cursor_blink = False
         return field
 
+    @staticmethod
+    def shape_of(sections: Iterable[Section], values: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+        """What the form's widgets depend on (fields, kinds, choices, lengths): two forms of one shape have
+        the same widgets, so one can show the other's values (`load`) instead of being built again."""
+        return _shape(_kept_sections(sections, dict(values or {})))
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        return _shape(self.sections)
+
+    def load(self, sections: Iterable[Section], values: Mapping[str, Any]) -> None:
+        """Show another record of the same shape: its values, whether each secret is set, no errors or notes;
+        nothing counts as typed."""
+        self._initial = dict(values)
+        self.sections = _kept_sections(sections, self._initial)
+        self.fields = {f.key: f for _, fields in self.sections for f in fields}
+        self.errors = {}
+        for key, fld in self.fields.items():
+            widget = self.widget_of(key)
+            if fld.secret:
+                assert isinstance(widget, Input)
+                widget.value = ""
+                widget.placeholder = "•••••• (unchanged)" if fld.secret_set else ""
+            else:
+                self.set_value(key, values.get(key))
+            self._set_line(key, "help", self._help(fld))
+            self._set_line(key, "note", "")
+            self._set_line(key, "error", "")
+            widget.remove_class("-invalid")
+
     # ------------------------------------------------------------------ values
 
     def widget_of(self, key: str) -> Widget:
@@ -162,6 +206,7 @@ class SchemaForm(Vertical):
             widget.value = _text(value) if _text(value) in dict(self.fields[key].choices) else Select.NULL
         elif isinstance(widget, Input):
             widget.value = _text(value)
+            widget.cursor_position = len(widget.value)  # typing goes after the value, as on a new form
 
     @property
     def dirty(self) -> bool:
@@ -180,13 +225,23 @@ class SchemaForm(Vertical):
 
     # ------------------------------------------------------------------ errors and notes
 
-    def _line(self, key: str, kind: str) -> Static:
-        return self.query_one(f"#field-{key} > .form-{kind}", Static)
+    def line_of(self, key: str, kind: str) -> str:
+        """The `help`, `note` or `error` line shown under a field ("" when none)."""
+        return self._lines[key][kind]
+
+    def _lines_content(self, key: str) -> Content:
+        lines = self._lines[key]
+        parts = [Content.styled(lines[kind], style) for kind, style in _LINE_STYLES if lines[kind]]
+        return Content("\n").join(parts)
 
     def _set_line(self, key: str, kind: str, text: str) -> None:
-        line = self._line(key, kind)
-        line.update(Text(text))
-        line.set_class(not text, "-empty")
+        if self._lines[key][kind] == text:
+            return  # unchanged: no repaint, no layout
+        self._lines[key][kind] = text
+        block = self.query_one(f"#field-{key} > .form-lines", Static)
+        content = self._lines_content(key)
+        block.update(content)
+        block.set_class(not content, "-empty")
 
     def show_errors(self, errors: Mapping[str, str]) -> list[str]:
         """Put each error under its field (others are cleared); returns the keys of this form that erred."""

@@ -72,7 +72,7 @@ def _kept_sections(sections: Iterable[Section], initial: Mapping[str, Any]) -> l
 
 
 #: How each line under a field is drawn (theme variables; under NO_COLOR the error stays bold).
-_LINE_STYLES = (("help", "$text-muted"), ("note", "$warning"), ("error", "bold $error"))
+_LINE_STYLES = (("help", ""), ("note", "$warning"), ("error", "bold $error"))  # help: the block's colour
 
 
 def _shape(sections: Iterable[Section]) -> tuple[Any, ...]:
@@ -88,7 +88,7 @@ class SchemaForm(Vertical):
     SchemaForm .form-field { height: auto; layout: grid; grid-size: 2; grid-columns: 26 1fr; grid-rows: auto; }
     SchemaForm .form-label { width: 26; padding: 0 1 0 0; }
     SchemaForm .form-field > Input, SchemaForm .form-field > Select { width: 1fr; }
-    SchemaForm .form-lines { column-span: 2; padding-left: 26; }
+    SchemaForm .form-lines { column-span: 2; padding-left: 26; color: $text-muted; }
     SchemaForm .-empty { display: none; }
     """
 

@@ -33,13 +33,16 @@ class OperatorAction:
     mutates: bool = False
     show: bool = True  # shown in the footer (all are shown in `?` help)
     key_display: str | None = None
+    #: Run as the key arrives, before it goes to the focused widget: a key that moves the focus (/ opening
+    #: the filter) then moves it before the keys typed right after it are handed to a widget.
+    priority: bool = False
 
     def binding(self):  # noqa: ANN201 - textual type imported lazily
         from textual.binding import Binding
 
         return Binding(
             self.key, self.action, self.description, show=self.in_footer, key_display=self.key_display,
-            tooltip=self.help, id=self.id,
+            tooltip=self.help, id=self.id, priority=self.priority,
         )
 
     @property
@@ -85,7 +88,7 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("list.open", "enter", "open_row", "Open", "Open the selected row", LIST_SCREENS,
                    show=False),
     OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
-                   LIST_SCREENS, key_display="/"),
+                   LIST_SCREENS, key_display="/", priority=True),
     OperatorAction("list.status", "s", "cycle_status", "Status", "Filter by status: cycle through the values",
                    _WITH_STATUS),
     OperatorAction("list.type", "y", "cycle_type", "Type", "Filter by module type: cycle through the types",

@@ -162,12 +162,12 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         field = self.filter_input
         field.value = getattr(self.filter, "text", "")
         field.remove_class("-hidden")
-        field.focus()
+        self.set_focus(field)  # at once: the letters typed right after / go into the filter (a priority key)
 
     def close_filter(self) -> None:
         self._apply_text()
         self.filter_input.add_class("-hidden")
-        self.paged.table.focus()
+        self.set_focus(self.paged.table)  # at once: keys typed after Enter go to the list, not the closed filter
 
     @property
     def filter_open(self) -> bool:
@@ -182,6 +182,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.filter_open:
             return True
+        if action == "filter" and self.focused is self.filter_input:
+            return False  # / typed in the filter is a character of it
         return super().check_action(action, parameters)
 
     @on(Input.Changed, "#filter-input")

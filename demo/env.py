@@ -28,9 +28,36 @@ REVOKED_TOKEN_MODULE = "cPanel shared-03"
 EXTRA_REMOTE = 2
 
 
+#: What the operator types to add a module of each type on a demo emulator, in the wizard's words.
+_SHEET_FIELDS = {
+    "vmmanager6": (("Address", "url"), ("Login (e-mail)", "email"), ("Password", "password"),
+                   ("CA bundle", "ca_bundle")),
+    "cpanel": (("Host", "host"), ("Port", "port"), ("WHM user", "whm_user"), ("API token", "api_token"),
+               ("CA bundle", "ca_bundle")),
+    "namecheap": (("API user", "api_user"), ("API key", "api_key"), ("User name", "user_name"),
+                  ("Client IP", "client_ip"), ("API address", "api_url"), ("CA bundle", "ca_bundle")),
+}
+_TYPE_TITLES = {"vmmanager6": "VMmanager 6", "cpanel": "cPanel/WHM", "namecheap": "Namecheap"}
+
+
 @dataclass
 class DemoEnvironment:
     handles: dict[str, EmulatorHandle] = field(default_factory=dict)  # by module name
+    #: The working connection of each demo module: (module type, its settings and secrets), by module name.
+    logins: dict[str, tuple[str, dict]] = field(default_factory=dict)
+
+    def connection_sheet(self) -> str:
+        """How to add a working module of each type to the demo: one emulator's address and credentials per
+        type (a demo module's own panel, as a second module on the same server would use)."""
+        lines = []
+        for type_key, fields in _SHEET_FIELDS.items():
+            found = next(((name, values) for name, (kind, values) in self.logins.items() if kind == type_key), None)
+            if found is None:
+                continue
+            name, values = found
+            lines.append(f"{_TYPE_TITLES[type_key]} (the panel of {name}):")
+            lines.extend(f"  {label}: {values[key]}" for label, key in fields if values.get(key) not in (None, ""))
+        return "\n".join(lines)
 
     def stop(self) -> None:
         for handle in self.handles.values():
@@ -57,6 +84,8 @@ def start_demo_environment(backend: Backend) -> DemoEnvironment:
                            Service.status != ServiceStatus.DELETED)
                 ).all()
                 settings, secrets = _attach(env, module, services)
+                if module.name not in (UNREACHABLE_MODULE, REVOKED_TOKEN_MODULE):
+                    env.logins[module.name] = (module.module_type, {**module.settings, **settings, **secrets})
                 module.settings = {**module.settings, **settings}
                 module.secrets = backend.secrets.seal({**backend.secrets.open(module.secrets), **secrets})
     except BaseException:

@@ -99,7 +99,7 @@ MODULES: tuple[DemoModule, ...] = (
     _vm("VM Frankfurt 2", FRA, "vm-fra2.hostco.example", "fra1-kvm", priority=20),
     _vm("VM Frankfurt legacy", FRA, "vm-old.hostco.example", "fra1-legacy", OFF, 90),
     _vm("VM Amsterdam 1", AMS, "vm-ams1.hostco.example", "ams2-kvm", priority=10,
-        failing="Unreachable: connection to vm-ams1.hostco.example:443 timed out after 10 s"),
+        failing="Unreachable: the panel did not answer within 10 s"),
     _vm("VM Amsterdam 2", AMS, "vm-ams2.hostco.example", "ams2-kvm", priority=20),
     _vm("VM Amsterdam GPU", AMS, "vm-gpu.hostco.example", "ams2-gpu", OFF, 50),
     _cp("cPanel shared-01", "web01.hostco.example", priority=10),

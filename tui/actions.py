@@ -33,13 +33,16 @@ class OperatorAction:
     mutates: bool = False
     show: bool = True  # shown in the footer (all are shown in `?` help)
     key_display: str | None = None
+    #: Run as the key arrives, before it goes to the focused widget: a key that moves the focus (/ opening
+    #: the filter) then moves it before the keys typed right after it are handed to a widget.
+    priority: bool = False
 
     def binding(self):  # noqa: ANN201 - textual type imported lazily
         from textual.binding import Binding
 
         return Binding(
             self.key, self.action, self.description, show=self.in_footer, key_display=self.key_display,
-            tooltip=self.help, id=self.id,
+            tooltip=self.help, id=self.id, priority=self.priority,
         )
 
     @property
@@ -73,18 +76,19 @@ ACTIONS: tuple[OperatorAction, ...] = (
     # -------------------------------------------------------------- everywhere
     OperatorAction("app.back", "escape", "back", "Back", "Close the filter, or go back to the previous screen",
                    _on(EVERYWHERE), show=False),
-    OperatorAction("app.quit", "q", "app.quit", "Quit", "Leave the console", _on(EVERYWHERE)),
+    OperatorAction("app.quit", "q", "quit", "Quit", "Leave the console (in a form: ctrl+q)",
+                   _on(EVERYWHERE)),
     OperatorAction("app.help", "question_mark", "help", "Keys", "Show the keys of this screen",
                    _on(EVERYWHERE), key_display="?"),
-    OperatorAction("app.palette", "colon", "app.command_palette", "Go to",
-                   "Jump to any section (also ctrl+p)", _on(EVERYWHERE), show=False, key_display=":"),
+    OperatorAction("app.palette", "colon", "palette", "Go to", "Jump to any section (also ctrl+p)",
+                   _on(EVERYWHERE), show=False, key_display=":"),
     OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists
     OperatorAction("list.open", "enter", "open_row", "Open", "Open the selected row", LIST_SCREENS,
                    show=False),
     OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
-                   LIST_SCREENS, key_display="/"),
+                   LIST_SCREENS, key_display="/", priority=True),
     OperatorAction("list.status", "s", "cycle_status", "Status", "Filter by status: cycle through the values",
                    _WITH_STATUS),
     OperatorAction("list.type", "y", "cycle_type", "Type", "Filter by module type: cycle through the types",
@@ -163,10 +167,17 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("runs.reload", "ctrl+r", "reload", "Reload", "Read the runs again", _on("task_history"),
                    show=False),
     # -------------------------------------------------------------- the Add wizard and the edit form
-    OperatorAction("wizard.next", "ctrl+n", "next_step", "Next", "Go to the next step (Finish on the last one)",
-                   _on("wizard")),
+    OperatorAction("wizard.next", "ctrl+n", "next_step", "Next",
+                   "Check this step, then go to the next one (Finish on the last one)", _on("wizard")),
     OperatorAction("wizard.previous", "ctrl+b", "previous_step", "Back", "Go to the previous step",
                    _on("wizard")),
+    OperatorAction("form.next_field", "tab", "next_field", "Next field", "Go to the next field",
+                   _on("wizard", "edit"), show=False),
+    OperatorAction("form.previous_field", "shift+tab", "previous_field", "Previous field",
+                   "Go to the previous field", _on("wizard", "edit"), show=False),
+    OperatorAction("form.enter", "enter", "enter_field", "Next field",
+                   "In a text field: go to the next field (on a button or a drop-down, Enter presses or opens it)",
+                   _on("wizard", "edit"), show=False),
     OperatorAction("wizard.finish", "ctrl+s", "finish", "Finish",
                    "Check the connection and create the module (on the last step)", _on("wizard"), mutates=True),
     OperatorAction("form.save", "ctrl+s", "save", "Ok", "Save the changes", _on("edit"), mutates=True),

@@ -313,9 +313,44 @@ class ProcmodApp(App[None]):
         else:
             self._after_backend()
 
+    # ------------------------------------------------------------------ leaving forms
+
+    def unsaved_form(self) -> ConsoleScreen | None:
+        """The topmost screen holding typed values that leaving would lose (a form), or None."""
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, ConsoleScreen) and s.unsaved_changes),
+                    None)
+
+    def after_discarding(self, then: Callable[[], object], question: str) -> None:
+        """Run `then` at once, or, while a form holds unsaved changes, once the operator agrees to discard
+        them (a question with Cancel, the safe choice, focused)."""
+        from procmod.tui.screens.confirm import ConfirmScreen
+
+        if self.unsaved_form() is None:
+            then()
+            return
+        if isinstance(self.screen, ConfirmScreen):
+            return  # the question is already asked
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                then()
+
+        self.push_screen(ConfirmScreen(question, "What you typed in the form has not been saved and will be lost.",
+                                       confirm_label="Discard"), answered)
+
+    async def action_quit(self) -> None:
+        """q, ctrl+q and the palette's Quit: at once, or after asking while a form holds unsaved changes."""
+        self.after_discarding(self.exit, "Quit and discard your changes?")
+
     # ------------------------------------------------------------------ navigation
 
     def open_destination(self, destination_id: str) -> None:
+        """Jump to a main-menu destination (the palette, the menu), asking first when a form holding unsaved
+        changes would close (see `_open_destination`)."""
+        self.after_discarding(partial(self._open_destination, destination_id),
+                              f"Go to {DESTINATION_BY_ID[destination_id].title} and discard your changes?")
+
+    def _open_destination(self, destination_id: str) -> None:
         """Jump to a main-menu destination: the menu below, that list on it, unfiltered, first page.
 
         Each destination's screen is made once and kept (installed), like k9s keeps its views: opening it

@@ -320,15 +320,43 @@ def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only
             return 1
         seed_demo(backend)
         environment = _start_demo_environment(backend)
+        sheet = demo_connection_text(environment.connection_sheet())
+        sheet_file = _write_demo_sheet(sheet)
+        print(sheet)  # stays on the terminal under the console, and shows again when it closes
         try:
-            make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True, start=start,
-                     live=True).run()
+            app = make_app(backend, read_only=read_only, scheduler=scheduler, prepare_screens=True, start=start,
+                           live=True)
+            app.notify(f"To add a working module, use the addresses and credentials in {sheet_file} (also on "
+                       "the terminal when the console closes).", title="The demo's panels",
+                       timeout=DEMO_SHEET_SECONDS, markup=False)
+            app.run()
         finally:
             environment.stop()
     finally:
         backend.close()
+    print(sheet)
     print(f"The demo database is kept at {backend.db.redacted_url()}")
     return 0
+
+
+def _write_demo_sheet(sheet: str) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="procmod-demo-panels-")) / "panels.txt"
+    path.write_text(sheet + "\n", encoding="utf-8")
+    return path
+
+
+#: How long the demo's connection sheet stays on screen at start (it is on the terminal after exit too).
+DEMO_SHEET_SECONDS = 45
+
+
+def demo_connection_text(sheet: str) -> str:
+    """The demo's start note: where its loopback panels answer and with which credentials, so an operator
+    trying the console can add a working module (a) with them."""
+    return ("The demo's panels answer on this machine while its console is open. To add a working module "
+            "(Processing modules, a), use one of them (or untick Verify TLS instead of giving the CA bundle):\n"
+            + sheet)
 
 
 def _start_demo_environment(backend):  # noqa: ANN001, ANN202 - core types imported lazily

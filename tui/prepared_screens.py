@@ -40,6 +40,8 @@ GAP_SECONDS = 0.02
 LAYOUT_PASSES = 3
 #: The name the kept module card screen is installed under.
 CARD_SCREEN = "card"
+#: Kept edit screens are installed as `edit:<module type>` (screens/module_edit.py `edit_screen_name`).
+EDIT_PREFIX = "edit:"
 
 
 def destination_name(destination_id: str) -> str:
@@ -52,6 +54,7 @@ class ScreenPreparer:
         self._app = app
         self._passes: dict[str, int] = {}  # layouts made per prepared screen
         self._rendered: set[str] = set()  # prepared screens painted once, unseen
+        self._nothing_to_edit: set[str] = set()  # module types without a module to prepare an edit form on
         self._running = False
 
     def start(self, delay: float = AFTER_SECONDS) -> None:
@@ -94,6 +97,8 @@ class ScreenPreparer:
         yet), None while it mounts (it was composed a step ago)."""
         app = self._app
         if not app.is_screen_installed(name):
+            if name.startswith(EDIT_PREFIX):
+                return app.loaded_backend is not None and self._start_edit(name.removeprefix(EDIT_PREFIX))
             if name != CARD_SCREEN:
                 self._start_unshown(destination_screen(name.removeprefix("destination:")), name)
                 return True
@@ -114,11 +119,36 @@ class ScreenPreparer:
             return True
         return False
 
-    @staticmethod
-    def _order() -> tuple[list[str], list[str]]:
-        """The first list and the card; the other lists, in menu order."""
+    def _order(self) -> tuple[list[str], list[str]]:
+        """The first list and the card; the other lists, in menu order; then an edit form per module type
+        (composing one is ~150 widgets: e on a card then shows the kept one, screens/module_edit.py)."""
         lists = [destination_name(d.id) for d in DESTINATIONS]
-        return [lists[0], CARD_SCREEN], lists[1:]
+        edits = [EDIT_PREFIX + t for t in self._edit_types()]
+        return [lists[0], CARD_SCREEN], [*lists[1:], *edits]
+
+    def _edit_types(self) -> list[str]:
+        from procmod.core.moduletypes import MODULE_TYPES
+
+        if self._app.loaded_backend is None:
+            return []
+        return [key for key in MODULE_TYPES if key not in self._nothing_to_edit]
+
+    def _start_edit(self, type_key: str) -> bool:
+        """The edit screen of a module type, on one of its modules (it shows the module edited)."""
+        from procmod.core.dto import ModuleFilter, PageRequest
+        from procmod.tui.screens.module_edit import EditModuleScreen, edit_screen_name
+
+        backend = self._app.backend
+        rows = backend.modules.list(ModuleFilter(module_type=type_key), PageRequest(limit=1)).rows
+        try:
+            form = backend.commands.edit_form(rows[0].id) if rows else None
+        except NotFound:
+            form = None
+        if form is None:
+            self._nothing_to_edit.add(type_key)  # no module of this type (yet): made when one is edited
+            return False
+        self._start_unshown(EditModuleScreen(form, rows[0].name), edit_screen_name(type_key))
+        return True
 
     def _start_card(self) -> bool:
         """The card screen, on the first module of the list (any module: it shows the one opened)."""

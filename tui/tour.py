@@ -83,9 +83,10 @@ SCENES: tuple[Scene, ...] = (
     Scene("23_add_wizard_settings", "Integration settings: the type's Connection parameters, secrets masked",
           start="modules", press=("a", "down", "enter", "enter")),
     Scene("24_add_wizard_parameters", "Module parameters and the type's other settings, then Finish (ctrl+s)",
-          start="modules", press=("a", "down", "enter", "enter", "ctrl+n")),
+          start="modules", press=("a", "down", "enter", "enter", *"web09.hostco.example", "enter", "enter", "enter",
+                                  *"TOKEN-9", "ctrl+n")),
     Scene("25_edit_with_errors", "`e` on the card edits it; errors from the domain show under their fields",
-          start="card:7", press=("e", "home", "ctrl+k", "ctrl+s", "_", "_", "_", "_")),
+          start="card:7", press=("e", "home", "ctrl+k", "ctrl+s", "f2", "f2")),
     Scene("26_delete_precheck", "Delete lists every blocker with a key to the list where it is fixed",
           start="modules", press=("delete",)),
     Scene("27_disable_confirmation", "Disable asks first, Cancel focused: existing services keep running",
@@ -128,4 +129,6 @@ SCENES: tuple[Scene, ...] = (
           start="tariffs", press=("e",)),
     Scene("46_delete_confirmation", "The manual's delete procedure, last step: nothing blocks, Delete asks "
           "first (Cancel focused)", start="card:15", press=("delete",), prepare=retire_staging),
+    Scene("47_no_color_form", "Checkboxes and switches say their state, `[x] on` or `[ ] no`, without colour too",
+          start="card:12", press=("e", *["tab"] * 12), no_color=True),
 )

@@ -33,6 +33,12 @@ class ConsoleScreen(Screen[None]):
 
     SCREEN_ID: ClassVar[str] = ""
     BINDINGS = bindings_for(EVERYWHERE)
+    #: A form (the Add wizard, Edit): its letters belong to its fields, checkboxes and drop-downs, so the
+    #: one-letter global keys (q, :) are off on it; ctrl+q, ctrl+p and Esc still leave, asking first while
+    #: `unsaved_changes`.
+    IS_FORM: ClassVar[bool] = False
+    #: One-letter global actions that a form leaves to its fields.
+    LETTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"quit", "palette"})
 
     app: ConsoleApp  # type: ignore[assignment]
     #: Read the data again when shown: False for a screen just composed (its on_mount read it), True once
@@ -117,7 +123,18 @@ class ConsoleScreen(Screen[None]):
 
     # ------------------------------------------------------------------ global actions
 
+    @property
+    def unsaved_changes(self) -> bool:
+        """Something typed here that leaving would lose (forms say; other screens hold none)."""
+        return False
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.IS_FORM and action in self.LETTER_ACTIONS:
+            return False  # q or : on a checkbox, a drop-down or a button of a form: the form's, not a way out
+        if action == "enter_field":  # Enter in a text field moves on; elsewhere it is the widget's own
+            from procmod.tui.widgets.inputs import InOrderInput
+
+            return self.IS_FORM and isinstance(self.focused, InOrderInput)
         if self.app.read_only and action in mutating_actions():
             return False  # read-only: the key is gone (False hides it; None would only dim it)
         if action == "back" and not self.can_go_back():
@@ -130,6 +147,23 @@ class ConsoleScreen(Screen[None]):
     def action_back(self) -> None:
         if self.can_go_back():
             self.app.pop_screen()
+
+    # ------------------------------------------------------------------ moving between a form's fields, in order
+
+    def action_next_field(self) -> None:
+        self.focus_next()  # at once: the keys typed after Tab go to the next field
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter_field(self) -> None:
+        self.focus_next()
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()  # the app asks first if a form below holds unsaved changes
+
+    def action_palette(self) -> None:
+        self.app.action_command_palette()
 
     def action_help(self) -> None:
         from procmod.tui.screens.help import HelpScreen

@@ -12,6 +12,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from procmod.core.backend import Backend
+from procmod.tui.widgets.inputs import InOrderInput
 
 
 class ChooseModuleScreen(ModalScreen[int | None]):
@@ -25,7 +26,7 @@ class ChooseModuleScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="choose-dialog"):
             yield Static(Text("Filter by processing module"), id="choose-title")
-            field = Input(placeholder="Part of the module name", id="choose-text")
+            field = InOrderInput(max_length=100, placeholder="Part of the module name", id="choose-text")
             field.cursor_blink = False
             yield field
             yield OptionList(id="choose-options")

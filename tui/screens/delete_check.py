@@ -66,7 +66,8 @@ class DeleteCheckScreen(ModuleActions):
             table.add_row(Text(key, style="bold reverse") if key else Text(""), Text(blocker.message))
         self.query_one("#blockers-list", Static).update(table)
         if self.blockers:
-            title = f"{self.module.name} cannot be deleted yet: {len(self.blockers)} thing(s) block it"
+            count = "1 thing blocks" if len(self.blockers) == 1 else f"{len(self.blockers)} things block"
+            title = f"{self.module.name} cannot be deleted yet: {count} it"
             hint = "Press a row's key to open the list where it is fixed; back here, the check runs again."
         else:
             title = f"Nothing blocks the delete of {self.module.name} any more"
@@ -91,9 +92,15 @@ class DeleteCheckScreen(ModuleActions):
         kind = next((k for k, a in FIX_ACTIONS.items() if a == action), None)
         if kind is not None and kind not in self.kinds:
             return None
-        if action == "delete_module" and self.blockers:
-            return None
         return super().check_action(action, parameters)
+
+    def action_delete_module(self) -> None:
+        """Del: checks again, then deletes (asking first) once nothing blocks; else says why nothing happens."""
+        super().action_delete_module()
+        if self.blockers and self.app.screen is self:
+            count = "1 thing still blocks" if len(self.blockers) == 1 else f"{len(self.blockers)} things still block"
+            self.notify(f"{count} {self.module.name} (listed here): fix each with its key first.",
+                        title="Nothing was deleted", severity="warning")
 
     def show_blockers(self, module: ModuleRef, blockers: list[Blocker]) -> None:
         self.blockers = blockers  # already the pre-check of this module: show them here

@@ -18,6 +18,7 @@ from procmod.core.errors import NotFound
 from procmod.tui.actions import DESTINATION_BY_ID
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.widgets.paged_table import Column, PagedTable
+from procmod.tui.widgets.inputs import InOrderInput
 from procmod.tui.widgets.lines import set_line
 
 FilterT = TypeVar("FilterT")
@@ -91,8 +92,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def compose_content(self) -> ComposeResult:
         yield Static("", id="filter-line")
         hint = "the start of the name" if self.TEXT_MATCH == "starts with" else "part of the name"
-        yield Input(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
-                    classes="-hidden")
+        yield InOrderInput(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
+                           classes="-hidden", max_length=200)
         yield PagedTable(self.columns(), self.fetch, id="list")
 
     @property
@@ -176,12 +177,12 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         field = self.filter_input
         field.value = getattr(self.filter, "text", "")
         field.remove_class("-hidden")
-        field.focus()
+        self.set_focus(field)  # at once: the letters typed right after / go into the filter (a priority key)
 
     def close_filter(self) -> None:
         self._apply_text()
         self.filter_input.add_class("-hidden")
-        self.paged.table.focus()
+        self.set_focus(self.paged.table)  # at once: keys typed after Enter go to the list, not the closed filter
 
     @property
     def filter_open(self) -> bool:
@@ -196,6 +197,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.filter_open:
             return True
+        if action == "filter" and self.focused is self.filter_input:
+            return False  # / typed in the filter is a character of it
         return super().check_action(action, parameters)
 
     @on(Input.Changed, "#filter-input")

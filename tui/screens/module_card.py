@@ -261,14 +261,14 @@ class ModuleCardScreen(ModuleActions):
         self.app.push_screen(ModuleHistoryScreen(self.card.id, self.card.name))
 
     def action_edit_module(self) -> None:
-        from procmod.tui.screens.module_edit import EditModuleScreen
+        from procmod.tui.screens.module_edit import edit_screen
 
         try:
             form = self.backend.commands.edit_form(self.card.id)
         except NotFound as gone:
             self.notify(str(gone), title="Not found", severity="warning")
             return
-        self.app.push_screen(EditModuleScreen(form, self.card.name))
+        self.app.push_screen(edit_screen(self.app, form, self.card.name))
 
     # ------------------------------------------------------------------ integration
 

@@ -9,14 +9,15 @@ fields where it differs) so the next Ok saves over it knowingly. Esc discards, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from procmod.core.lifecycle import Conflict, ModuleForm, ModuleParams
 from procmod.core.moduletypes import FieldKind, SettingGroup, module_type
@@ -24,13 +25,19 @@ from procmod.core.errors import NotFound
 from procmod.core.validation import ValidationError
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
-from procmod.tui.widgets.module_fields import initial_values, parameter_fields, setting_sections, to_params
-from procmod.tui.widgets.schema_form import SchemaForm
+from procmod.tui.widgets.module_fields import field_errors, initial_values, parameter_fields, setting_sections, to_params
+from procmod.tui.widgets.schema_form import SchemaForm, Section
+
+if TYPE_CHECKING:
+    from procmod.tui.console import ConsoleApp
+from procmod.tui.widgets.sentences import sentence
 
 
 class EditModuleScreen(ConsoleScreen):
     SCREEN_ID = "edit"
     BINDINGS = bindings_for("edit")
+    IS_FORM = True
+    AUTO_FOCUS = ""  # not the first field as the screen is shown: see `_focus_once_shown`
 
     @dataclass
     class Saved(Message):
@@ -56,14 +63,19 @@ class EditModuleScreen(ConsoleScreen):
     def crumbs(self, *, first: bool) -> tuple[str, ...]:
         return ("Integration", "Processing modules", self.module_name, "Edit") if first else ("Edit",)
 
+    def sections(self, form: ModuleForm) -> list[Section]:
+        return [(None, parameter_fields(self.mtype, self.backend)),
+                *setting_sections(self.mtype, tuple(SettingGroup), form.secrets_set, form.catalogs)]
+
+    def _title(self) -> Text:
+        return Text(f"Edit {self.module_name} ({self.mtype.title}); * marks required fields", style="bold")
+
     def compose_content(self) -> ComposeResult:
-        sections = [(None, parameter_fields(self.mtype, self.backend)),
-                    *setting_sections(self.mtype, tuple(SettingGroup), self.module_form.secrets_set,
-                                      self.module_form.catalogs)]
-        yield Static(Text(f"Edit {self.module_name} ({self.mtype.title}); * marks required fields", style="bold"),
-                     id="form-title")
+        yield Static(self._title(), id="form-title")
         with VerticalScroll(id="form-scroll"):
-            yield SchemaForm(sections, initial_values(self.module_form.params), id="edit-form")
+            yield SchemaForm(self.sections(self.module_form), initial_values(self.module_form.params), id="edit-form",
+                             validator=partial(field_errors, mtype=self.mtype,
+                                               secrets_set=self.module_form.secrets_set))
         yield Static("", id="form-message")
         with Horizontal(id="form-buttons"):
             yield Button("Ok", id="form-ok", variant="primary", compact=True)
@@ -73,18 +85,48 @@ class EditModuleScreen(ConsoleScreen):
     def form(self) -> SchemaForm:
         return self.query_one("#edit-form", SchemaForm)
 
+    # (ConsoleScreen's own on_mount and on_screen_resume run too: Textual calls each class's handler.)
     def on_mount(self) -> None:
-        self.form.focus_first()
+        self._focus_once_shown()
+
+    def on_screen_resume(self) -> None:
+        self._focus_once_shown()
+
+    def _focus_once_shown(self) -> None:
+        """The first field takes keys once the form is on screen: a key pressed while it opens (typed ahead
+        on the card) must not land in a field the operator has not seen yet."""
+        self.set_focus(None)
+        self.call_after_refresh(self.form.focus_first)
+
+    # ------------------------------------------------------------------ one kept screen per module type
+
+    def fits(self, form: ModuleForm) -> bool:
+        """Whether this screen's widgets can show `form` (same type, same fields and choices)."""
+        return (self.is_mounted and self not in self.app.screen_stack and form.module_type == self.mtype.key
+                and SchemaForm.shape_of(self.sections(form), initial_values(form.params)) == self.form.shape)
+
+    def load(self, form: ModuleForm, module_name: str) -> None:
+        """Show another module of the same shape (see `fits`): its values, nothing typed, no message."""
+        self.module_form = form
+        self.module_name = module_name
+        self.shown_module_id = form.id
+        self.busy = False
+        self.conflict = False
+        self.form.validator = partial(field_errors, mtype=self.mtype, secrets_set=form.secrets_set)
+        self.form.load(self.sections(form), initial_values(form.params))
+        self.query_one("#form-title", Static).update(self._title())
+        self.say("")
+        self.query_one("#form-scroll", VerticalScroll).scroll_home(animate=False)
+
+    @property
+    def unsaved_changes(self) -> bool:
+        return not self.busy and self.form.dirty
 
     def say(self, message: str, kind: str = "") -> None:
         line = self.query_one("#form-message", Static)
         line.update(Text(message))
         line.set_class(kind == "error", "-error")
         line.set_class(kind == "warning", "-warning")
-
-    @on(Input.Submitted)
-    def _enter_moves_on(self) -> None:
-        self.focus_next()
 
     # ------------------------------------------------------------------ save
 
@@ -120,14 +162,15 @@ class EditModuleScreen(ConsoleScreen):
         self.busy = False
         shown = self.form.show_errors(event.errors)
         others = [m for k, m in event.errors.items() if k not in shown]
-        self.say(" ".join([f"{len(event.errors)} field(s) need attention; nothing was saved.", *others]), "error")
+        count = "1 field needs" if len(event.errors) == 1 else f"{len(event.errors)} fields need"
+        self.say(" ".join([f"{count} attention; nothing was saved.", *map(sentence, others)]), "error")
         if shown:
             self.form.focus_field(shown[0])
 
     def on_edit_module_screen_conflicted(self, event: Conflicted) -> None:
         self.busy = False
         self.conflict = True
-        self.say(event.text + "  ctrl+r reloads.", "warning")
+        self.say(sentence(event.text) + "  ctrl+r reloads.", "warning")
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ conflict: reload keeping typed values
@@ -190,3 +233,25 @@ def _shown(value: Any, fld: Any) -> str:
     if fld.choices:
         return dict(fld.choices).get(str(value), str(value) or "—")
     return str(value) if value not in (None, "") else "—"
+
+
+def edit_screen_name(type_key: str) -> str:
+    """The name the kept edit screen of a module type is installed under."""
+    return f"edit:{type_key}"
+
+
+def edit_screen(app: ConsoleApp, form: ModuleForm, module_name: str) -> EditModuleScreen:
+    """The edit screen for `form`: the kept one of its module type showing it (composing ~150 widgets is
+    most of what opening the form costs), or a new one, kept for next time, when none fits."""
+    name = edit_screen_name(form.module_type)
+    if app.is_screen_installed(name):
+        kept = app.get_screen(name)
+        if isinstance(kept, EditModuleScreen) and kept.fits(form):
+            kept.load(form, module_name)
+            return kept
+        if kept not in app.screen_stack:
+            app.uninstall_screen(name)
+    screen = EditModuleScreen(form, module_name)
+    if not app.is_screen_installed(name):
+        app.install_screen(screen, name)
+    return screen

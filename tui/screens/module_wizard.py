@@ -10,13 +10,14 @@ it succeeds; on success the new module's card opens. Esc asks before throwing th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, ContentSwitcher, Input, OptionList, Static
+from textual.widgets import Button, ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
 from procmod.core.lifecycle import CheckOutcome, ConnectionCheckFailed, ModuleParams
@@ -24,8 +25,9 @@ from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, PRODUCT_TYPES, ModuleTy
 from procmod.core.validation import ValidationError
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
-from procmod.tui.widgets.module_fields import other_groups, parameter_fields, setting_sections, to_params
+from procmod.tui.widgets.module_fields import field_errors, other_groups, parameter_fields, setting_sections, to_params
 from procmod.tui.widgets.schema_form import SchemaForm
+from procmod.tui.widgets.sentences import sentence
 
 STEPS = ("step-product", "step-type", "step-connection", "step-parameters")
 STEP_TITLES = ("Product type", "Module type", "Integration settings", "Module parameters")
@@ -35,6 +37,7 @@ NO_TYPE = "none"
 class AddModuleScreen(ConsoleScreen):
     SCREEN_ID = "wizard"
     BINDINGS = bindings_for("wizard")
+    IS_FORM = True
 
     @dataclass
     class Created(Message):
@@ -81,6 +84,12 @@ class AddModuleScreen(ConsoleScreen):
         found = self.query(f"#{step_id} SchemaForm")
         return found.first(SchemaForm) if found else None
 
+    @property
+    def unsaved_changes(self) -> bool:
+        """Something typed or ticked in the settings or the parameters (the choices of the first two steps
+        are two keys away: leaving them loses nothing worth a question)."""
+        return any(form.dirty for step_id in STEPS[2:] if (form := self.form(step_id)) is not None)
+
     def show_step(self, step: int, message: str = "") -> None:
         self.step = step
         self.query_one(ContentSwitcher).current = STEPS[step]
@@ -96,7 +105,7 @@ class AddModuleScreen(ConsoleScreen):
         if form is not None:
             form.focus_first()
         else:
-            self.query_one(f"#{STEPS[step]}").focus()
+            self.set_focus(self.query_one(f"#{STEPS[step]}"))  # at once: keys typed after ctrl+n go there
         self.refresh_bindings()
 
     def say(self, message: str, *, error: bool = False) -> None:
@@ -133,9 +142,12 @@ class AddModuleScreen(ConsoleScreen):
         await parameters.remove_children()
         defaults = {f.key: f.default for f in mtype.fields if f.default is not None}
         defaults["sort_priority"] = 100
-        await connection.mount(SchemaForm(setting_sections(mtype, (SettingGroup.CONNECTION,)), defaults))
+        validator = partial(field_errors, mtype=mtype)
+        await connection.mount(SchemaForm(setting_sections(mtype, (SettingGroup.CONNECTION,)), defaults,
+                                          validator=validator))
         await parameters.mount(SchemaForm(
-            [(None, parameter_fields(mtype, self.backend)), *setting_sections(mtype, other_groups())], defaults))
+            [(None, parameter_fields(mtype, self.backend)), *setting_sections(mtype, other_groups())], defaults,
+            validator=validator))
 
     def action_next_step(self) -> None:
         if self.busy:
@@ -143,11 +155,31 @@ class AddModuleScreen(ConsoleScreen):
         if self.step == 0:
             self.query_one("#step-product", OptionList).action_select()
         elif self.step == 1:
-            self.query_one("#step-type", OptionList).action_select()
+            types = self.query_one("#step-type", OptionList)
+            if types.highlighted is None:  # the product type no module type serves
+                name = PRODUCT_TYPE_NAMES.get(self.product_type or "", "this product type")
+                self.say(f"No module type serves {name} yet, so there is nothing to add for it. ctrl+b goes "
+                         "back to choose another product type.", error=True)
+                return
+            types.action_select()
         elif self.step == 2:
-            self.show_step(3)
+            if self.step_is_valid(2):
+                self.show_step(3)
         else:
             self.action_finish()
+
+    def step_is_valid(self, step: int) -> bool:
+        """The step's fields as the domain would take them: errors under the fields and False if not."""
+        form = self.form(STEPS[step])
+        if form is None:
+            return True
+        shown = form.show_errors(form.check())
+        if not shown:
+            return True
+        form.focus_field(shown[0])
+        self.say(f"{_fields(len(shown))} on this step need{'s' if len(shown) == 1 else ''} attention before the "
+                 "next one.", error=True)
+        return False
 
     def action_previous_step(self) -> None:
         if self.step > 0 and not self.busy:
@@ -157,10 +189,6 @@ class AddModuleScreen(ConsoleScreen):
         if action == "finish" and self.step != len(STEPS) - 1:
             return False
         return super().check_action(action, parameters)
-
-    @on(Input.Submitted)
-    def _enter_moves_on(self) -> None:
-        self.focus_next()
 
     @on(Button.Pressed, "#wizard-next")
     def _next_pressed(self) -> None:
@@ -218,11 +246,12 @@ class AddModuleScreen(ConsoleScreen):
                 first = (step, shown[0])
         if first is None:  # an error no field holds (e.g. the module type)
             self.show_step(1 if "module_type" in event.errors else self.step)
-            self.say("; ".join(event.errors.values()), error=True)
+            self.say(sentence("; ".join(sentence(m).rstrip(".") for m in event.errors.values())), error=True)
             return
         step, key = first
         self.show_step(step)
-        self.say(f"{len(event.errors)} field(s) need attention; nothing was saved.", error=True)
+        self.say(f"{_fields(len(event.errors))} need{'s' if len(event.errors) == 1 else ''} attention; nothing was "
+                 "saved.", error=True)
         form = self.form(STEPS[step])
         assert form is not None
         form.focus_field(key)
@@ -231,7 +260,8 @@ class AddModuleScreen(ConsoleScreen):
         self._done()
         stage = f" at {event.outcome.stage}" if event.outcome.stage else ""
         self.show_step(2)
-        self.say(f"Connection check failed{stage}: {event.outcome.message}. Nothing was saved.", error=True)
+        self.say(f"Connection check failed{stage}: {sentence(event.outcome.message)} Nothing was saved.",
+                 error=True)
 
     def on_add_module_screen_created(self, event: Created) -> None:
         self._done()
@@ -243,7 +273,11 @@ class AddModuleScreen(ConsoleScreen):
     # ------------------------------------------------------------------ leaving
 
     def action_back(self) -> None:
+        """Esc and Cancel: leave, asking first if anything was typed."""
         if self.busy:
+            return
+        if not self.unsaved_changes:
+            self.app.pop_screen()
             return
         from procmod.tui.screens.confirm import ConfirmScreen
 
@@ -253,3 +287,7 @@ class AddModuleScreen(ConsoleScreen):
 
         self.app.push_screen(ConfirmScreen("Discard the new module?", "Nothing has been saved yet; what you "
                                            "entered will be lost.", confirm_label="Discard"), answered)
+
+
+def _fields(count: int) -> str:
+    return "1 field" if count == 1 else f"{count} fields"

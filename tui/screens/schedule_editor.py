@@ -16,6 +16,8 @@ from procmod.core.formatting import format_time
 from procmod.core.lifecycle import next_run_times, validate_cron
 from procmod.core.validation import ValidationError
 from procmod.tui.screens.command_dialog import CommandDialog
+from procmod.tui.widgets.inputs import InOrderInput
+from procmod.tui.widgets.ticks import TickBox
 
 TIME_ZONE = "UTC"
 
@@ -38,13 +40,14 @@ class ScheduleScreen(CommandDialog):
         with Vertical(id="schedule-dialog"):
             yield Static(Text(f"Schedule of {self.task_row.name} · {self.task_row.module_name}"), id="dialog-title")
             yield Static(Text("Cron, five fields: minute hour day month weekday (times in UTC)"), id="dialog-hint")
-            field = Input(self.task_row.schedule, id="schedule-text", compact=True)
+            field = InOrderInput(self.task_row.schedule, id="schedule-text", compact=True, max_length=100)
             field.cursor_blink = False
             yield field
             yield Static("", id="dialog-error")
             yield Static("", id="schedule-runs")
-            yield Checkbox("Enabled: the task runs on this schedule", self.task_row.enabled, id="schedule-enabled",
-                           compact=True)
+            yield TickBox(self.task_row.enabled, words=("enabled: the task runs on this schedule",
+                                                        "disabled: the task does not run"),
+                          id="schedule-enabled", compact=True)
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="dialog-cancel", compact=True)
                 yield Button("Ok", id="dialog-ok", variant="primary", compact=True)

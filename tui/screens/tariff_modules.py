@@ -13,6 +13,7 @@ from textual.widgets import Button, SelectionList, Static
 
 from procmod.core.dto import TariffRow
 from procmod.tui.screens.command_dialog import CommandDialog
+from procmod.tui.widgets.ticks import TickList
 
 
 class TariffModulesScreen(CommandDialog):
@@ -32,8 +33,9 @@ class TariffModulesScreen(CommandDialog):
         with Vertical(id="modules-dialog"):
             yield Static(Text(f"Processing modules of {self.tariff.name} ({self.tariff.product_type_name})"),
                          id="dialog-title")
-            yield Static(Text("Space ticks a module; the lowest sort priority is tried first."), id="dialog-hint")
-            yield SelectionList[int](*[(Text(o.label), int(o.value), on) for o, on in choices], id="modules-choice")
+            yield Static(Text("Space ticks a module ([x] linked, [ ] not); the lowest sort priority is tried first."),
+                         id="dialog-hint")
+            yield TickList(*[(Text(o.label), int(o.value), on) for o, on in choices], id="modules-choice")
             yield Static("", id="dialog-error")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="dialog-cancel", compact=True)

@@ -14,13 +14,22 @@ from typing import Any
 from procmod.core.backend import Backend
 from procmod.core.lifecycle import ModuleParams
 from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.core.validation import (
+    NAME_MAX, ValidationError, validate_money, validate_name, validate_priority, validate_settings,
+)
 from procmod.tui.widgets.schema_form import FormField, Section
+
+#: Longest a whole number (a sign and 12 digits) or an amount (12 digits, a point, 2 decimals) can be, with
+#: room for spaces around it, which validation strips.
+NUMBER_MAX = 16
+MONEY_MAX = 20
 
 PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
 
 
 def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
-    fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards")]
+    fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards",
+                        max_length=NAME_MAX)]
     if mtype.supports_datacenter:
         fields.append(FormField("datacenter_id", "Data center", FieldKind.SELECT, required=True, choices=tuple(
             (o.value, o.label) for o in backend.provider.datacenter_options())))
@@ -28,10 +37,10 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
                             help="Receives the module's tasks and notifications",
                             choices=tuple((o.value, o.label) for o in backend.provider.department_options())))
     fields.append(FormField("sort_priority", "Sort priority", FieldKind.NUMBER, required=True,
-                            help="Lower is tried first when a tariff links several modules"))
+                            help="Lower is tried first when a tariff links several modules", max_length=NUMBER_MAX))
     if mtype.reports_balance:
         fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
-                                "falls below it, e.g. 100.00"))
+                                "falls below it, e.g. 100.00", max_length=MONEY_MAX))
     return fields
 
 
@@ -81,3 +90,26 @@ def initial_values(params: ModuleParams) -> dict[str, Any]:
                   datacenter_id=str(params.datacenter_id) if params.datacenter_id is not None else "",
                   minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance))
     return values
+
+
+def field_errors(values: dict[str, Any], mtype: ModuleType, secrets_set: frozenset[str] = frozenset()) -> dict[str, str]:
+    """What the domain would refuse in these form values, found without the database (the wizard's ctrl+n
+    checks a step with it, and a form clears an error with it once fixed). The domain still validates all
+    of it when saving (e.g. that the chosen department still exists)."""
+    errors: dict[str, str] = {}
+    params = to_params(values, mtype)
+    if "name" in values and (error := validate_name(params.name)[1]):
+        errors["name"] = error
+    if "sort_priority" in values and (error := validate_priority(params.sort_priority)[1]):
+        errors["sort_priority"] = error
+    if "minimal_balance" in values and (error := validate_money(params.minimal_balance, "Minimal balance")[1]):
+        errors["minimal_balance"] = error
+    if "department_id" in values and params.department_id is None:
+        errors["department_id"] = "Responsible department is required"
+    if "datacenter_id" in values and params.datacenter_id is None:
+        errors["datacenter_id"] = "Data center is required for this module type"
+    try:
+        validate_settings(mtype, params.settings, secrets_already_set=secrets_set)
+    except ValidationError as invalid:
+        errors.update({key: message for key, message in invalid.errors.items() if key in values})
+    return errors

@@ -1,0 +1,132 @@
+"""Keys that arrive in a burst (SSH, tmux send-keys, a fast typist) are applied in the order typed.
+
+The keys are posted to the app one after another WITHOUT waiting in between, as a terminal delivers
+them; `pilot.press` would wait for the app to go idle after each key and hide the problem
+(Textualize/textual#6605).
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+
+from procmod.core.backend import Backend
+from procmod.tui.app import make_app
+from procmod.tui.screens.module_edit import EditModuleScreen
+from procmod.tui.widgets.inputs import InOrderInput
+from procmod.tui.widgets.schema_form import SchemaForm
+
+SIZE = (80, 24)
+_NAMED = {".": "full_stop", " ": "space", "-": "minus", "/": "slash"}
+
+
+def key_event(key: str) -> events.Key:
+    """A key as the terminal driver makes it: a name, and the character for a printable one."""
+    if len(key) == 1:
+        return events.Key(_NAMED.get(key, key), key)
+    return events.Key(key, None)
+
+
+def burst(app, *keys: str) -> None:  # noqa: ANN001
+    """Post every key at once: none is handled before the last is queued."""
+    for key in keys:
+        app.post_message(key_event(key))
+
+
+async def drain(pilot) -> None:  # noqa: ANN001
+    for _ in range(4):
+        await pilot.pause()
+
+
+def module_with_balance(backend: Backend):  # noqa: ANN201
+    return next(r for r in backend.modules.list().rows if r.module_type == "namecheap")
+
+
+async def test_a_burst_of_editing_and_typed_keys_lands_in_order_in_a_form(demo_backend: Backend) -> None:
+    module = module_with_balance(demo_backend)
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, EditModuleScreen)
+        form = app.screen.query_one(SchemaForm)
+        form.focus_field("minimal_balance")
+        await pilot.pause()
+        field = form.widget_of("minimal_balance")
+        assert isinstance(field, InOrderInput) and len(field.value) <= 12
+        burst(app, "end", *["backspace"] * 12, *"80.00")
+        await drain(pilot)
+        assert field.value == "80.00"
+        burst(app, "home", "delete", "9", "end", "left", "left", "backspace", "5")
+        await drain(pilot)
+        assert field.value == "90500"  # 80.00 → 0.00 → 90.00 → (the point deleted) 9000 → 90500
+
+
+async def test_a_burst_in_a_list_filter_keeps_its_order(demo_backend: Backend) -> None:
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        burst(app, "/", "a", "b", "c", "backspace", "backspace", "x")  # `a` right after / is not Add
+        await drain(pilot)
+        assert app.screen is screen
+        field = app.screen.query_one("#filter-input", InOrderInput)
+        assert app.focused is field
+        await drain(pilot)
+        assert field.value == "ax"
+        burst(app, "backspace", "enter")  # Enter still closes the filter (a form's Enter moves on instead)
+        await drain(pilot)
+        assert field.value == "a" and not app.screen.filter_open
+
+
+async def test_a_long_paste_is_one_edit_cut_to_the_fields_maximum(demo_backend: Backend) -> None:
+    module = module_with_balance(demo_backend)
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen.query_one(SchemaForm)
+        form.focus_field("name")
+        field = form.widget_of("name")
+        assert isinstance(field, InOrderInput) and field.max_length == 100  # validation's NAME_MAX
+        changes: list[str] = []
+
+        def changed(value: str) -> None:
+            changes.append(value)
+
+        app.screen.watch(field, "value", changed, init=False)
+        started = time.perf_counter()
+        field.post_message(events.Paste("x" * 5000))
+        await drain(pilot)
+        elapsed = time.perf_counter() - started
+        assert len(field.value) == 100  # the name the field held plus the paste, cut at 100
+        assert len(changes) == 1  # one edit, not 5,000
+        assert elapsed < 1.0
+
+
+async def test_a_burst_across_fields_lands_in_each_field_in_order(demo_backend: Backend) -> None:
+    """Tab, Enter and ctrl+n move the focus before the keys typed after them are given to a field."""
+    from procmod.tui.screens.module_wizard import AddModuleScreen
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        wizard = app.screen
+        assert isinstance(wizard, AddModuleScreen)
+        await pilot.press("down", "enter", "enter")  # Shared hosting, cPanel/WHM
+        await drain(pilot)
+        assert wizard.step == 2
+        form = wizard.form("step-connection")
+        burst(app, *"127.0.0.1", "tab", "end", *["backspace"] * 4, *"8443", "enter", "enter", *"TOKEN-1", "ctrl+n",
+              *"web 9")
+        await drain(pilot)
+        assert form.value_of("host") == "127.0.0.1"
+        assert form.value_of("port") == "8443"
+        assert form.value_of("whm_user") == "root"
+        assert form.value_of("api_token") == "TOKEN-1"
+        assert wizard.step == 3 and wizard.form("step-parameters").value_of("name") == "web 9"

@@ -381,3 +381,29 @@ async def test_a_new_tariff_starts_monthly_and_active(demo_backend: Backend) -> 
         await pilot.pause()
         values = app.screen.form.values()
         assert values["period"] == "month" and values["status"] == "active" and values["product_type"] == ""
+
+
+async def test_reference_forms_keep_letters_and_ask_before_discarding(demo_backend: Backend) -> None:
+    """In a data center or tariff form, `q` on a tick or a button is the form's (it never quits), the module
+    ticks read `[x]`/`[ ]` without colour, and Esc with something typed asks first."""
+    from procmod.tui.widgets.link_picker import LinkTick
+
+    app = make_app(demo_backend, start="tariffs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ReferenceFormScreen)
+        ticks = list(form.query(LinkTick))
+        assert ticks and {str(t.render())[:3] for t in ticks} <= {"[x]", "[ ]"}
+        assert any(str(t.render()).startswith("[x]") for t in ticks)
+        ticks[0].focus()
+        await pilot.press("q", "colon")
+        await pilot.pause()
+        assert app.is_running and app.screen is form
+        form.form.focus_field("name")
+        await pilot.press("end", "Z")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # typed something: leaving asks

@@ -40,6 +40,13 @@ def _shown(value: Any) -> str:
 class ReferenceFormScreen(ConsoleScreen):
     """Add (`object_id` None) or edit one record; pops itself once saved."""
 
+    #: Letters belong to the form; leaving with unsaved changes asks first (tui/screens/base.py).
+    IS_FORM = True
+
+    @property
+    def unsaved_changes(self) -> bool:
+        return not self.busy and self.dirty
+
     SCREEN_ID = "reference_form"
     BINDINGS = [
         *bindings_for("reference_form"),

@@ -7,21 +7,18 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Static
 
 from procmod.core.reference import LinkChoice, TariffLink
+from procmod.tui.widgets.inputs import InOrderInput
+from procmod.tui.widgets.ticks import TickBox
 
 
-class LinkTick(Checkbox):
-    """A tick that shows its state by its glyph too ([X] linked, [ ] not), not by colour alone (NO_COLOR)."""
+class LinkTick(TickBox):
+    """A module's tick: `[x] name` linked, `[ ] name` not, readable without colour (NO_COLOR)."""
 
     def __init__(self, label: str, value: bool, **kwargs: object) -> None:
-        super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
-        self.BUTTON_INNER = "X" if value else " "
-
-    def watch_value(self) -> None:
-        self.BUTTON_INNER = "X" if self.value else " "
-        super().watch_value()
+        super().__init__(value, words=(label, label), **kwargs)  # type: ignore[arg-type]
 
 
 class LinkPicker(Vertical):
@@ -54,7 +51,7 @@ class LinkPicker(Vertical):
         for choice in choices:
             tick = LinkTick(f"{choice.name} ({choice.module_type_title})", choice.linked, compact=True,
                             id=f"link-{choice.module_id}")
-            priority = Input(str(choice.sort_priority), compact=True, type="integer", id=f"priority-{choice.module_id}")
+            priority = InOrderInput(str(choice.sort_priority), compact=True, type="integer", id=f"priority-{choice.module_id}")
             priority.cursor_blink = False
             rows.append(Horizontal(tick, priority, classes="link-row"))
         return rows
@@ -73,7 +70,7 @@ class LinkPicker(Vertical):
         links = []
         for choice in self.choices:
             if self.query_one(f"#link-{choice.module_id}", LinkTick).value:
-                typed = self.query_one(f"#priority-{choice.module_id}", Input).value.strip()
+                typed = self.query_one(f"#priority-{choice.module_id}", InOrderInput).value.strip()
                 links.append(TariffLink(choice.module_id, typed))  # type: ignore[arg-type]
         return links
 

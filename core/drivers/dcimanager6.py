@@ -197,7 +197,7 @@ class DcimanagerDriver(HttpDriver):
         locations = [[str(x.get("id")), str(x.get("name", x.get("id")))] for x in self._list("location")]
         templates = [[str(x.get("id")), str(x.get("name", x.get("id")))] for x in self._list("os")]
         free = self._call("free servers", "GET", "/dci/v3/server/configuration", idempotent=True)
-        configurations = [[str(c.get("configuration")), f"{c.get('configuration')} ({c.get('free_server_count', 0)} free)"]
+        configurations = [[str(c.get("configuration")), f"{c.get('free_server_count', 0)} free"]
                           for c in (free.get("list") or []) if isinstance(c, dict)]
         settings = self.config.settings
         changes: list[ConfigChange] = []

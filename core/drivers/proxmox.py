@@ -165,7 +165,7 @@ class ProxmoxDriver(HttpDriver):
         node_choices = [[str(n["node"]), f"{n['node']} ({n.get('status', 'unknown')})"] for n in nodes]
         templates = sorted((g for g in self._guests() if int(g.get("template") or 0)),
                            key=lambda g: int(g.get("vmid", 0)))
-        template_choices = [[str(t["vmid"]), f"{t.get('name', t['vmid'])} ({t['vmid']} on {t.get('node')})"]
+        template_choices = [[str(t["vmid"]), f"{t.get('name', t['vmid'])} on {t.get('node')}"]
                             for t in templates]
         settings = self.config.settings
         changes: list[ConfigChange] = []

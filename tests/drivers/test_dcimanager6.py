@@ -111,5 +111,5 @@ def test_update_configuration_reads_locations_templates_and_free_counts(dci: Emu
         plan = driver.update_configuration()
     after = {change.key: change.after for change in plan.changes}
     assert after["location"] == "1" and after["os_template"] == "1"
-    assert after["configuration_choices"] == [[SMALL, f"{SMALL} (8 free)"], [BIG, f"{BIG} (3 free)"]]
+    assert after["configuration_choices"] == [[SMALL, "8 free"], [BIG, "3 free"]]
     assert "2 location(s); 3 OS template(s); 11 free server(s)." in plan.notes

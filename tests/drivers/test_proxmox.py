@@ -135,5 +135,5 @@ def test_update_configuration_reads_nodes_and_templates(pve: EmulatorHandle, cal
         plan = driver.update_configuration()
     after = {change.key: change.after for change in plan.changes}
     assert after["node"] == "pve2"  # the only online node
-    assert after["template"] == "9000" and after["template_choices"][1] == ["9001", "debian-12-cloud (9001 on pve1)"]
+    assert after["template"] == "9000" and after["template_choices"][1] == ["9001", "debian-12-cloud on pve1"]
     assert "1 of 2 node(s) online; 2 VM template(s)." in plan.notes

@@ -12,7 +12,9 @@ What the driver relies on (Proxmox VE API viewer, pve.proxmox.com/wiki/Proxmox_V
   ("UPID:node:pid:pstart:starttime:type:id:user:"); `GET /nodes/{node}/tasks/{upid}/status` says
   `status: running` until `stopped`, and then `exitstatus` is "OK" (or "WARNINGS: n") or the error;
 - `GET /cluster/resources?type=vm` lists every guest of the cluster in one answer (the API has no pages),
-  with its node, status, template flag and lock.
+  with its node, status, template flag and lock;
+- parameters travel "via the URL" or form-encoded (the API wiki names no JSON request bodies), so the
+  driver sends them in the query string, which the shared HTTP helper records with secrets masked.
 
 A service's remote id is the VM id (vmid); its node is looked up in the cluster's resources at each
 operation, because VMs migrate between nodes.
@@ -219,13 +221,13 @@ class ProxmoxDriver(HttpDriver):
             if node and node != source_node:
                 body["target"] = node
             self._task("clone VM", "POST", f"/nodes/{quote(source_node, safe='')}/qemu/{int(template)}/clone",
-                       json_body=body, idempotent=False)
+                       params=body, idempotent=False)
             node = node or source_node
         else:
             if not node:
                 raise PanelRefused("No node is chosen for new VMs; run Update configuration.", operation="create VM")
             self._task("create VM", "POST", f"/nodes/{quote(node, safe='')}/qemu",
-                       json_body={"vmid": vmid, "name": spec.name, **options}, idempotent=False)
+                       params={"vmid": vmid, "name": spec.name, **options}, idempotent=False)
         self._task("start VM", "POST", f"/nodes/{quote(node, safe='')}/qemu/{vmid}/status/start", idempotent=True)
         return ServiceResult(str(vmid), RemoteStatus.ACTIVE, f"VM {spec.name} ({vmid}) created on {node}.")
 

@@ -1,7 +1,7 @@
 """A loopback Proxmox VE cluster (API `/api2/json`), written from the Proxmox VE API viewer.
 
 API-token authentication (`Authorization: PVEAPIToken=USER@REALM!TOKENID=UUID`; anything else: HTTP 401),
-`{"data": ...}` envelopes with the reason in `message` on failure, nodes, `/cluster/resources`,
+parameters in the URL or form-encoded (as the API wiki says), `{"data": ...}` envelopes with the reason in `message` on failure, nodes, `/cluster/resources`,
 `/cluster/nextid`, and VM changes (create, clone, start, stop, suspend, resume, delete) as tasks named by a
 UPID: a task answers `status: running` for `task_polls` polls of its status, then `stopped` with
 `exitstatus` "OK", or the reason when it fails (`fail_tasks`). A VM being cloned or deleted carries a lock.
@@ -13,7 +13,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
 
@@ -87,7 +87,10 @@ class ProxmoxApp(EmulatorApp):
         if not request.path.startswith(PREFIX):
             return refused(f"no such file '{request.path}'", 501)
         path = unquote(request.path[len(PREFIX):])
-        body = {**request.query, **(request.json() or {})} if request.method in ("POST", "PUT") else request.query
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.body and content_type != "application/x-www-form-urlencoded":
+            return refused(f"Unsupported content type '{content_type}'", 501)
+        body = {**request.query, **dict(parse_qsl(request.body.decode()))} if request.body else request.query
         if request.method == "GET":
             if path == "/version":
                 return data({"version": state.version, "release": state.version.rsplit(".", 1)[0],

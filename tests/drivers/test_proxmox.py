@@ -30,7 +30,7 @@ def test_a_clone_is_polled_by_its_upid_until_it_stops(pve: EmulatorHandle, call_
     vm = pve.state.vms[int(result.remote_id)]
     assert (vm["name"], vm["status"], vm.get("lock")) == ("web1.example.net", "running", None)
     clone = next(r for r in pve.requests if r.path.endswith("/qemu/9001/clone"))
-    assert clone.json()["newid"] == int(result.remote_id) and clone.json()["full"] == 1
+    assert clone.query == {"newid": result.remote_id, "name": "web1.example.net", "full": "1"} and not clone.body
     # Clone, then start: each task polled (3 x running, then stopped), by the UPID the POST answered.
     polls = task_polls(pve)
     assert len(polls) == 8 and all("UPID%3Apve1%3A" in path for path in polls)
@@ -113,7 +113,7 @@ def test_without_a_template_the_vm_is_created_on_the_node(pve: EmulatorHandle, c
     with driver_for(config) as driver:
         result = driver.open_service(ServiceSpec("bare.example.net", options={"memory": 2048, "cores": 2}))
     create = next(r for r in pve.requests if r.method == "POST" and r.path.endswith("/nodes/pve2/qemu"))
-    assert create.json() == {"vmid": int(result.remote_id), "name": "bare.example.net", "memory": 2048, "cores": 2}
+    assert create.query == {"vmid": result.remote_id, "name": "bare.example.net", "memory": "2048", "cores": "2"}
     assert pve.state.vms[int(result.remote_id)]["status"] == "running"
 
 

@@ -72,7 +72,8 @@ class DcimanagerDriver(HttpDriver):
             code, message = error.get("code"), str(error.get("msg") or "no reason given")
             if code == UNAUTHORIZED:
                 raise BadCredentials(f"DCImanager at {self.http.host} refused the login (error {code}: {message}).",
-                                     operation=operation, hint="Check the e-mail and the password in the module's settings.")
+                                     operation=operation,
+                                     hint="Check the e-mail and the password in the module's settings.")
             value = f" ({error.get('value')})" if error.get("value") not in (None, "") else ""
             raise PanelRefused(f"DCImanager refused {operation}: {message}{value} [code {code}]", operation=operation,
                                code=code)
@@ -203,7 +204,8 @@ class DcimanagerDriver(HttpDriver):
         changes: list[ConfigChange] = []
         notes = [f"{len(locations)} location(s); {len(templates)} OS template(s); "
                  f"{sum(int(c.get('free_server_count', 0)) for c in free.get('list') or [])} free server(s)."]
-        for key, label, after in (("location_choices", "Locations", locations), ("os_choices", "OS templates", templates),
+        for key, label, after in (("location_choices", "Locations", locations),
+                                  ("os_choices", "OS templates", templates),
                                   ("configuration_choices", "Server configurations", configurations)):
             if settings.get(key) != after:
                 changes.append(ConfigChange(key, label, settings.get(key), after, "read from the panel"))
@@ -214,8 +216,9 @@ class DcimanagerDriver(HttpDriver):
             elif current not in ids:
                 reason = f"{label.lower()} {current} no longer exists" if current else f"no {label.lower()} was chosen"
                 changes.append(ConfigChange(key, label, settings.get(key), ids[0], reason))
-        return ConfigPlan(tuple(changes), {"location": tuple(map(tuple, locations)), "os_template": tuple(map(tuple, templates)),
-                                           "configuration": tuple(map(tuple, configurations))}, tuple(notes))
+        catalog = {"location": tuple(map(tuple, locations)), "os_template": tuple(map(tuple, templates)),
+                   "configuration": tuple(map(tuple, configurations))}
+        return ConfigPlan(tuple(changes), catalog, tuple(notes))
 
     @guarded
     def read_balance(self) -> Balance | None:

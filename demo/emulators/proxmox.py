@@ -1,8 +1,8 @@
 """A loopback Proxmox VE cluster (API `/api2/json`), written from the Proxmox VE API viewer.
 
 API-token authentication (`Authorization: PVEAPIToken=USER@REALM!TOKENID=UUID`; anything else: HTTP 401),
-parameters in the URL or form-encoded (as the API wiki says), `{"data": ...}` envelopes with the reason in `message` on failure, nodes, `/cluster/resources`,
-`/cluster/nextid`, and VM changes (create, clone, start, stop, suspend, resume, delete) as tasks named by a
+parameters in the URL or form-encoded (as the API wiki says; a JSON body is refused), `{"data": ...}`
+envelopes with the reason in `message` on failure, nodes, `/cluster/resources`, `/cluster/nextid`, and VM changes (create, clone, start, stop, suspend, resume, delete) as tasks named by a
 UPID: a task answers `status: running` for `task_polls` polls of its status, then `stopped` with
 `exitstatus` "OK", or the reason when it fails (`fail_tasks`). A VM being cloned or deleted carries a lock.
 """
@@ -205,7 +205,9 @@ class ProxmoxApp(EmulatorApp):
     def _start_task(self, node: str, verb: str, vmid: int, done: Any, *, failure: str | None = None,
                     clone_of: int | None = None) -> str:
         pid = next(self.state._pids)
-        upid = f"UPID:{node}:{pid:08X}:{pid * 7:08X}:{0x6750A000 + pid:08X}:{TASK_TYPES[verb]}:{vmid}:{self.state.token_id}:"
+        # UPID:node:pid:pstart:starttime:type:id:user: (hexadecimal pid, pstart and start time)
+        upid = (f"UPID:{node}:{pid:08X}:{pid * 7:08X}:{0x6750A000 + pid:08X}:{TASK_TYPES[verb]}:{vmid}:"
+                f"{self.state.token_id}:")
         self.state.tasks[upid] = {"upid": upid, "node": node, "type": TASK_TYPES[verb], "id": str(vmid),
                                   "user": self.state.token_id.split("!")[0], "status": "running",
                                   "polls_left": self.state.task_polls, "done": done, "failure": failure,

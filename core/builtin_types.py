@@ -91,3 +91,56 @@ NAMECHEAP = ModuleType(
     default_tasks=(CHECK_CONNECTION, SYNC_SERVICES, READ_BALANCE),
     suspends_services=False,
 )
+
+PROXMOX = ModuleType(
+    key="proxmox",
+    title="Proxmox VE",
+    driver="procmod.core.drivers.proxmox:ProxmoxDriver",
+    product_types=("vds",),
+    supports_datacenter=True,  # one module per cluster; a cluster stands in one data center
+    reports_balance=False,
+    fields=(
+        SettingField("url", "Address", C, FieldKind.URL, required=True, help="https://pve.example.com:8006"),
+        SettingField("token_id", "API token ID", C, required=True, max_length=200,
+                     help="USER@REALM!TOKENID, e.g. billing@pve!procmod"),
+        SettingField("token_secret", "API token secret", C, FieldKind.PASSWORD, required=True,
+                     help="The UUID Proxmox VE showed once when the token was made"),
+        SettingField("verify_tls", "Verify TLS certificate", C, FieldKind.FLAG, default=True),
+        SettingField("ca_bundle", "CA bundle (PEM file)", C, max_length=500,
+                     help="A private CA's certificates (Proxmox's own pve-root-ca.pem); blank: the system's"),
+        SettingField("node", "Node", M, FieldKind.SELECT, required=True, choices_from="node_choices",
+                     help="Node new VMs are placed on (read from the API by Update configuration)"),
+        SettingField("template", "Template VM", M, FieldKind.SELECT, choices_from="template_choices",
+                     help="VM template cloned for new VMs when a tariff names none"),
+        SettingField("full_clone", "Full clone", M, FieldKind.SWITCH, default=True,
+                     help="Off: linked clones (faster, but tied to the template's disks)"),
+        SettingField("suspend_action", "Suspend by", M, FieldKind.SELECT,
+                     choices=(("stop", "Stopping the VM"), ("suspend", "Pausing the VM (memory kept)")),
+                     default="stop"),
+    ),
+    catalog_keys=("node_choices", "template_choices"),
+)
+
+DCIMANAGER6 = ModuleType(
+    key="dcimanager6",
+    title="DCImanager 6",
+    driver="procmod.core.drivers.dcimanager6:DcimanagerDriver",
+    product_types=("dedic",),
+    supports_datacenter=True,  # DCImanager's locations
+    reports_balance=False,
+    fields=(
+        SettingField("url", "Address", C, FieldKind.URL, required=True, help="https://dci.example.com"),
+        SettingField("email", "Login (e-mail)", C, required=True, max_length=254),
+        SettingField("password", "Password", C, FieldKind.PASSWORD, required=True),
+        SettingField("verify_tls", "Verify TLS certificate", C, FieldKind.FLAG, default=True),
+        SettingField("ca_bundle", "CA bundle (PEM file)", C, max_length=500,
+                     help="A private CA's certificates; blank: the system's trust store"),
+        SettingField("location", "Location", M, FieldKind.SELECT, required=True, choices_from="location_choices",
+                     help="Location free servers are taken from (read from the API by Update configuration)"),
+        SettingField("os_template", "OS template", M, FieldKind.SELECT, choices_from="os_choices",
+                     help="Installed on an issued server when the order names none"),
+        SettingField("owner_email", "Owner account (e-mail)", M, required=True, max_length=254,
+                     help="DCImanager user the issued servers are assigned to"),
+    ),
+    catalog_keys=("location_choices", "os_choices", "configuration_choices"),
+)

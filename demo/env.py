@@ -15,9 +15,18 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from procmod.core.backend import Backend
-from procmod.demo.emulators import EmulatorHandle, start_cpanel, start_namecheap, start_vmmanager
+from procmod.demo.emulators import (
+    EmulatorHandle,
+    start_cpanel,
+    start_dcimanager,
+    start_namecheap,
+    start_proxmox,
+    start_vmmanager,
+)
 from procmod.demo.emulators.cpanel import CpanelState
+from procmod.demo.emulators.dcimanager import DcimanagerState
 from procmod.demo.emulators.namecheap import NamecheapState
+from procmod.demo.emulators.proxmox import ProxmoxState
 from procmod.demo.emulators.vmmanager import VmmanagerState
 from procmod.storage.enums import ServiceStatus
 from procmod.storage.models import ProcessingModule, Service
@@ -118,6 +127,27 @@ def _attach(env: DemoEnvironment, module: ProcessingModule, services: list) -> t
         token = state.api_token if module.name != REVOKED_TOKEN_MODULE else "REVOKED-TOKEN"
         return ({"host": "127.0.0.1", "port": handle.port, "whm_user": state.whm_user, "ca_bundle": handle.ca_file},
                 {"api_token": token})
+    if module.module_type == "proxmox":
+        state = ProxmoxState(token_id=str(module.settings.get("token_id") or "billing@pve!procmod"),
+                             token_secret=f"{module.id:08d}-demo-4000-8000-proxmoxtoken")
+        for remote_id, name, status in services:
+            state.add_vm(name, vmid=int(remote_id), status="stopped" if status is ServiceStatus.SUSPENDED else "running")
+        for extra in range(EXTRA_REMOTE):
+            state.add_vm(f"orphan-pve-{extra + 1}.hostco.example", node="pve2")
+        handle = env.handles[module.name] = start_proxmox(https=True, state=state)
+        return ({"url": handle.base_url, "ca_bundle": handle.ca_file}, {"token_secret": state.token_secret})
+    if module.module_type == "dcimanager6":
+        state = DcimanagerState(email="billing@hostco.example", password=f"dci-{module.id}-demo-pass")
+        state.users.append({"id": 3, "email": "billing@hostco.example", "roles": ["@admin"]})
+        for remote_id, name, status in services:
+            state.add_server("E-2388G-32Gb-2x960SSD", owner_email="clients@hostco.example", domain=name,
+                             power_status="off" if status is ServiceStatus.SUSPENDED else "on")
+        for extra in range(EXTRA_REMOTE):
+            state.add_server("i9-9900K-64Gb-2x1024NVMe", location=2, owner_email="clients@hostco.example",
+                             domain=f"orphan-dedic-{extra + 1}.hostco.example", power_status="on")
+        handle = env.handles[module.name] = start_dcimanager(https=True, state=state)
+        return ({"url": handle.base_url, "email": state.email, "ca_bundle": handle.ca_file},
+                {"password": state.password})
     state = NamecheapState(api_user=module.settings.get("api_user", "hostco"), user_name=module.settings.get(
         "user_name", "hostco"), api_key=f"demo{module.id:04d}namecheapkey", balance=module.balance or Decimal("0"))
     for remote_id, _name, _status in services:

@@ -49,6 +49,8 @@ class DemoModule:
     failing: str | None = None  # the error its connection checks report, when it is failing
     balance: Decimal | None = None
     minimal_balance: Decimal | None = None
+    #: Added lately: linked to no tariff yet, no history of runs or notifications (the demo's newer types).
+    fresh: bool = False
 
 
 SALES, SUPPORT = "Sales department", "Technical support"
@@ -94,6 +96,26 @@ def _nc(name: str, user: str, balance: str, minimal: str, status: ModuleStatus =
     )
 
 
+def _pve(name: str, dc: str, host: str) -> DemoModule:
+    return DemoModule(
+        name, "proxmox", dc, SUPPORT, ON, 30,
+        {"url": f"https://{host}:8006", "token_id": "billing@pve!procmod", "verify_tls": True, "node": "pve1",
+         "template": "9000", "full_clone": True, "suspend_action": "stop"},
+        {"token_secret": "00000000-demo-4000-8000-000000000000"},
+        fresh=True,
+    )
+
+
+def _dci(name: str, dc: str, host: str) -> DemoModule:
+    return DemoModule(
+        name, "dcimanager6", dc, SUPPORT, ON, 30,
+        {"url": f"https://{host}", "email": "billing@hostco.example", "verify_tls": True, "location": "1",
+         "os_template": "1", "owner_email": "clients@hostco.example"},
+        {"password": f"demo-{host}-pw"},
+        fresh=True,
+    )
+
+
 MODULES: tuple[DemoModule, ...] = (
     _vm("VM Frankfurt 1", FRA, "vm-fra1.hostco.example", "fra1-kvm", priority=10),
     _vm("VM Frankfurt 2", FRA, "vm-fra2.hostco.example", "fra1-kvm", priority=20),
@@ -111,6 +133,9 @@ MODULES: tuple[DemoModule, ...] = (
     _nc("Namecheap main", "hostco", "1240.50", "200.00"),
     _nc("Namecheap reseller", "hostcoresell", "85.20", "100.00", priority=20),
     _nc("Namecheap sandbox", "hostcotest", "5000.00", "0.00", OFF, sandbox=True, priority=90),
+    # Newer module types, added last so the older demo data (and its recorded screens) stays as it was.
+    _pve("Proxmox cluster 1", FRA, "pve-fra1.hostco.example"),
+    _dci("Dedicated servers", AMS, "dci.hostco.example"),
 )
 
 #: A module being retired: its delete can be completed in the console (see `_seed_module_to_retire`).
@@ -217,8 +242,9 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
         session.flush()
 
         by_product: dict[str, list[ProcessingModule]] = {}
-        for _spec, module in modules:
-            by_product.setdefault(module.product_type, []).append(module)
+        for spec, module in modules:
+            if not spec.fresh:
+                by_product.setdefault(module.product_type, []).append(module)
 
         tariffs: list[tuple[Tariff, list[ProcessingModule]]] = []
         for sort, (name, product, price, status, link_count) in enumerate(TARIFFS):
@@ -304,6 +330,10 @@ def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime
     notifications: list[Notification] = []
     in_progress_placed = False
     for spec, module in modules:
+        if spec.fresh:  # just added: its tasks have not run yet
+            for task in module.tasks:
+                task.next_run_at = next_fire_time(task.schedule, now, module.timezone or "UTC")
+            continue
         for task in module.tasks:
             if not task.enabled:
                 # A disabled module's tasks stopped when it was disabled: an old history only.
@@ -356,7 +386,8 @@ def _duration_for(kind: str, rng: random.Random) -> timedelta:
     return timedelta(seconds=rng.randrange(1, 9))  # seconds: "5 s"
 
 
-_API_VERSIONS = {"vmmanager6": "vm/v3", "cpanel": "WHM 11.118, API 1", "namecheap": "xml.response"}
+_API_VERSIONS = {"vmmanager6": "vm/v3", "cpanel": "WHM 11.118, API 1", "namecheap": "xml.response",
+                 "proxmox": "PVE 8.2.4", "dcimanager6": "dci/v3"}
 
 
 def _success_message(kind: str, spec: DemoModule) -> str:

@@ -20,7 +20,7 @@ def grouped_counts(backend: Backend, column) -> dict:  # noqa: ANN001
 
 def test_demo_covers_the_required_shapes(seeded_backend: Backend) -> None:
     types = grouped_counts(seeded_backend, ProcessingModule.module_type)
-    assert set(types) == {"vmmanager6", "cpanel", "namecheap"} and sum(types.values()) >= 12
+    assert set(types) == {"vmmanager6", "proxmox", "cpanel", "dcimanager6", "namecheap"} and sum(types.values()) >= 12
     assert grouped_counts(seeded_backend, ProcessingModule.status)[ModuleStatus.DISABLED] >= 2
     assert sum(grouped_counts(seeded_backend, Department.name).values()) == 2
     assert sum(grouped_counts(seeded_backend, DataCenter.name).values()) == 2

@@ -49,7 +49,7 @@ def registry(*entries: FakeEntryPoint) -> ModuleTypeRegistry:
 
 
 def test_the_built_in_types_register_through_the_entry_point_group() -> None:
-    assert list(MODULE_TYPES) == ["vmmanager6", "cpanel", "namecheap"]
+    assert list(MODULE_TYPES) == ["proxmox", "vmmanager6", "cpanel", "dcimanager6", "namecheap"]
     assert MODULE_TYPES.unavailable == {}
     assert [t.key for t in module_types_for("vhost")] == ["cpanel"]
 

@@ -21,6 +21,7 @@ from procmod.core.dto import (
     TaskFilter,
 )
 from procmod.core.queries import NotFound
+from procmod.demo.seed import MODULES
 from procmod.storage.models import Notification, ProcessingModule, Service, TariffModule
 from tests.conftest import count_calls
 
@@ -45,7 +46,7 @@ class TestModulesList:
             if not result.has_next:
                 break
             page = page.next()
-        assert result.total == 15 == len(seen) == len({r.id for r in seen})
+        assert result.total == len(MODULES) == len(seen) == len({r.id for r in seen})
         keys = [(r.sort_priority, r.id) for r in seen]
         assert keys == sorted(keys)
 
@@ -190,9 +191,9 @@ class TestTasksAndProvider:
 
     def test_departments_and_datacenters_with_module_counts(self, seeded_backend: Backend) -> None:
         departments = {r.name: r.module_count for r in seeded_backend.provider.departments().rows}
-        assert departments == {"Sales department": 3, "Technical support": 12}
+        assert departments == {"Sales department": 3, "Technical support": 14}
         datacenters = {r.name: r.module_count for r in seeded_backend.provider.datacenters().rows}
-        assert datacenters == {"Frankfurt FRA1": 3, "Amsterdam AMS2": 3}
+        assert datacenters == {"Frankfurt FRA1": 4, "Amsterdam AMS2": 4}
 
 
 class TestNotifications:
@@ -230,14 +231,14 @@ def test_module_options_are_bounded_and_filtered(seeded_backend: Backend) -> Non
     assert len(seeded_backend.modules.options(limit=4)) == 4
     assert [o.label for o in seeded_backend.modules.options("namecheap")] == [
         "Namecheap main", "Namecheap reseller", "Namecheap sandbox"]
-    assert {o.value for o in seeded_backend.modules.type_options()} == {"vmmanager6", "cpanel", "namecheap"}
-    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == 15
+    assert {o.value for o in seeded_backend.modules.type_options()} == {spec.type_key for spec in MODULES}
+    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == len(MODULES)
 
 
 def test_modules_by_datacenter_and_department(seeded_backend: Backend) -> None:
     fra = next(r for r in seeded_backend.provider.datacenters().rows if r.name == "Frankfurt FRA1")
     rows = seeded_backend.modules.list(ModuleFilter(datacenter_id=fra.id)).rows
-    assert {r.name for r in rows} == {"VM Frankfurt 1", "VM Frankfurt 2", "VM Frankfurt legacy"}
+    assert {r.name for r in rows} == {"VM Frankfurt 1", "VM Frankfurt 2", "VM Frankfurt legacy", "Proxmox cluster 1"}
     sales = next(r for r in seeded_backend.provider.departments().rows if r.name == "Sales department")
     assert seeded_backend.modules.list(ModuleFilter(department_id=sales.id)).total == 3
     assert [o.label for o in seeded_backend.provider.department_options()] == ["Sales department", "Technical support"]
@@ -259,7 +260,7 @@ def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> 
     assert page.total == 150 and page.total_is_lower_bound and page.position == "1–50 of 150+"
     assert page.has_next
     small = seeded_backend.modules.list(page=PageRequest(limit=50))
-    assert small.total == 15 and not small.total_is_lower_bound
+    assert small.total == len(MODULES) and not small.total_is_lower_bound
 
 
 def test_services_and_tariffs_filter_by_name_prefix_case_insensitively(seeded_backend: Backend) -> None:

@@ -37,7 +37,7 @@ def test_headless_worker_runs_due_tasks_and_stops_on_sigterm(tmp_path: Path) -> 
     with backend.db.write() as session:
         session.execute(text("UPDATE task_run SET result = 'successful' WHERE result = 'in_progress'"))
         session.execute(update(BackgroundTask).values(next_run_at=now - timedelta(seconds=1)))
-    due = 24  # the enabled modules' tasks (cPanel staging's two among them)
+    due = 28  # the enabled modules' tasks (cPanel staging's two among them)
     worker = subprocess.Popen([sys.executable, "-c", WORKER, "--db", url, "worker", "--concurrency", "4",
                                "--poll", "0.2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, env={"PATH": "/usr/bin:/bin", "PROCMOD_SECRET_KEY": key.decode()})

@@ -16,7 +16,9 @@ CP_TOKEN = "WHMTOKEN0123456789ABCDEF"
 NC_KEY = "0123456789abcdef0123456789abcdef"
 WRONG_SECRET = "wrong-secret-value-4711"
 ACCOUNT_PASSWORD = "Acct-Pass-9zq"
-ALL_SECRETS = (VM_PASSWORD, CP_TOKEN, NC_KEY, WRONG_SECRET, ACCOUNT_PASSWORD)
+PVE_SECRET = "5f0c2a9e-7d1b-4c3a-9e8f-0a1b2c3d4e5f"
+DCI_PASSWORD = "dci-secret-pass"
+ALL_SECRETS = (VM_PASSWORD, CP_TOKEN, NC_KEY, WRONG_SECRET, ACCOUNT_PASSWORD, PVE_SECRET, DCI_PASSWORD)
 
 #: Small enough that the whole suite stays fast, large enough for loopback on a busy CI box.
 FAST: dict[str, Any] = {
@@ -92,6 +94,22 @@ def nc_config(url: str, call_log: CallLog, sleeps: Sleeps, *, key: str = NC_KEY,
     plain = {"api_user": "procmod", "user_name": "procmod", "client_ip": "127.0.0.1", "sandbox": True,
              **(settings or {})}
     return DriverConfig("namecheap", settings=plain, secrets={"api_key": key}, base_url=url,
+                        **base(call_log, sleeps, overrides))
+
+
+def pve_config(url: str, call_log: CallLog, sleeps: Sleeps, *, secret: str = PVE_SECRET,
+               settings: dict[str, Any] | None = None, **overrides: Any) -> DriverConfig:
+    plain = {"url": url, "token_id": "billing@pve!procmod", "node": "pve1", "template": "9000",
+             "full_clone": True, "suspend_action": "stop", "verify_tls": True, **(settings or {})}
+    return DriverConfig("proxmox", settings=plain, secrets={"token_secret": secret},
+                        **base(call_log, sleeps, overrides))
+
+
+def dci_config(url: str, call_log: CallLog, sleeps: Sleeps, *, password: str = DCI_PASSWORD,
+               settings: dict[str, Any] | None = None, **overrides: Any) -> DriverConfig:
+    plain = {"url": url, "email": "admin@example.com", "location": "1", "os_template": "1",
+             "owner_email": "clients@hostco.example", "verify_tls": True, **(settings or {})}
+    return DriverConfig("dcimanager6", settings=plain, secrets={"password": password},
                         **base(call_log, sleeps, overrides))
 
 

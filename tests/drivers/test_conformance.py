@@ -11,9 +11,9 @@ import pytest
 from procmod.core.drivers import CallLog, DriverConfig, RemoteStatus, ServiceSpec
 from procmod.core.drivers.conformance import ConformanceTarget, DriverConformance, Fault
 from procmod.demo.emulators import EmulatorHandle, FaultKind, closed_port, start_cpanel, start_namecheap
-from procmod.demo.emulators import start_vmmanager
+from procmod.demo.emulators import start_dcimanager, start_proxmox, start_vmmanager
 from procmod.demo.emulators.base import Request
-from tests.drivers.conftest import FAST, Sleeps, cp_config, nc_config, vm_config
+from tests.drivers.conftest import FAST, Sleeps, cp_config, dci_config, nc_config, pve_config, vm_config
 
 EMULATOR_FAULTS = {
     Fault.ERROR_500: (FaultKind.ERROR_500, 0.0),
@@ -140,6 +140,62 @@ class NamecheapTarget(EmulatorTarget):
         return len(self.handle.state.domains)
 
 
+class ProxmoxTarget(EmulatorTarget):
+    module_type = "proxmox"
+
+    def make(self, url: str, recorder: CallLog, **changes: Any) -> DriverConfig:
+        return pve_config(url, recorder, Sleeps(), **changes)
+
+    def config_with_bad_credentials(self, recorder: CallLog) -> DriverConfig:
+        return pve_config(self.handle.base_url, recorder, Sleeps(), secret="wrong-secret-value-4711",
+                          ca_bundle=self.handle.ca_file)
+
+    def creates(self, request: Request) -> bool:
+        return request.method == "POST" and request.path.endswith(("/clone", "/qemu"))
+
+    def new_service(self, index: int) -> ServiceSpec:
+        return ServiceSpec(f"vps{index}.conformance.example", plan="9000")
+
+    def remote_status(self, remote_id: str) -> RemoteStatus | None:
+        vm = self.handle.state.vms.get(int(remote_id))
+        if vm is None or vm.get("lock") == "destroyed":
+            return None
+        if vm.get("lock"):
+            return RemoteStatus.PENDING
+        return RemoteStatus.ACTIVE if vm["qmpstatus"] == "running" else RemoteStatus.SUSPENDED
+
+    def remote_count(self) -> int:
+        return sum(1 for vm in self.handle.state.vms.values() if not vm["template"] and vm.get("lock") != "destroyed")
+
+
+class DcimanagerTarget(EmulatorTarget):
+    module_type = "dcimanager6"
+
+    def make(self, url: str, recorder: CallLog, **changes: Any) -> DriverConfig:
+        return dci_config(url, recorder, Sleeps(), **changes)
+
+    def config_with_bad_credentials(self, recorder: CallLog) -> DriverConfig:
+        return dci_config(self.handle.base_url, recorder, Sleeps(), password="wrong-secret-value-4711",
+                          ca_bundle=self.handle.ca_file)
+
+    def creates(self, request: Request) -> bool:  # naming a free server is what takes it
+        return request.method == "POST" and request.path.rstrip("0123456789").endswith("/dci/v3/server/")
+
+    def new_service(self, index: int) -> ServiceSpec:
+        return ServiceSpec(f"dedic{index}.conformance.example", plan="E-2388G-32Gb-2x960SSD")
+
+    def remote_status(self, remote_id: str) -> RemoteStatus | None:
+        server = self.handle.state.servers.get(int(remote_id))
+        if server is None or server["owner"] is None:
+            return None
+        if server["operation"]["status"] == "running":
+            return RemoteStatus.PENDING
+        return RemoteStatus.ACTIVE if server["power_status"] == "on" else RemoteStatus.SUSPENDED
+
+    def remote_count(self) -> int:
+        return sum(1 for server in self.handle.state.servers.values() if server["owner"] is not None)
+
+
 class TestVmmanager6(DriverConformance):
     @pytest.fixture()
     def conformance_target(self) -> Iterator[ConformanceTarget]:
@@ -159,3 +215,17 @@ class TestNamecheap(DriverConformance):
     def conformance_target(self) -> Iterator[ConformanceTarget]:
         with start_namecheap(https=True) as handle:
             yield NamecheapTarget(handle)
+
+
+class TestProxmox(DriverConformance):
+    @pytest.fixture()
+    def conformance_target(self) -> Iterator[ConformanceTarget]:
+        with start_proxmox(https=True) as handle:
+            yield ProxmoxTarget(handle)
+
+
+class TestDcimanager6(DriverConformance):
+    @pytest.fixture()
+    def conformance_target(self) -> Iterator[ConformanceTarget]:
+        with start_dcimanager(https=True) as handle:
+            yield DcimanagerTarget(handle)

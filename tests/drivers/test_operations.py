@@ -35,9 +35,14 @@ from tests.drivers.conftest import (
 )
 
 
+from procmod.core.drivers.dcimanager6 import DcimanagerDriver  # noqa: E402
+from procmod.core.drivers.proxmox import ProxmoxDriver  # noqa: E402
+
+
 def test_registry_covers_every_module_type() -> None:
     assert {key: driver_class(key) for key in MODULE_TYPES} == {
-        "vmmanager6": VmmanagerDriver, "cpanel": CpanelDriver, "namecheap": NamecheapDriver}
+        "vmmanager6": VmmanagerDriver, "proxmox": ProxmoxDriver, "cpanel": CpanelDriver,
+        "dcimanager6": DcimanagerDriver, "namecheap": NamecheapDriver}
     assert isinstance(driver_for(DriverConfig("cpanel", settings={"host": "h"})), CpanelDriver)
     with pytest.raises(KeyError):
         driver_for(DriverConfig("plesk"))

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from procmod.core.backend import Backend
+from procmod.demo.seed import MODULES
 from procmod.storage.migrate import DatabaseTooNew
 from procmod.tui.app import make_app
 from procmod.tui.screens.menu import MenuScreen
@@ -56,7 +57,7 @@ async def test_a_list_opened_while_the_database_opens_fills_once_it_is_open(demo
         release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.paged.page.total == 14 and app.screen.paged.rows
+        assert app.screen.paged.page.total == len(MODULES) and app.screen.paged.rows
         assert "Opening the database" not in str(app.screen.query_one("#filter-line").render())
 
 
@@ -65,7 +66,7 @@ async def test_a_start_screen_opens_once_the_database_is_open(demo_backend: Back
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.paged.page.total == 15
+        assert app.screen.paged.page.total == len(MODULES)
 
 
 async def test_a_database_from_a_newer_procmod_closes_the_console_with_the_reason() -> None:

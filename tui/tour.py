@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from procmod.demo.seed import MODULES
+
 if TYPE_CHECKING:
     from procmod.core.backend import Backend
 
@@ -28,6 +30,10 @@ class Scene:
     no_color: bool = False  # captured with NO_COLOR set: monochrome
     seeded: bool = True  # False: an empty database (the first run)
     prepare: Callable[[Backend], None] | None = None  # changes to the seeded data before the app starts
+
+
+#: The demo's "cPanel staging" is seeded after every module of the demo's list (demo/seed.py).
+STAGING_ID = len(MODULES) + 1
 
 
 def retire_staging(backend: Backend) -> None:
@@ -128,7 +134,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("45_tariff_form", "`e` on a tariff plan: price and period, status, the modules that may serve it",
           start="tariffs", press=("e",)),
     Scene("46_delete_confirmation", "The manual's delete procedure, last step: nothing blocks, Delete asks "
-          "first (Cancel focused)", start="card:15", press=("delete",), prepare=retire_staging),
+          "first (Cancel focused)", start=f"card:{STAGING_ID}", press=("delete",), prepare=retire_staging),
     Scene("47_no_color_form", "Checkboxes and switches say their state, `[x] on` or `[ ] no`, without colour too",
           start="card:12", press=("e", *["tab"] * 12), no_color=True),
 )

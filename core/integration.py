@@ -63,6 +63,25 @@ def _driver_for(config: DriverConfig):  # noqa: ANN202
     return driver_for(config)
 
 
+def add_calls(session: Any, module_id: int, calls: list[CallRecord], job_id: int | None = None) -> None:
+    """Write calls into the module's call log in the caller's transaction, pruning the oldest beyond the
+    log's size (a job writes them in the transaction that checks its claim)."""
+    if not calls:
+        return
+    session.add_all(
+        ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
+                url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
+                error=(c.error or None) and c.error[:1000], job_id=job_id)
+        for c in calls
+    )
+    session.flush()
+    cutoff = session.scalar(
+        select(ApiCall.id).where(ApiCall.module_id == module_id)
+        .order_by(ApiCall.id.desc()).offset(CALL_LOG_KEEP).limit(1))
+    if cutoff is not None:
+        session.execute(delete(ApiCall).where(ApiCall.module_id == module_id, ApiCall.id <= cutoff))
+
+
 class Integrations:
     """Driver operations on saved modules. `driver_options` tune every DriverConfig (tests: short timeouts)."""
 
@@ -83,6 +102,10 @@ class Integrations:
             recorder=recorder, clock=self._clock, **self._options,
         )
 
+    def module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
+        """The driver config of a saved module, its secrets opened, recording its calls into `calls`."""
+        return self._module_config(module_id, calls)
+
     def _module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
         with self._db.sessions() as session:
             module = session.get(ProcessingModule, module_id)
@@ -100,18 +123,7 @@ class Integrations:
         if not calls:
             return
         with self._db.write() as session:
-            session.add_all(
-                ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
-                        url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
-                        error=(c.error or None) and c.error[:1000])
-                for c in calls
-            )
-            session.flush()
-            cutoff = session.scalar(
-                select(ApiCall.id).where(ApiCall.module_id == module_id)
-                .order_by(ApiCall.id.desc()).offset(CALL_LOG_KEEP).limit(1))
-            if cutoff is not None:
-                session.execute(delete(ApiCall).where(ApiCall.module_id == module_id, ApiCall.id <= cutoff))
+            add_calls(session, module_id, calls)
 
     # ------------------------------------------------------------------ connection check
 

@@ -112,6 +112,10 @@ class ModuleType:
     catalog_keys: tuple[str, ...] = ()
     #: Whether the external system can suspend a service (a registrar cannot suspend a domain).
     suspends_services: bool = True
+    #: Whether the external system can delete a service through the API (a registrar cannot: Close is refused).
+    closes_services: bool = True
+    #: How many operations (open, suspend, ...) run on one module at a time, however many are queued.
+    operation_concurrency: int = 2
 
     def groups(self) -> list[tuple[SettingGroup, list[SettingField]]]:
         """The settings groups this type has, in card order; a group it lacks is absent."""
@@ -204,6 +208,7 @@ NAMECHEAP = ModuleType(
     ),
     default_tasks=(CHECK_CONNECTION, SYNC_SERVICES, READ_BALANCE),
     suspends_services=False,
+    closes_services=False,
 )
 
 MODULE_TYPES: dict[str, ModuleType] = {t.key: t for t in (VMMANAGER6, CPANEL, NAMECHEAP)}

@@ -33,6 +33,7 @@ from procmod.storage.enums import RunResult
 from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from procmod.tui.messages import SchedulerActivity
 from procmod.tui.idle_gc import QUIET_SECONDS, IdleCollector
+from procmod.tui.job_runner import JobRunner
 from procmod.tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
 from procmod.tui.screens import destination_screen
 from procmod.tui.screens.base import ConsoleScreen
@@ -111,7 +112,7 @@ class DestinationCommands(Provider):
                           help=destination.help)
 
 
-class ProcmodApp(App[None]):
+class ProcmodApp(JobRunner, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "procmod"
     COMMANDS = App.COMMANDS | {DestinationCommands}
@@ -149,6 +150,7 @@ class ProcmodApp(App[None]):
         self.pane_feed = PaneFeed()
         #: Full garbage collections in quiet moments only (tui/idle_gc.py); started once the console settled.
         self.idle_gc = IdleCollector()
+        self._init_jobs()  # service operations: tui/job_runner.py
         if self._backend is not None:
             self._adopt_backend(self._backend)
 
@@ -259,6 +261,7 @@ class ProcmodApp(App[None]):
             self.scheduler = self._build_scheduler(self._scheduler_choice)
             if self.scheduler is not None:
                 self._serve_scheduler(self.scheduler)
+                self.serve_jobs()  # the console that runs background tasks runs operations too
 
     @property
     def pane_visible(self) -> bool:
@@ -373,10 +376,11 @@ class ProcmodApp(App[None]):
     @property
     def closing(self) -> bool:
         """Exiting, or shut down (Textual's own flags): nothing new should start (screens made ahead)."""
-        return self._exit or not self._running or self.scheduler_stop_requested
+        return self._exit or not self._running or self.scheduler_stop_requested or self._jobs_stop.is_set()
 
     def on_unmount(self) -> None:
         self.stop_scheduler()
+        self.stop_jobs()
         self.idle_gc.stop()
 
     async def on_event(self, event: events.Event) -> None:

@@ -38,6 +38,7 @@ class FaultKind(enum.StrEnum):
     MALFORMED = "malformed"  # a body that does not parse (broken JSON / XML)
     REDIRECT = "redirect"  # 302 to another address
     DOCTYPE = "doctype"  # XML carrying a DTD with an entity (XXE bait)
+    LATE_REPLY = "late_reply"  # do the work, then answer after `delay` seconds (a client's timeout hides a done job)
 
 
 @dataclass
@@ -180,9 +181,12 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(200, b" " * HUGE_BODY_BYTES, "application/json")
         with handle.lock:
             try:
-                return app.handle(request)
+                reply = app.handle(request)
             except Exception as exc:  # a bug or odd state in the emulator: answer like a crashing panel
-                return Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
+                reply = Reply(500, f"emulator error: {type(exc).__name__}".encode(), "text/plain")
+        if kind is FaultKind.LATE_REPLY:
+            time.sleep(fault.delay)  # type: ignore[union-attr]
+        return reply
 
     def _send(self, reply: Reply, fault: Fault | None) -> None:
         kind = fault.kind if fault else None

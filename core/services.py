@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import String, func, literal, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -509,38 +509,12 @@ class ServiceOperations:
                 session.add(self._audit_entry("dismiss", "task_run", entry_id, f"Dismissed failed run "
                                               f"#{entry_id}: {reason}"[:500]))
 
-    def _failure_queries(self) -> tuple[Any, Any]:
-        from procmod.storage.enums import RunResult
-        from procmod.storage.models import BackgroundTask, TaskRun, TaskRunDismissal
-
-        jobs = (select(literal("job").label("source"), Job.id.label("id"), Job.finished_at.label("at"),
-                       Job.module_id.label("module_id"), Service.name.label("subject"),
-                       Job.service_id.label("subject_id"), Job.kind.label("kind"), Job.state.label("state"),
-                       Job.outcome.label("message"), Job.hint.label("hint"), Job.attempts.label("attempts"))
-                .join(Service, Service.id == Job.service_id)
-                .where(Job.state.in_([JobState.FAILED, JobState.INTERRUPTED]), Job.dismissed_at.is_(None),
-                       Job.kind != BATCH))
-        from sqlalchemy.orm import aliased
-
-        other = aliased(TaskRun)
-        newer = select(func.max(other.started_at)).where(other.task_id == TaskRun.task_id).scalar_subquery()
-        runs = (select(literal("run").label("source"), TaskRun.id.label("id"), TaskRun.finished_at.label("at"),
-                       BackgroundTask.module_id.label("module_id"), BackgroundTask.name.label("subject"),
-                       BackgroundTask.id.label("subject_id"), BackgroundTask.kind.label("kind"),
-                       TaskRun.result.label("state"), TaskRun.message.label("message"), literal("").label("hint"),
-                       literal(1).label("attempts"))
-                .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
-                .where(TaskRun.result.in_([RunResult.UNSUCCESSFUL, RunResult.INTERRUPTED]),
-                       TaskRun.started_at == newer,
-                       ~select(TaskRunDismissal.run_id).where(TaskRunDismissal.run_id == TaskRun.id).exists()))
-        return jobs, runs
-
     def failure_count(self) -> int:
         """Entries in the failure queue (the notifications pane's count)."""
-        jobs, runs = self._failure_queries()
-        with self._db.sessions() as session:
-            return (session.scalar(select(func.count()).select_from(jobs.subquery()))
-                    + session.scalar(select(func.count()).select_from(runs.subquery())))
+        return failure_count(self._db)
+
+    def _failure_queries(self) -> tuple[Any, Any]:
+        return _failure_queries()
 
     def failures(self, offset: int = 0, limit: int = 100) -> tuple[list[QueueEntry], int]:
         """A page of the failure queue, newest first, and the total."""
@@ -720,6 +694,43 @@ class ServiceOperations:
         return AuditEntry(at=self._clock.now(), actor=actor or self.operator, action=action[:50],
                           object_type=object_type, object_id=object_id, summary=summary[:500], before=before,
                           after=after)
+
+
+def _failure_queries() -> tuple[Any, Any]:
+    """The failure queue's two halves: failed or interrupted operations not dismissed, and background tasks
+    whose latest run failed or was interrupted and was not dismissed."""
+    from procmod.storage.enums import RunResult
+    from procmod.storage.models import BackgroundTask, TaskRun, TaskRunDismissal
+
+    jobs = (select(literal("job").label("source"), Job.id.label("id"), Job.finished_at.label("at"),
+                   Job.module_id.label("module_id"), Service.name.label("subject"),
+                   Job.service_id.label("subject_id"), Job.kind.label("kind"), type_coerce(Job.state, String).label("state"),
+                   Job.outcome.label("message"), Job.hint.label("hint"), Job.attempts.label("attempts"))
+            .join(Service, Service.id == Job.service_id)
+            .where(Job.state.in_([JobState.FAILED, JobState.INTERRUPTED]), Job.dismissed_at.is_(None),
+                   Job.kind != BATCH))
+    from sqlalchemy.orm import aliased
+
+    other = aliased(TaskRun)
+    newer = select(func.max(other.started_at)).where(other.task_id == TaskRun.task_id).scalar_subquery()
+    runs = (select(literal("run").label("source"), TaskRun.id.label("id"), TaskRun.finished_at.label("at"),
+                   BackgroundTask.module_id.label("module_id"), BackgroundTask.name.label("subject"),
+                   BackgroundTask.id.label("subject_id"), BackgroundTask.kind.label("kind"),
+                   type_coerce(TaskRun.result, String).label("state"), TaskRun.message.label("message"), literal("").label("hint"),
+                   literal(1).label("attempts"))
+            .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
+            .where(TaskRun.result.in_([RunResult.UNSUCCESSFUL, RunResult.INTERRUPTED]),
+                   TaskRun.started_at == newer,
+                   ~select(TaskRunDismissal.run_id).where(TaskRunDismissal.run_id == TaskRun.id).exists()))
+    return jobs, runs
+
+
+def failure_count(db: Database) -> int:
+    """Entries in the failure queue (the notifications pane's count): two indexed counts."""
+    jobs, runs = _failure_queries()
+    with db.sessions() as session:
+        return (session.scalar(select(func.count()).select_from(jobs.subquery()))
+                + session.scalar(select(func.count()).select_from(runs.subquery())))
 
 
 def _all_types() -> Iterable[Any]:

@@ -344,6 +344,18 @@ class ProcmodApp(JobRunner, App[None]):
         self.push_screen(screen)
         return True
 
+    def open_service(self, service_id: int) -> bool:
+        """Open a service's card (tui/screens/service_card.py); a service gone meanwhile is a warning."""
+        from procmod.tui.screens.service_card import ServiceCardScreen
+
+        try:
+            card = self.backend.operations.card(service_id)
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            return False
+        self.push_screen(ServiceCardScreen(card))
+        return True
+
     # ------------------------------------------------------------------ background tasks
 
     def _build_scheduler(self, choice: SchedulerChoice) -> Scheduler | None:

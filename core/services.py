@@ -244,6 +244,40 @@ class QueueEntry:
     attempts: int
 
 
+@dataclass(frozen=True)
+class TransferTarget:
+    module_id: int
+    name: str
+    tariffs: tuple[tuple[int, str], ...]  # Active tariffs linked to it
+
+
+@dataclass(frozen=True)
+class TransferItem:
+    service_id: int
+    name: str
+    status: ServiceStatus
+    remote_id: str | None  # on the source panel
+    target_remote_id: str | None = None  # on the target panel, when found there
+
+
+@dataclass(frozen=True)
+class TransferCheck:
+    """What the target panel holds of the services to move: found (movable now) and missing (open them
+    there, or leave them); `refused` are selected services that cannot be moved at all, with why."""
+
+    target_module_id: int
+    target_name: str
+    found: tuple[TransferItem, ...]
+    missing: tuple[TransferItem, ...]
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+#: A transfer checks and moves at most this many services at once (select fewer, or run it again).
+TRANSFER_LIMIT = 10_000
+#: Services moved per transaction: each batch moves entirely or not at all.
+TRANSFER_BATCH = 500
+
+
 def new_password(length: int = 16) -> str:
     """A panel account password: letters, digits and punctuation WHM and VMmanager accept, each present."""
     alphabet = string.ascii_letters + string.digits + "-_.!"
@@ -560,6 +594,148 @@ class ServiceOperations:
         return ServiceCard(service.id, service.name, service.tariff_id, tariff_name, service.module_id, module_name,
                            type_key, module_status, service.remote_id, service.status, service.created_at,
                            service.attention, lines)
+
+    # ------------------------------------------------------------------ transfer
+
+    def _selected_services(self, session: Session, selection: Selection | Sequence[int]) -> list[Service]:
+        if not isinstance(selection, Selection):
+            selection = Selection(ids=frozenset(selection))
+        if selection.filter is not None:
+            from procmod.core.queries import ServiceQueries
+
+            criteria = ServiceQueries._criteria(selection.filter)  # noqa: SLF001 - the list's own filter
+        else:
+            criteria = [Service.id.in_(sorted(selection.ids))]
+        services = session.scalars(select(Service).where(*criteria).order_by(Service.id)
+                                   .limit(TRANSFER_LIMIT + 1)).all()
+        if len(services) > TRANSFER_LIMIT:
+            raise OperationRefused(f"A transfer moves at most {TRANSFER_LIMIT:,} services at once: select fewer.")
+        return list(services)
+
+    def transfer_targets(self, selection: Selection | Sequence[int]) -> list[TransferTarget]:
+        """Enabled modules of the selected services' type (not their own), with the Active tariffs each serves."""
+        from procmod.storage.enums import TariffStatus
+        from procmod.storage.models import TariffModule
+
+        with self._db.sessions() as session:
+            services = self._selected_services(session, selection)
+            if not services:
+                raise OperationRefused("Nothing selected to transfer.")
+            sources = {s.module_id for s in services}
+            types = set(session.scalars(select(ProcessingModule.module_type)
+                                        .where(ProcessingModule.id.in_(sources))).all())
+            if len(types) != 1:
+                raise OperationRefused("The selected services are on modules of different types: a transfer moves "
+                                       "services between modules of one type.")
+            modules = session.execute(select(ProcessingModule.id, ProcessingModule.name).where(
+                ProcessingModule.module_type == types.pop(), ProcessingModule.status == ModuleStatus.ENABLED,
+                ProcessingModule.id.not_in(sources)).order_by(ProcessingModule.sort_priority, ProcessingModule.name)).all()
+            tariffs: dict[int, list[tuple[int, str]]] = {}
+            for module_id, tariff_id, tariff_name in session.execute(
+                    select(TariffModule.module_id, Tariff.id, Tariff.name)
+                    .join(Tariff, Tariff.id == TariffModule.tariff_id)
+                    .where(TariffModule.module_id.in_([m for m, _ in modules]), Tariff.status == TariffStatus.ACTIVE)
+                    .order_by(Tariff.sort, Tariff.name)):
+                tariffs.setdefault(module_id, []).append((tariff_id, tariff_name))
+        return [TransferTarget(m, name, tuple(tariffs.get(m, ()))) for m, name in modules]
+
+    def check_transfer(self, selection: Selection | Sequence[int], target_module_id: int) -> TransferCheck:
+        """Look on the target panel for each service (by its natural key: the domain or VM name, else its id
+        on the panel) and say which are there; nothing changes but the target's call log."""
+        with self._db.sessions() as session:
+            target = session.get(ProcessingModule, target_module_id)
+            if target is None:
+                raise NotFound("The target module no longer exists.")
+            target_name = target.name
+            services = self._selected_services(session, selection)
+        movable, refused = [], []
+        for service in services:
+            if service.status is ServiceStatus.DELETED:
+                refused.append((service.name, "it is Deleted: nothing to move"))
+            elif service.module_id == target_module_id:
+                refused.append((service.name, f"it is on {target_name} already"))
+            else:
+                movable.append(service)
+        from procmod.core.drivers import RemoteStatus, driver_for
+
+        calls: list[CallRecord] = []
+        try:
+            with driver_for(self._integrations.module_config(target_module_id, calls)) as driver:
+                remote = [r for r in driver.list_remote_services() if r.status is not RemoteStatus.DELETED]
+        finally:
+            self._integrations._save_calls(target_module_id, calls)  # noqa: SLF001 - one call log writer
+        by_name = {r.name.lower(): r.remote_id for r in remote if r.name}
+        by_id = {r.remote_id for r in remote}
+        found, missing = [], []
+        for service in movable:
+            remote_id = by_name.get(service.name.lower()) or (service.remote_id if service.remote_id in by_id else None)
+            item = TransferItem(service.id, service.name, service.status, service.remote_id, remote_id)
+            (found if remote_id else missing).append(item)
+        return TransferCheck(target_module_id, target_name, tuple(found), tuple(missing), tuple(refused))
+
+    def transfer(self, items: Sequence[TransferItem], target_module_id: int, tariff_id: int) -> int:
+        """Move services found on the target panel to the target module and tariff, one transaction per
+        batch of `TRANSFER_BATCH` (each all or nothing), an audit entry per service. The number moved."""
+        self._writable()
+        from procmod.storage.models import TariffModule
+
+        moved = 0
+        for start in range(0, len(items), TRANSFER_BATCH):
+            batch = items[start:start + TRANSFER_BATCH]
+            with self._db.write() as session:
+                target = session.scalars(select(ProcessingModule).where(ProcessingModule.id == target_module_id)
+                                         .with_for_update()).one_or_none()
+                if target is None or target.status is not ModuleStatus.ENABLED:
+                    raise OperationRefused("The target module is gone or disabled: nothing was moved.")
+                if session.get(TariffModule, (tariff_id, target_module_id)) is None:
+                    raise OperationRefused(f"The chosen tariff is not linked to {target.name}: nothing was moved.")
+                services = {s.id: s for s in session.scalars(
+                    select(Service).where(Service.id.in_([i.service_id for i in batch])).order_by(Service.id)
+                    .with_for_update())}
+                busy = set(session.scalars(select(Job.service_id).where(
+                    Job.service_id.in_(list(services)), Job.state.in_([JobState.QUEUED, JobState.RUNNING]))))
+                for item in batch:
+                    service = services.get(item.service_id)
+                    if service is None or service.status is ServiceStatus.DELETED:
+                        raise OperationRefused(f"{item.name} is gone or Deleted: nothing of this batch was moved.")
+                    if service.id in busy:
+                        raise OperationRefused(f"{item.name} has an operation running: nothing of this batch "
+                                               "was moved.")
+                    source = service.module_id
+                    before = {"module_id": source, "tariff_id": service.tariff_id, "remote_id": service.remote_id}
+                    service.module_id, service.tariff_id = target_module_id, tariff_id
+                    service.remote_id = item.target_remote_id or service.remote_id
+                    session.add(self._audit_entry(
+                        "transfer", "service", service.id, f"Transferred {service.name} to {target.name}",
+                        before, {"module_id": target_module_id, "tariff_id": tariff_id, "remote_id": service.remote_id}))
+                moved += len(batch)
+        return moved
+
+    def open_on_target(self, items: Sequence[TransferItem], target_module_id: int, tariff_id: int) -> int:
+        """Queue, as one batch, a real Open of each service on the target panel followed by its move there."""
+        self._writable()
+        now = self._clock.now()
+        try:
+            batch_id = self._queue_open_on_target(items, target_module_id, tariff_id, now)
+        except IntegrityError:
+            raise OperationRefused("One of them has an operation running: nothing was queued.") from None
+        self._queued()
+        return batch_id
+
+    def _queue_open_on_target(self, items: Sequence[TransferItem], target_module_id: int, tariff_id: int,
+                              now: datetime) -> int:
+        with self._db.write() as session:
+            batch = Job(kind=BATCH, state=JobState.RUNNING, params={"op": "open_on_target", "count": len(items)},
+                        attempts=1, created_by=self.operator, created_at=now, started_at=now)
+            session.add(batch)
+            session.flush()
+            params = {"target_module_id": target_module_id, "tariff_id": tariff_id}
+            session.add_all(Job(kind="open_on_target", state=JobState.QUEUED, module_id=target_module_id,
+                                service_id=item.service_id, batch_id=batch.id, params=params, attempts=0,
+                                created_by=self.operator, created_at=now) for item in items)
+            session.add(self._audit_entry("bulk_open_on_target", "job", batch.id,
+                                          f"Open on target: {len(items)} service(s) queued as batch #{batch.id}"))
+            return batch.id
 
     # ------------------------------------------------------------------ running one (the engine's body)
 

@@ -310,3 +310,54 @@ def test_claims_are_exclusive_between_engines(world: World) -> None:
     a, b = first.claim(1), second.claim(4)
     assert len(a) == 1 and len(b) == 1 and a[0].job_id != b[0].job_id
     assert isinstance(first, JobEngine)
+
+
+def test_transfer_moves_what_the_target_holds_and_opens_the_rest_there(world: World) -> None:
+    ops = world.backend.operations
+    source_b = world.handles["cp-b"].state
+    source_a = world.handles["cp-a"].state
+    world.handles["cp-a"].state.add_account("moved", "moved.example")
+    source_b.add_account("movednew", "moved.example")  # migrated between panels: another user name there
+    source_a.add_account("fresh", "fresh.example", suspended=True)
+    moved = world.service("moved.example", "cPanel A", "Hosting", ServiceStatus.ACTIVE, remote_id="moved")
+    fresh = world.service("fresh.example", "cPanel A", "Hosting", ServiceStatus.SUSPENDED, remote_id="fresh")
+    gone = world.service("gone.example", "cPanel A", "Hosting", ServiceStatus.DELETED, remote_id="gone")
+    targets = ops.transfer_targets([moved, fresh])
+    assert [t.name for t in targets] == ["cPanel B"]  # enabled, same type, not the source
+    assert targets[0].tariffs == ((world.tariffs["Hosting"], "Hosting"),)
+    with pytest.raises(OperationRefused, match="different types"):
+        ops.transfer_targets([moved, world.service("v.example", "VM", "VPS", ServiceStatus.ACTIVE, remote_id="1")])
+
+    check = ops.check_transfer([moved, fresh, gone], world.modules["cPanel B"])
+    assert [(i.name, i.target_remote_id) for i in check.found] == [("moved.example", "movednew")]
+    assert [i.name for i in check.missing] == ["fresh.example"]
+    assert check.refused == (("gone.example", "it is Deleted: nothing to move"),)
+
+    assert ops.transfer(check.found, world.modules["cPanel B"], world.tariffs["Hosting"]) == 1
+    row = world.get(moved)
+    assert (row.module_id, row.remote_id, row.status) == (world.modules["cPanel B"], "movednew", ServiceStatus.ACTIVE)
+    with world.backend.db.sessions() as session:
+        assert session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "transfer")) == \
+            "Transferred moved.example to cPanel B"
+
+    batch = ops.open_on_target(check.missing, world.modules["cPanel B"], world.tariffs["Hosting"])
+    world.run_all()
+    assert ops.batch_progress(batch).succeeded == 1
+    row = world.get(fresh)
+    assert row.module_id == world.modules["cPanel B"]
+    assert row.status is ServiceStatus.SUSPENDED  # opened there, then suspended as it was
+    assert source_b.accounts[row.remote_id]["suspended"] == 1
+
+
+def test_a_transfer_batch_moves_entirely_or_not_at_all(world: World) -> None:
+    ops = world.backend.operations
+    world.handles["cp-b"].state.add_account("one", "one.example")
+    world.handles["cp-b"].state.add_account("two", "two.example")
+    world.handles["cp-a"].state.add_account("two", "two.example")
+    one = world.service("one.example", "cPanel A", "Hosting", ServiceStatus.ACTIVE, remote_id="one")
+    two = world.service("two.example", "cPanel A", "Hosting", ServiceStatus.ACTIVE, remote_id="two")
+    check = ops.check_transfer([one, two], world.modules["cPanel B"])
+    ops.start("suspend", two)  # an operation holds the second one
+    with pytest.raises(OperationRefused, match="two.example has an operation running"):
+        ops.transfer(check.found, world.modules["cPanel B"], world.tariffs["Hosting"])
+    assert world.get(one).module_id == world.modules["cPanel A"]  # nothing moved half-way

@@ -57,7 +57,7 @@ class BulkProgressScreen(ModalScreen[None]):
             return False
         return True
 
-    @work(thread=True, group="bulk-progress", exclusive=True, exit_on_error=False)
+    @work(thread=True, group="bulk-progress", exit_on_error=False)
     def read_progress(self) -> None:
         self._read()
 

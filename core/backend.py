@@ -113,6 +113,12 @@ class Backend:
                                                  read_only=self.read_only)
         return self._operations
 
+    def failure_count(self) -> int:
+        """Entries in the failure queue (Failed operations): the notifications pane shows it."""
+        from procmod.core.services import failure_count
+
+        return failure_count(self.db)
+
     def make_job_engine(self, *, worker_id: str, listener: JobListener | None = None, concurrency: int = 4,
                         clock: Clock | None = None, lease: Any = None) -> JobEngine:
         """The job engine running this backend's service operations (the console's and `procmod worker`'s)."""

@@ -552,18 +552,7 @@ class ServiceOperations:
 
     def failures(self, offset: int = 0, limit: int = 100) -> tuple[list[QueueEntry], int]:
         """A page of the failure queue, newest first, and the total."""
-        jobs, runs = self._failure_queries()
-        union = jobs.union_all(runs).subquery()
-        with self._db.sessions() as session:
-            total = session.scalar(select(func.count()).select_from(union))
-            rows = session.execute(
-                select(union, ProcessingModule.name, Department.name)
-                .join(ProcessingModule, ProcessingModule.id == union.c.module_id, isouter=True)
-                .join(Department, Department.id == ProcessingModule.department_id, isouter=True)
-                .order_by(union.c.at.desc(), union.c.id.desc()).offset(offset).limit(limit)).all()
-        entries = [QueueEntry(r.source, r.id, r.at, r.module_id, r[11] or "—", r[12] or "—", r.subject, r.subject_id,
-                              r.kind, str(r.state), r.message or "", r.hint or "", r.attempts) for r in rows]
-        return entries, total
+        return failure_page(self._db, offset, limit)
 
     # ------------------------------------------------------------------ the card
 
@@ -879,10 +868,10 @@ def _failure_queries() -> tuple[Any, Any]:
     from procmod.storage.models import BackgroundTask, TaskRun, TaskRunDismissal
 
     jobs = (select(literal("job").label("source"), Job.id.label("id"), Job.finished_at.label("at"),
-                   Job.module_id.label("module_id"), Service.name.label("subject"),
+                   Job.module_id.label("module_id"),
+                   select(Service.name).where(Service.id == Job.service_id).scalar_subquery().label("subject"),
                    Job.service_id.label("subject_id"), Job.kind.label("kind"), type_coerce(Job.state, String).label("state"),
                    Job.outcome.label("message"), Job.hint.label("hint"), Job.attempts.label("attempts"))
-            .join(Service, Service.id == Job.service_id)
             .where(Job.state.in_([JobState.FAILED, JobState.INTERRUPTED]), Job.dismissed_at.is_(None),
                    Job.kind != BATCH))
     from sqlalchemy.orm import aliased
@@ -907,6 +896,22 @@ def failure_count(db: Database) -> int:
     with db.sessions() as session:
         return (session.scalar(select(func.count()).select_from(jobs.subquery()))
                 + session.scalar(select(func.count()).select_from(runs.subquery())))
+
+
+def failure_page(db: Database, offset: int = 0, limit: int = 100) -> tuple[list[QueueEntry], int]:
+    """A page of the failure queue, newest first, and the total."""
+    jobs, runs = _failure_queries()
+    union = jobs.union_all(runs).subquery()
+    with db.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(union))
+        rows = session.execute(
+            select(union, ProcessingModule.name, Department.name)
+            .join(ProcessingModule, ProcessingModule.id == union.c.module_id, isouter=True)
+            .join(Department, Department.id == ProcessingModule.department_id, isouter=True)
+            .order_by(union.c.at.desc(), union.c.id.desc()).offset(offset).limit(limit)).all()
+    entries = [QueueEntry(r.source, r.id, r.at, r.module_id, r[11] or "—", r[12] or "—", r.subject, r.subject_id,
+                          r.kind, str(r.state), r.message or "", r.hint or "", r.attempts) for r in rows]
+    return entries, total
 
 
 def _all_types() -> Iterable[Any]:

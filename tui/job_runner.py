@@ -1,8 +1,9 @@
 """The console's half of the job engine (core/jobs.py), kept apart from the app's other duties.
 
 The console runs the same engine as `procmod worker`. With background tasks on (the command line's default)
-it serves the engine in ONE long-lived thread worker (group `jobs`) beside the scheduler, woken when this
-console queues a job; without them (`--no-scheduler`, tests) each queuing starts a short worker that drains
+it serves the engine on ONE long-lived thread of its own beside the scheduler's worker (a plain thread, not a
+Textual worker: awaiting the console's workers must not wait for it), woken when this console queues a job,
+stopped with the console (in-flight operations get a grace period, then are Interrupted); without them (`--no-scheduler`, tests) each queuing starts a short worker that drains
 what is queued and ends, so Pilot tests can await it. The engine's listener (on its threads) only posts a
 `JobEventPosted`; the events are gathered and shown at most every `JOB_REFRESH_SECONDS` as one `JobActivity`
 to the screen on top and its pane, with a warning toast per failed operation.
@@ -56,7 +57,8 @@ class JobRunner:
         """Serve the engine for the console's lifetime (with the scheduler): jobs of other consoles too."""
         if not self._jobs_serving and not self._jobs_stop.is_set():
             self._jobs_serving = True
-            self._serve_jobs(self.job_engine)
+            engine = self.job_engine
+            threading.Thread(target=self._serve_jobs, args=(engine,), name="procmod-jobs", daemon=True).start()
 
     def run_jobs(self) -> None:
         """Jobs were queued here: wake the serving engine, or drain them in a short worker."""
@@ -70,7 +72,6 @@ class JobRunner:
         if self._job_engine is not None:
             self._job_engine.wake()
 
-    @work(thread=True, group="jobs", exit_on_error=False, name="job engine")
     def _serve_jobs(self, engine: JobEngine) -> None:
         try:
             engine.serve(self._jobs_stop, poll=1.0)

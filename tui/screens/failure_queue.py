@@ -55,8 +55,9 @@ class FailureQueueScreen(ListScreen[Any]):
         yield PagedTable(self.columns(), self.fetch, id="list", row_id=lambda e: f"{e.source}:{e.id}")  # type: ignore[arg-type,return-value]
 
     def fetch(self, page: PageRequest) -> Page[QueueEntry]:
-        entries, total = self.backend.operations.failures(page.offset, page.limit)
-        return Page(rows=entries, total=total, offset=page.offset, limit=page.limit)
+        from procmod.core.first_page import FIRST_PAGES
+
+        return FIRST_PAGES["failures"](self.backend, page)
 
     def describe_filter(self) -> list[str]:
         return []

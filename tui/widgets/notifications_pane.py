@@ -60,9 +60,7 @@ class PaneFeed:
     def read(self, backend: Backend) -> None:
         latest = backend.notifications.latest_unread(limit=self.limit)
         self.total = backend.notifications.unread_count()
-        from procmod.core.services import failure_count
-
-        self.failures = failure_count(backend.db)
+        self.failures = backend.failure_count()
         self.latest = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
         self._read_at = self._monotonic()
 

@@ -27,6 +27,7 @@ LISTED = 6
 class TransferScreen(ConsoleScreen):
     SCREEN_ID = "transfer"
     BINDINGS = bindings_for("transfer")
+    AUTO_FOCUS = "#transfer-module"
 
     class Loaded(Message):
         def __init__(self, targets: list[TransferTarget] | None = None, check: TransferCheck | None = None,

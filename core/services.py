@@ -384,18 +384,41 @@ class ServiceOperations:
 
             criteria += ServiceQueries._criteria(selection.filter)  # noqa: SLF001 - the list's own filter
         else:
-            criteria.append(Service.id.in_(sorted(selection.ids)))
+            criteria.append(self._among(selection.ids))
+        # The module's type and status are per-row lookups on its primary key, not a join: a join lets the
+        # planner start from the modules and probe the selected ids once per module (10,000 × 10,000).
+        of_module = ProcessingModule.id == Service.module_id
         types = {"suspend": "suspends", "resume": "suspends", "close": "closes"}
         if kind in types:
             capable = [t.key for t in _all_types() if getattr(t, f"{types[kind]}_services")]
-            criteria += [ProcessingModule.module_type.in_(capable), Service.remote_id.is_not(None)]
+            criteria += [select(ProcessingModule.module_type).where(of_module).scalar_subquery().in_(capable),
+                         Service.remote_id.is_not(None)]
         if kind == "open":
-            criteria.append(ProcessingModule.status == ModuleStatus.ENABLED)
+            criteria.append(select(ProcessingModule.status).where(of_module).scalar_subquery()
+                            == ModuleStatus.ENABLED)
         open_job = select(Job.id).where(Job.service_id == Service.id,
                                         Job.state.in_([JobState.QUEUED, JobState.RUNNING])).exists()
         criteria.append(~open_job)
-        return (select(Service.id, Service.module_id)
-                .join(ProcessingModule, ProcessingModule.id == Service.module_id).where(*criteria))
+        return select(Service.id, Service.module_id).where(*criteria)
+
+    def _among(self, ids: Iterable[int]) -> Any:
+        """`Service.id` in the given ids, as ONE parameter (a JSON array on SQLite, an array on PostgreSQL):
+        10,000 ids as 10,000 bound parameters cost ~50 ms to render and bind."""
+        values = sorted(ids)
+        if self._db.dialect == "sqlite":
+            import json
+
+            from sqlalchemy import bindparam, literal_column
+
+            members = select(literal_column("value")).select_from(
+                func.json_each(bindparam("selected_ids", json.dumps(values), type_=String)))
+            return Service.id.in_(members)
+        if self._db.dialect == "postgresql":
+            from sqlalchemy import Integer, any_, bindparam
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return Service.id == any_(bindparam("selected_ids", values, type_=ARRAY(Integer)))
+        return Service.id.in_(values)
 
     def preview_bulk(self, kind: str, selection: Selection | Sequence[int]) -> BulkPreview:
         """How many of the selection the operation applies to, per module (the confirmation's numbers)."""
@@ -438,8 +461,7 @@ class ServiceOperations:
                 from sqlalchemy.dialects.postgresql import insert as dialect_insert
             else:
                 from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            session.execute(dialect_insert(Job).from_select(columns, chosen).on_conflict_do_nothing())
-            count = session.scalar(select(func.count()).where(Job.batch_id == batch.id))
+            count = session.execute(dialect_insert(Job).from_select(columns, chosen).on_conflict_do_nothing()).rowcount
             batch.params = {"op": kind, "count": count}
             session.add(self._audit_entry("bulk_" + kind, "job", batch.id,
                                           f"{OPERATIONS[kind].title}: {count} service(s) queued as batch #{batch.id}"))

@@ -266,7 +266,14 @@ class JobEngine:
             landed = job is not None and job.claim_token == claim.token and job.state is JobState.RUNNING
             if landed:
                 if outcome.effects is not None:
-                    outcome.effects(session)
+                    try:
+                        with session.begin_nested():  # effects that fail leave nothing, and the job says why
+                            outcome.effects(session)
+                    except Exception as exc:  # noqa: BLE001 - e.g. the service was deleted meanwhile
+                        log.warning("job %s: recording its effects failed: %s", claim.job_id, type(exc).__name__)
+                        state = JobState.FAILED
+                        outcome = JobOutcome(False, f"{outcome.message} — but recording it failed "
+                                             f"({type(exc).__name__}); retry it to reconcile", "error")
                 job.state, job.finished_at, job.lease_until = state, now, None
                 job.outcome = outcome.message[:1000]
                 job.error_kind = None if outcome.ok else (outcome.error_kind or "error")[:50]
@@ -285,7 +292,7 @@ class JobEngine:
 
     # ------------------------------------------------------------------ leases
 
-    def reap_expired(self, now: datetime, *, on_interrupt: Callable[[Session, Job], None] | None = None) -> int:
+    def reap_expired(self, now: datetime) -> int:
         """Running jobs whose lease ended before `now` become Interrupted, with the reason; an idle call reads."""
         expired = select(Job.id).where(Job.state == JobState.RUNNING, Job.lease_until < now).order_by(Job.id)
         with self._db.sessions() as session:

@@ -361,3 +361,37 @@ def test_a_transfer_batch_moves_entirely_or_not_at_all(world: World) -> None:
     with pytest.raises(OperationRefused, match="two.example has an operation running"):
         ops.transfer(check.found, world.modules["cPanel B"], world.tariffs["Hosting"])
     assert world.get(one).module_id == world.modules["cPanel A"]  # nothing moved half-way
+
+
+def test_effects_that_cannot_be_recorded_fail_the_job_and_leave_nothing(world: World) -> None:
+    from dataclasses import replace
+
+    world.handles["cp-a"].state.add_account("broken", "broken.example")
+    service = world.service("broken.example", "cPanel A", "Hosting", ServiceStatus.ACTIVE, remote_id="broken")
+    started = world.backend.operations.start("suspend", service)
+    engine = world.engine()
+    claim = engine.claim(1)[0]
+    outcome = world.backend.operations.run(claim)
+
+    def broken(session) -> None:  # noqa: ANN001
+        outcome.effects(session)  # the status change is made, then the recording fails
+        raise ValueError("disk full")
+
+    assert engine.finish(claim, replace(outcome, effects=broken)) is True
+    failed = job(world, started)
+    assert failed.state is JobState.FAILED and "recording it failed (ValueError)" in failed.outcome
+    assert world.get(service).status is ServiceStatus.ACTIVE  # the savepoint took the half-written effects back
+    world.backend.operations.retry(started)
+    world.run_all()
+    assert world.get(service).status is ServiceStatus.SUSPENDED
+
+
+def test_failed_background_runs_are_in_the_queue_until_dismissed(backend: Backend) -> None:
+    entries, total = backend.operations.failures()
+    runs = [e for e in entries if e.source == "run"]
+    assert runs and total == len(entries) and {e.state for e in runs} <= {"unsuccessful", "interrupted"}
+    assert all(e.module_name != "—" and e.department for e in runs)
+    backend.operations.dismiss("run", runs[0].id, "known outage")
+    assert backend.operations.failure_count() == total - 1
+    with pytest.raises(OperationRefused, match="Say why"):
+        backend.operations.dismiss("run", runs[1].id, "  ")

@@ -92,7 +92,7 @@ SCENES: tuple[Scene, ...] = (
           size=LARGE),
     # -------------------------------------------------------------- service operations
     Scene("41_service_card", "Enter on a service: its card; o p r Del t open, suspend, resume, close or "
-          "transfer it, and its operations appear with their API calls", start="services", press=("enter",)),
+          "transfer it, and its operations appear with their API calls", start="services", press=("down", "enter")),
     Scene("42_services_selected", "Space selects services (`*` every one matching the filter): the operation "
           "keys then act on the selection, confirmed with how many on which modules", start="services",
           press=("space", "space")),

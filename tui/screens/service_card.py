@@ -62,6 +62,18 @@ class ServiceCardScreen(ServiceOperationKeys):
     def on_mount(self) -> None:
         self.show_card()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys the module's type can never do (a registrar cannot suspend or close) are gone; the others
+        stay, and say why when the service's state refuses them."""
+        try:
+            mtype = module_type(self.card.module_type)
+        except KeyError:
+            mtype = None
+        if mtype is not None and ((action in ("service_suspend", "service_resume") and not mtype.suspends_services)
+                                  or (action == "service_close" and not mtype.closes_services)):
+            return False
+        return super().check_action(action, parameters)
+
     def operate(self, kind: str) -> None:
         reason = self.card.refusal(kind)
         if reason is not None:

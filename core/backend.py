@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from procmod.core.integration import Integrations
     from procmod.core.lifecycle import Commands, ConnectionChecker
     from procmod.core.reference import ReferenceCommands
+    from procmod.core.jobs import JobEngine, JobListener
     from procmod.core.scheduler import Listener, Scheduler
+    from procmod.core.services import ServiceOperations
 
 
 def default_operator() -> str:
@@ -65,6 +67,7 @@ class Backend:
     _commands: Commands | None = field(default=None, repr=False)
     _integrations: Integrations | None = field(default=None, repr=False)
     _reference: ReferenceCommands | None = field(default=None, repr=False)
+    _operations: ServiceOperations | None = field(default=None, repr=False)
 
     @property
     def read_only(self) -> bool:
@@ -80,6 +83,8 @@ class Backend:
         self._read_only = True
         if self._commands is not None:
             self._commands.read_only = True
+        if self._operations is not None:
+            self._operations.read_only = True
 
     @property
     def commands(self) -> Commands:
@@ -116,6 +121,38 @@ class Backend:
             self._integrations = Integrations(self.db, self.clock, self.secrets, self.commands,
                                               driver_options=self.driver_options)
         return self._integrations
+
+    @property
+    def operations(self) -> ServiceOperations:
+        """Service operations (open, suspend, resume, close, bulk, transfer), the service card and the
+        failure queue (core/services.py)."""
+        if self._operations is None:
+            from procmod.core.services import ServiceOperations
+
+            self._operations = ServiceOperations(self.db, self.clock, self.secrets, self.operator, self.integrations,
+                                                 read_only=self.read_only)
+        return self._operations
+
+    def failure_count(self) -> int:
+        """Entries in the failure queue (Failed operations): the notifications pane shows it."""
+        from procmod.core.services import failure_count
+
+        return failure_count(self.db)
+
+    def make_job_engine(self, *, worker_id: str, listener: JobListener | None = None, concurrency: int = 4,
+                        clock: Clock | None = None, lease: Any = None) -> JobEngine:
+        """The job engine running this backend's service operations (the console's and `procmod worker`'s)."""
+        from procmod.core.jobs import DEFAULT_LEASE, JobEngine
+        from procmod.core.scheduler import DatabaseClock
+
+        if clock is None:
+            clock = DatabaseClock(self.db) if isinstance(self.clock, SystemClock) else self.clock
+        operations = self.operations
+        engine = JobEngine(self.db, clock, operations.run, worker_id=worker_id, concurrency=concurrency,
+                           per_module=operations.concurrency_of, lease=lease or DEFAULT_LEASE, listener=listener)
+        engine.interrupt_effects = operations.on_interrupted
+        operations.on_queued = engine.wake
+        return engine
 
     @classmethod
     def create(cls, db: Database, *, clock: Clock, secrets: SecretBox, operator: str,

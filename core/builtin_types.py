@@ -90,6 +90,7 @@ NAMECHEAP = ModuleType(
     ),
     default_tasks=(CHECK_CONNECTION, SYNC_SERVICES, READ_BALANCE),
     suspends_services=False,
+    closes_services=False,
 )
 
 PROXMOX = ModuleType(

@@ -66,6 +66,14 @@ def _tasks(backend: Backend, page: PageRequest) -> Page[Any]:
     return backend.tasks.list(page=page)
 
 
+def _failures(backend: Backend, page: PageRequest) -> Page[Any]:
+    from procmod.core.dto import Page
+    from procmod.core.services import failure_page
+
+    entries, total = failure_page(backend.db, page.offset, page.limit)
+    return Page(rows=entries, total=total, offset=page.offset, limit=page.limit)
+
+
 #: Each main-menu list's first page, unfiltered, as its screen reads it (a test holds the two equal).
 FIRST_PAGES: dict[str, Callable[[Backend, PageRequest], Page[Any]]] = {
     "modules": _modules,
@@ -75,6 +83,7 @@ FIRST_PAGES: dict[str, Callable[[Backend, PageRequest], Page[Any]]] = {
     "departments": _departments,
     "notifications": _notifications,
     "tasks": _tasks,
+    "failures": _failures,
 }
 
 

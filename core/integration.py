@@ -78,6 +78,25 @@ def _driver_for(config: DriverConfig):  # noqa: ANN202
     return driver_for(config)
 
 
+def add_calls(session: Any, module_id: int, calls: list[CallRecord], job_id: int | None = None) -> None:
+    """Write calls into the module's call log in the caller's transaction, pruning the oldest beyond the
+    log's size (a job writes them in the transaction that checks its claim)."""
+    if not calls:
+        return
+    session.add_all(
+        ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
+                url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
+                error=(c.error or None) and c.error[:1000], job_id=job_id)
+        for c in calls
+    )
+    session.flush()
+    cutoff = session.scalar(
+        select(ApiCall.id).where(ApiCall.module_id == module_id)
+        .order_by(ApiCall.id.desc()).offset(CALL_LOG_KEEP).limit(1))
+    if cutoff is not None:
+        session.execute(delete(ApiCall).where(ApiCall.module_id == module_id, ApiCall.id <= cutoff))
+
+
 class Integrations:
     """Driver operations on saved modules. `driver_options` tune every DriverConfig (tests: short timeouts)."""
 
@@ -98,6 +117,10 @@ class Integrations:
             ca_bundle=settings.get("ca_bundle") or None, base_url=settings.get("api_url") or None,
             recorder=recorder, clock=self._clock, **self._options,
         )
+
+    def module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
+        """The driver config of a saved module, its secrets opened, recording its calls into `calls`."""
+        return self._module_config(module_id, calls)
 
     def _module_config(self, module_id: int, calls: list[CallRecord], guard: RunGuard | None = None
                        ) -> DriverConfig:
@@ -151,23 +174,7 @@ class Integrations:
             return
         with self._fenced(guard, f"{len(calls)} call log row(s)") as session:
             if session is not None:
-                self._add_calls(session, module_id, calls)
-
-    @staticmethod
-    def _add_calls(session: Session, module_id: int, calls: list[CallRecord]) -> None:
-        if calls:
-            session.add_all(
-                ApiCall(module_id=module_id, at=c.at, operation=c.operation[:50], method=c.method[:10],
-                        url=c.url[:1000], status=c.status, duration_ms=c.duration_ms,
-                        error=(c.error or None) and c.error[:1000])
-                for c in calls
-            )
-            session.flush()
-            cutoff = session.scalar(
-                select(ApiCall.id).where(ApiCall.module_id == module_id)
-                .order_by(ApiCall.id.desc()).offset(CALL_LOG_KEEP).limit(1))
-            if cutoff is not None:
-                session.execute(delete(ApiCall).where(ApiCall.module_id == module_id, ApiCall.id <= cutoff))
+                add_calls(session, module_id, calls)
 
     # ------------------------------------------------------------------ connection check
 
@@ -193,7 +200,7 @@ class Integrations:
             report = driver.check_connection()
         with self._fenced(guard, "call log and health") as session:
             if session is not None:
-                self._add_calls(session, module_id, calls)
+                add_calls(session, module_id, calls)
                 session.execute(update(ProcessingModule).where(ProcessingModule.id == module_id).values(
                     health_ok=report.ok, health_summary=scrub_text(report.summary, config.secret_values)[:500],
                     health_checked_at=self._clock.now()).execution_options(synchronize_session=False))
@@ -239,7 +246,7 @@ class Integrations:
         with self._fenced(guard, "call log and balance") as session:
             if session is None:
                 return balance
-            self._add_calls(session, module_id, calls)
+            add_calls(session, module_id, calls)
             if balance is None:
                 return None
             row = session.execute(select(ProcessingModule.name, ProcessingModule.minimal_balance)

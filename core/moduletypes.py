@@ -121,6 +121,10 @@ class ModuleType:
     #: False for a type whose plugin is broken or missing: its modules open read-only, with the reason.
     available: bool = True
     unavailable_reason: str = ""
+    #: Whether the external system can delete a service through the API (a registrar cannot: Close is refused).
+    closes_services: bool = True
+    #: How many operations (open, suspend, ...) run on one module at a time, however many are queued.
+    operation_concurrency: int = 2
 
     def groups(self) -> list[tuple[SettingGroup, list[SettingField]]]:
         """The settings groups this type has, in card order; a group it lacks is absent."""

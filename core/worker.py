@@ -18,6 +18,7 @@ from datetime import timedelta
 from types import FrameType
 
 from procmod.core.backend import Backend
+from procmod.core.jobs import JobEvent
 from procmod.core.scheduler import DatabaseClock, Scheduler, SchedulerEvent
 
 log = logging.getLogger("procmod.worker")
@@ -40,6 +41,12 @@ def log_event(event: SchedulerEvent) -> None:
         log.warning("late result of run %s rejected: another worker took it over", event.run_id)
 
 
+def log_job_event(event: JobEvent) -> None:
+    if event.kind in ("job_finished", "job_interrupted"):
+        log.info("job %s (service %s, module %s) %s: %s", event.job_id, event.service_id, event.module_id,
+                 event.state.label.lower() if event.state else "?", event.message)
+
+
 def build_scheduler(backend: Backend, *, concurrency: int, lease: timedelta, deadline: timedelta,
                     listener=log_event) -> Scheduler:  # noqa: ANN001
     return Scheduler(backend.db, DatabaseClock(backend.db), backend.integrations.run_task, worker_id=worker_id(),
@@ -60,7 +67,14 @@ def run_worker(backend: Backend, *, concurrency: int = 4, poll: float = 1.0, gra
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     log.info("worker %s serving %s with concurrency %d", scheduler.worker_id, backend.db.redacted_url(), concurrency)
+    # Service operations (core/jobs.py) run beside the scheduler, on a thread of their own.
+    jobs = backend.make_job_engine(worker_id=scheduler.worker_id, listener=log_job_event, concurrency=concurrency)
+    jobs_thread = threading.Thread(target=jobs.serve, args=(stop,), kwargs={"poll": poll}, name="procmod-jobs",
+                                   daemon=True)
+    jobs_thread.start()
     scheduler.serve(stop, poll=poll)
     interrupted = scheduler.shutdown(grace=grace)
+    interrupted += jobs.shutdown(grace=grace)
+    jobs_thread.join(timeout=grace)
     log.info("worker %s stopped (%d run(s) interrupted)", scheduler.worker_id, interrupted)
     return interrupted

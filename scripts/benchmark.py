@@ -298,6 +298,58 @@ def scheduler_tick(url: str) -> list[float]:
     return times
 
 
+def service_operations(url: str) -> tuple[list[float], list[float]]:
+    """The service card at the data set's size (a service with a history of operations and their API
+    calls), and starting a bulk operation on 10,000 selected services (queued, not run). The jobs and
+    calls written here are removed after."""
+    from sqlalchemy import delete, func, select
+
+    from procmod.core.backend import open_backend
+    from procmod.storage.enums import JobState, ServiceStatus
+    from procmod.storage.models import ApiCall, Job, Service
+
+    backend = open_backend(url)
+    operations = backend.operations
+    with backend.db.write() as session:
+        total = session.scalar(select(func.max(Service.id)))
+        samples = [session.get(Service, service_id) for service_id in range(total // 7, total, total // 7)]
+        samples = [service for service in samples if service is not None]
+        now = backend.clock.now()
+        made = []
+        for service in samples:  # a history of 20 operations with 3 calls each, on each sampled service
+            for n in range(20):
+                job = Job(kind="suspend", state=JobState.SUCCEEDED, module_id=service.module_id, service_id=service.id,
+                          attempts=1, created_by="bench", created_at=now, started_at=now, finished_at=now,
+                          outcome="done")
+                session.add(job)
+                session.flush()
+                made.append(job.id)
+                session.add_all(ApiCall(module_id=service.module_id, at=now, operation="suspend account", method="GET",
+                                        url="https://panel.example/json-api/suspendacct", status=200, duration_ms=40,
+                                        job_id=job.id) for _ in range(3))
+        selected = session.scalars(select(Service.id).where(Service.status == ServiceStatus.ACTIVE)
+                                   .order_by(Service.id).limit(10_000)).all()
+    card = []
+    for _ in range(5):
+        for service in samples:
+            started = time.perf_counter()
+            operations.card(service.id)
+            card.append((time.perf_counter() - started) * 1000)
+    bulk = []
+    for _ in range(5):
+        started = time.perf_counter()
+        batch = operations.start_bulk("suspend", selected)
+        bulk.append((time.perf_counter() - started) * 1000)
+        with backend.db.write() as session:
+            session.execute(delete(Job).where(Job.batch_id == batch))
+            session.execute(delete(Job).where(Job.id == batch))
+    with backend.db.write() as session:
+        session.execute(delete(ApiCall).where(ApiCall.job_id.in_(made)))
+        session.execute(delete(Job).where(Job.id.in_(made)))
+    backend.close()
+    return card, bulk
+
+
 def claim_throughput(pg_url: str, workers: int = 4, runs: int = 4000) -> float:
     """Runs/s recorded by `workers` processes with no-op bodies, from a common start to the last run."""
     from sqlalchemy import create_engine, text
@@ -469,6 +521,11 @@ def main() -> None:
     tick = scheduler_tick(url)
     rows.append(("scheduler tick, 30,000 tasks, none due", f"{statistics.median(tick):.2f} ms", f"{p95(tick):.2f} ms",
                  "≤ 5 ms"))
+    card, bulk = service_operations(url)
+    rows.append(("service card (20 operations with their calls)", f"{statistics.median(card):.1f} ms",
+                 f"{p95(card):.1f} ms", "≤ 50 ms"))
+    rows.append(("start a bulk operation on 10,000 selected", f"{statistics.median(bulk):.1f} ms",
+                 f"{p95(bulk):.1f} ms", "≤ 100 ms"))
     try:
         throughput = claim_throughput(args.postgres)
         rows.append(("claim-and-record, 4 workers, PostgreSQL", f"{throughput:.0f} runs/s", "", "≥ 500 runs/s"))

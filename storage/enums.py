@@ -46,3 +46,23 @@ class RunResult(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class JobState(enum.StrEnum):
+    """The life of a job (a service operation, a batch of them): core/jobs.py."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def open(self) -> bool:
+        """Queued or running: the job still holds its service."""
+        return self in (JobState.QUEUED, JobState.RUNNING)

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
+from procmod.storage.enums import JobState, ModuleStatus, RunResult, ServiceStatus, TariffStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -221,6 +221,9 @@ class Service(Base):
     remote_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[ServiceStatus] = mapped_column(_enum(ServiceStatus, "service_status"))
     created_at: Mapped[datetime]
+    #: Why the billing does not know the panel's state of this service (e.g. an operation timed out), or
+    #: None; the next operation's retry reconciles it and clears this (core/services.py).
+    attention: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         # Active-service counts per (module, tariff) on the card and the delete pre-check.
@@ -348,5 +351,72 @@ class ApiCall(Base):
     status: Mapped[int | None]
     duration_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(String(1000))
+    #: The job (service operation) this call was made for; None for checks and background tasks.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
 
-    __table_args__ = (Index("ix_api_call_module_at", "module_id", "at"),)
+    __table_args__ = (Index("ix_api_call_module_at", "module_id", "at"),
+                      _partial_index("ix_api_call_job", "job_id", where="job_id IS NOT NULL"))
+
+
+class Job(Base):
+    """One piece of background work against a panel (core/jobs.py): a service operation, or a batch of them.
+
+    Claimed like a task run (claim token + lease + heartbeat); every side effect is written in a transaction
+    that checks the token. At most one queued-or-running job per service (a partial unique index): that is
+    how "one operation per service at a time" holds across consoles and workers.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"))
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    #: The batch (a job of kind "batch") this job belongs to.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    #: What the operation needs beyond the service (e.g. a transfer's target module and tariff); no secrets.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Secrets the operation needs (a new account's password): a SecretBox token, never plaintext.
+    sealed: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outcome: Mapped[str | None] = mapped_column(String(1000))
+    error_kind: Mapped[str | None] = mapped_column(String(50))
+    hint: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
+    #: A failed job set aside from the failure queue: when, by whom, why.
+    dismissed_at: Mapped[datetime | None]
+    dismissed_by: Mapped[str | None] = mapped_column(String(100))
+    dismiss_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        # One operation per service at a time, whatever the number of consoles and workers.
+        _partial_index("uq_job_one_open_per_service", "service_id", unique=True,
+                       where="state IN ('queued', 'running') AND service_id IS NOT NULL"),
+        # The claim walks queued jobs in id order; the reaper reads running ones by lease.
+        _partial_index("ix_job_open", "state", "id", where="state IN ('queued', 'running')"),
+        # A service's history on its card, newest first.
+        Index("ix_job_service_created", "service_id", "created_at"),
+        # A batch's counts by state (its progress bar).
+        _partial_index("ix_job_batch_state", "batch_id", "state", where="batch_id IS NOT NULL"),
+        # The failure queue: failed and interrupted jobs not dismissed, newest first.
+        _partial_index("ix_job_failed", "finished_at", where="state IN ('failed', 'interrupted') "
+                       "AND dismissed_at IS NULL AND kind <> 'batch'"),
+    )
+
+
+class TaskRunDismissal(Base):
+    """A failed background run set aside from the failure queue (the run itself stays as it was)."""
+
+    __tablename__ = "task_run_dismissal"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("task_run.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))

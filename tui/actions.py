@@ -71,6 +71,7 @@ def _on(*screens: str) -> frozenset[str]:
 
 _FILTERABLE_BY_MODULE = _on("tariffs", "services", "notifications", "tasks")
 _WITH_STATUS = _on("modules", "tariffs", "services", "tasks")
+_SERVICE_OPS = _on("services", "service")
 
 ACTIONS: tuple[OperatorAction, ...] = (
     # -------------------------------------------------------------- everywhere
@@ -241,6 +242,52 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("card.balance", "B", "read_balance", "Read balance",
                    "Read the balance from the external system now (modules that report one)", _on("card"),
                    mutates=True),
+    # -------------------------------------------------------------- service operations (core/services.py)
+    OperatorAction("service.open", "o", "service_open", "Open",
+                   "Open the service on its module's panel (Ordered → Active); on a selection: all of it",
+                   _SERVICE_OPS, mutates=True),
+    OperatorAction("service.suspend", "p", "service_suspend", "Suspend",
+                   "Suspend the service on the panel; on a selection: all of it (asks first)", _SERVICE_OPS,
+                   mutates=True),
+    OperatorAction("service.resume", "r", "service_resume", "Resume",
+                   "Resume a suspended service; on a selection: all of it (asks first)", _SERVICE_OPS,
+                   mutates=True),
+    OperatorAction("service.close", "delete", "service_close", "Close",
+                   "Close the service: remove it from the panel (→ Deleted); asks first", _SERVICE_OPS,
+                   mutates=True, key_display="Del"),
+    OperatorAction("service.transfer", "t", "service_transfer", "Transfer",
+                   "Move the service (or the selection) to another module of the same type", _SERVICE_OPS,
+                   mutates=True),
+    OperatorAction("services.select", "space", "toggle_select", "Select",
+                   "Select or unselect the row for a bulk operation", _on("services"), key_display="Space"),
+    OperatorAction("services.select_all", "asterisk", "select_all", "Select all",
+                   "Select every service matching the filter (again: select none)", _on("services"),
+                   key_display="*"),
+    OperatorAction("service.card", "ctrl+r", "reload", "Reload", "Read the service card again",
+                   _on("service"), show=False),
+    OperatorAction("service.module", "m", "service_module", "Module", "Open the card of the service's module",
+                   _on("service"), show=False),
+    OperatorAction("bulk.cancel", "c", "cancel_batch", "Cancel",
+                   "Cancel the bulk operation: what started finishes, nothing new starts", _on("bulk"),
+                   mutates=True),
+    OperatorAction("bulk.close", "escape", "close", "Close", "Close this window (the operation goes on)",
+                   _on("bulk")),
+    OperatorAction("failures.open", "enter", "open_row", "Open", "Open the service, or the task's runs",
+                   _on("failures"), show=False),
+    OperatorAction("failures.retry", "r", "retry", "Retry",
+                   "Retry the operation (the same one: safe to repeat), or run the task now", _on("failures"),
+                   mutates=True),
+    OperatorAction("failures.dismiss", "x", "dismiss", "Dismiss",
+                   "Set the entry aside, with a reason (recorded in the audit history)", _on("failures"),
+                   mutates=True),
+    OperatorAction("failures.next_page", "right_square_bracket", "next_page", "Next page",
+                   "Show the next page", _on("failures"), key_display="]"),
+    OperatorAction("failures.reload", "ctrl+r", "reload", "Reload", "Read the queue again", _on("failures"),
+                   show=False),
+    OperatorAction("transfer.move", "ctrl+s", "move", "Move",
+                   "Move the services found on the target panel (one transaction)", _on("transfer"), mutates=True),
+    OperatorAction("transfer.open", "ctrl+o", "open_missing", "Open on target",
+                   "Open those not found on the target panel there, then move them", _on("transfer"), mutates=True),
 )
 
 
@@ -290,6 +337,8 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("departments", "Provider", "Departments", "Departments receiving the modules' tasks"),
     Destination("notifications", None, "Notifications", "Notifications raised by the modules; mark them read"),
     Destination("tasks", None, "Background tasks", "Scheduled tasks of every module and their last runs"),
+    Destination("failures", None, "Failed operations",
+                "Failed service operations and background runs: retry, dismiss, open"),
 )
 DESTINATION_BY_ID = {d.id: d for d in DESTINATIONS}
 
@@ -302,6 +351,7 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
         "calls": "call log", "reference_card": "data center / department card",
         "reference_form": "data center / department / tariff form", "reference_blockers": "data center / department delete pre-check",
+        "service": "service card", "bulk": "bulk progress", "transfer": "transfer",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -34,6 +34,7 @@ from procmod.tui.actions import DESTINATION_BY_ID, DESTINATIONS
 from procmod.tui.live import LiveChanges
 from procmod.tui.messages import DataChanged, SchedulerActivity
 from procmod.tui.idle_gc import QUIET_SECONDS, IdleCollector
+from procmod.tui.job_runner import JobRunner
 from procmod.tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
 from procmod.tui.screens import destination_screen
 from procmod.tui.screens.base import ConsoleScreen
@@ -112,7 +113,7 @@ class DestinationCommands(Provider):
                           help=destination.help)
 
 
-class ProcmodApp(App[None]):
+class ProcmodApp(JobRunner, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "procmod"
     COMMANDS = App.COMMANDS | {DestinationCommands}
@@ -154,6 +155,7 @@ class ProcmodApp(App[None]):
         self.pane_feed = PaneFeed()
         #: Full garbage collections in quiet moments only (tui/idle_gc.py); started once the console settled.
         self.idle_gc = IdleCollector()
+        self._init_jobs()  # service operations: tui/job_runner.py
         if self._backend is not None:
             self._adopt_backend(self._backend)
 
@@ -279,6 +281,7 @@ class ProcmodApp(App[None]):
             self.scheduler = self._build_scheduler(self._scheduler_choice)
             if self.scheduler is not None:
                 self._serve_scheduler(self.scheduler)
+                self.serve_jobs()  # the console that runs background tasks runs operations too
 
     @property
     def pane_visible(self) -> bool:
@@ -396,6 +399,18 @@ class ProcmodApp(App[None]):
         self.push_screen(screen)
         return True
 
+    def open_service(self, service_id: int) -> bool:
+        """Open a service's card (tui/screens/service_card.py); a service gone meanwhile is a warning."""
+        from procmod.tui.screens.service_card import ServiceCardScreen
+
+        try:
+            card = self.backend.operations.card(service_id)
+        except NotFound as gone:
+            self.notify(str(gone), title="Not found", severity="warning")
+            return False
+        self.push_screen(ServiceCardScreen(card))
+        return True
+
     # ------------------------------------------------------------------ background tasks
 
     def _build_scheduler(self, choice: SchedulerChoice) -> Scheduler | None:
@@ -428,12 +443,13 @@ class ProcmodApp(App[None]):
     @property
     def closing(self) -> bool:
         """Exiting, or shut down (Textual's own flags): nothing new should start (screens made ahead)."""
-        return self._exit or not self._running or self.scheduler_stop_requested
+        return self._exit or not self._running or self.scheduler_stop_requested or self._jobs_stop.is_set()
 
     def on_unmount(self) -> None:
         if self.live is not None:
             self.live.stop()
         self.stop_scheduler()
+        self.stop_jobs()
         self.idle_gc.stop()
 
     async def on_event(self, event: events.Event) -> None:

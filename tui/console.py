@@ -54,6 +54,12 @@ class ConsoleServices(Protocol):
     def scheduler_for_run_now(self) -> Scheduler:
         """The running scheduler, or a one-off one for Run now."""
 
+    def run_jobs(self) -> None:
+        """Service operations were queued: have the console's job engine run them (tui/job_runner.py)."""
+
+    def open_service(self, service_id: int) -> bool:
+        """Show a service's card; False when the service is gone."""
+
 
 if TYPE_CHECKING:
     class ConsoleApp(App[None], ConsoleServices):  # type: ignore[misc]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from procmod.core.jobs import JobEvent
     from procmod.core.scheduler import SchedulerEvent
 
 
@@ -43,3 +44,25 @@ class DataChanged(Message):
     def __init__(self, tables: frozenset[str]) -> None:
         super().__init__()
         self.tables = tables
+
+
+class JobActivity(Message):
+    """Job engine events (service operations started, finished, interrupted) gathered over a short while.
+
+    Posted to the screen on top and its notifications pane directly (it does not bubble): the service
+    card, the bulk progress and the failure queue update from it.
+    """
+
+    bubble = False
+
+    def __init__(self, events: tuple[JobEvent, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+    @property
+    def service_ids(self) -> frozenset[int]:
+        return frozenset(e.service_id for e in self.events if e.service_id is not None)
+
+    @property
+    def batch_ids(self) -> frozenset[int]:
+        return frozenset(e.batch_id for e in self.events if e.batch_id is not None)

@@ -119,6 +119,14 @@ SCENES: tuple[Scene, ...] = (
           start="tasks", press=("question_mark", "ctrl+end")),
     Scene("39_tasks_with_pane", "At 120x40 the live notifications pane sits beside the tasks", start="tasks",
           size=LARGE),
+    # -------------------------------------------------------------- service operations
+    Scene("48_service_card", "Enter on a service: its card; o p r Del t open, suspend, resume, close or "
+          "transfer it, and its operations appear with their API calls", start="services", press=("down", "enter")),
+    Scene("49_services_selected", "Space selects services (`*` every one matching the filter): the operation "
+          "keys then act on the selection, confirmed with how many on which modules", start="services",
+          press=("space", "space")),
+    Scene("50_failed_operations", "Failed operations: failed operations and background runs, with the error, "
+          "the hint and the department; r retries, x dismisses with a reason", start="failures"),
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),

@@ -42,6 +42,7 @@ class FaultKind(enum.StrEnum):
     LOST_REPLY = "lost_reply"  # carry the request out, then answer only after `delay` (the client gave up)
     DOCTYPE_UTF16 = "doctype_utf16"  # the same bait in UTF-16, its entity smuggling in a forged balance
     MISLABELLED = "mislabelled"  # the API's own answer, labelled Content-Type: text/html
+    LATE_REPLY = "lost_reply"  # the same fault under the name the service-operation tests use
 
 
 @dataclass

@@ -171,8 +171,12 @@ def test_the_pane_feed_goes_stale_with_time_or_when_invalidated() -> None:
     class FakeBackend:
         notifications = Notifications()
 
+        @staticmethod
+        def failure_count() -> int:
+            return 2
+
     feed.read(FakeBackend())  # type: ignore[arg-type]
-    assert not feed.stale and feed.total == 7
+    assert not feed.stale and feed.total == 7 and feed.failures == 2
     now[0] += PaneFeed.MAX_AGE + 0.1
     assert feed.stale  # other processes' changes show within MAX_AGE
     feed.read(FakeBackend())  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ _DESTINATION_CLASSES: dict[str, tuple[str, str]] = {
     "departments": ("procmod.tui.screens.provider_lists", "DepartmentListScreen"),
     "notifications": ("procmod.tui.screens.notification_list", "NotificationListScreen"),
     "tasks": ("procmod.tui.screens.task_list", "TaskListScreen"),
+    "failures": ("procmod.tui.screens.failure_queue", "FailureQueueScreen"),
 }
 
 

@@ -29,7 +29,7 @@ from procmod.tui.widgets.lines import set_line
 if TYPE_CHECKING:
     from procmod.core.backend import Backend
     from procmod.core.dto import NotificationRow
-    from procmod.tui.messages import SchedulerActivity
+    from procmod.tui.messages import JobActivity, SchedulerActivity
 
 PANE_LIMIT = 20
 
@@ -46,6 +46,8 @@ class PaneFeed:
         self._read_at: float | None = None
         self.latest: list[NotificationRow] = []
         self.total = 0
+        #: Entries in the failure queue (Failed operations in the main menu).
+        self.failures = 0
 
     def invalidate(self) -> None:
         """Something in this console changed the notifications: the next look reads them again."""
@@ -58,6 +60,7 @@ class PaneFeed:
     def read(self, backend: Backend) -> None:
         latest = backend.notifications.latest_unread(limit=self.limit)
         self.total = backend.notifications.unread_count()
+        self.failures = backend.failure_count()
         self.latest = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
         self._read_at = self._monotonic()
 
@@ -77,6 +80,11 @@ class NotificationsPane(Vertical):
         text-style: bold;
         background: $panel;
     }
+    NotificationsPane > .notifications-pane--failures {
+        height: 1;
+        padding: 0 1;
+        color: $warning;
+    }
     NotificationsPane > RowTable {
         height: 1fr;
         overflow-x: hidden;
@@ -85,6 +93,9 @@ class NotificationsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Unread notifications", classes="notifications-pane--title")
+        failures = Static("", classes="notifications-pane--failures")
+        failures.display = False
+        yield failures
         table = RowTable(cursor_type="none", show_header=False, zebra_stripes=True)
         table.can_focus = False
         table.add_column("When", key="age", width=10)
@@ -117,12 +128,22 @@ class NotificationsPane(Vertical):
         now = backend.clock.now()
         self.table.set_rows((str(n.id), (format_age(n.created_at, now), self._text(n))) for n in feed.latest)
         set_line(self.query_one(".notifications-pane--title", Static), f"Unread notifications ({feed.total:,})")
+        failures = self.query_one(".notifications-pane--failures", Static)
+        if feed.failures:
+            set_line(failures, f"✗ Failed operations: {feed.failures:,}")
+        failures.display = bool(feed.failures)
 
     def on_scheduler_activity(self, message: SchedulerActivity) -> None:
         """Runs finished or notifications were raised: show the latest unread (when the pane is shown)."""
         message.stop()
         if self.display:
             self.refresh_notifications()  # the app invalidated the feed before posting this
+
+    def on_job_activity(self, message: JobActivity) -> None:
+        """Operations finished or failed: the failure count may have changed (when the pane is shown)."""
+        message.stop()
+        if self.display:
+            self.refresh_notifications()
 
     @staticmethod
     def _text(notification: NotificationRow) -> Text:

@@ -1,7 +1,7 @@
 """announce writes to other consoles: PostgreSQL NOTIFY on the tables a console shows
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 18:00:00
 
 Statement-level triggers, so a bulk write is one notification, not one per row; NOTIFY is delivered on
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

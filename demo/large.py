@@ -36,6 +36,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from procmod.core.backend import Backend
 from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPES
 from procmod.core.schedule import next_fire_time
+from procmod.storage import text_search
 from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from procmod.storage.models import (
     BackgroundTask,
@@ -179,6 +180,16 @@ class _SqliteLoader(_Loader):
 
     def money(self, cents: int) -> float:
         return cents / 100  # SQLAlchemy stores Numeric as REAL on SQLite
+
+    def load(self, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+        # The text-search triggers would index row by row; the FTS table is rebuilt in one pass instead.
+        with self.connection.begin():
+            searched = text_search.suspend_sqlite_triggers(self.connection, table.name)
+        count = super().load(table, columns, rows)
+        if searched:
+            with self.connection.begin():
+                text_search.rebuild_sqlite(self.connection, table.name)
+        return count
 
     def index_names(self, table: str) -> set[str]:
         rows = self.driver.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))

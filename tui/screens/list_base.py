@@ -46,9 +46,9 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     FILTER_TYPE: ClassVar[type] = TextFilter
     AUTO_FOCUS = "#list > RowTable"  # focused as the screen is composed, so its first frame shows it
-    #: How the text filter matches: "contains", or "starts with" for lists of a million rows, whose
-    #: filter is an index range (core/queries.py) rather than a scan.
-    TEXT_MATCH: ClassVar[str] = "contains"
+    #: What the text filter is matched against, in the filter line's words. Every list has one rule: the
+    #: text anywhere in it, in any case (core/queries.py `TextFilter`, served by a text-search index).
+    TEXT_FIELD: ClassVar[str] = "name"
 
     def __init__(self, fixed: FilterT | None = None) -> None:
         super().__init__()
@@ -76,7 +76,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if getattr(flt, "status", None):
             parts.append(f"status {flt.status.label}")
         if text := getattr(flt, "text", ""):
-            parts.append(f"name {self.TEXT_MATCH} “{text}”")
+            parts.append(f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)")
         return parts
 
     def open_row(self, row: Any) -> None:
@@ -90,8 +90,8 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="filter-line")
-        hint = "the start of the name" if self.TEXT_MATCH == "starts with" else "part of the name"
-        yield Input(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
+        yield Input(placeholder=f"Filter: any part of the {self.TEXT_FIELD}, any case; Enter or Esc closes",
+                    id="filter-input",
                     classes="-hidden")
         yield PagedTable(self.columns(), self.fetch, id="list")
 

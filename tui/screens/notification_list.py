@@ -15,6 +15,7 @@ from procmod.tui.widgets.paged_table import Column
 class NotificationListScreen(ListScreen[NotificationFilter]):
     SCREEN_ID = "notifications"
     FILTER_TYPE = NotificationFilter
+    TEXT_FIELD = "description"
     BINDINGS = bindings_for("notifications")
 
     def columns(self) -> list[Column[Any]]:
@@ -35,7 +36,7 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
         if self.filter.unread_only:
             parts.append("unread only")
         text = self.filter.text
-        return parts + ([f"description contains “{text}”"] if text else [])
+        return parts + ([f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)"] if text else [])
 
     def open_row(self, row: NotificationRow) -> None:
         if row.module_id is not None:

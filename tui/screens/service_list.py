@@ -14,7 +14,6 @@ from procmod.tui.widgets.paged_table import Column
 class ServiceListScreen(ListScreen[ServiceFilter]):
     SCREEN_ID = "services"
     FILTER_TYPE = ServiceFilter
-    TEXT_MATCH = "starts with"
     BINDINGS = bindings_for("services")
 
     def columns(self) -> list[Column[Any]]:

@@ -20,7 +20,6 @@ from procmod.tui.widgets.paged_table import Column
 class TariffListScreen(ListScreen[TariffFilter]):
     SCREEN_ID = "tariffs"
     FILTER_TYPE = TariffFilter
-    TEXT_MATCH = "starts with"
     BINDINGS = bindings_for("tariffs")
 
     def columns(self) -> list[Column[Any]]:

@@ -15,7 +15,8 @@ __all__ = [
     "ModuleFilter", "ModuleRow", "ModuleCard", "SettingValue", "SettingsGroup",
     "CardTariff", "CardTask", "CardNotification",
     "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
-    "NotificationFilter", "NotificationRow", "TaskFilter", "TaskRow", "TaskRunRow",
+    "NotificationFilter", "NotificationRow", "NotificationDetail", "NOTIFICATION_ADVICE",
+    "TaskFilter", "TaskRow", "TaskRunRow",
     "ApiCallRow", "AuditRow", "DepartmentRow", "DataCenterRow",
 ]
 
@@ -272,6 +273,49 @@ class NotificationRow:
     @property
     def unread(self) -> bool:
         return self.read_at is None
+
+
+#: What the operator can do about a notification, by its kind (the notification screen's last block).
+NOTIFICATION_ADVICE: dict[str, str] = {
+    "task_failed": "Open the module's card (c) and check the connection there (c): the check says which stage "
+                   "fails (address, TLS, login). Fix the settings (Edit) or the external system, then run the "
+                   "task again from its runs (b here, then r).",
+    "interrupted": "The worker running the task stopped. Nothing is lost: the task runs again at its next time; "
+                   "run it now from its runs (b here, then r) if it cannot wait.",
+    "recovered": "Nothing to do: the task works again.",
+    "low_balance": "Top up the account on the external system, then read the balance again on the module's "
+                   "card (c here, then B). The minimal balance is set with Edit on the card.",
+    "sync_drift": "Services differ between the billing and the external system: compare them with the "
+                  "module's services (c here, then s) and correct the side that is wrong.",
+    "disabled": "New services are not placed on a disabled module. Enable it on its card (E) when it may "
+                "take new services again.",
+}
+
+
+@dataclass(frozen=True)
+class NotificationDetail:
+    """One notification with what it is about: its module, the task that raised it and that task's last
+    run up to the notification, and what to do."""
+
+    id: int
+    module_id: int | None
+    module_name: str | None
+    kind: str
+    description: str
+    created_at: datetime
+    read_at: datetime | None
+    occurrences: int
+    task_id: int | None
+    task_name: str | None
+    task_schedule: str | None
+    run_started_at: datetime | None
+    run_finished_at: datetime | None
+    run_result: RunResult | None
+    run_message: str | None
+
+    @property
+    def advice(self) -> str:
+        return NOTIFICATION_ADVICE.get(self.kind, "Open the module's card (c) to see its state.")
 
 
 @dataclass(frozen=True)

@@ -183,8 +183,8 @@ class Integrations:
 
     @staticmethod
     def _raise_low_balance(session: Any, module: ProcessingModule, balance: Balance, now: datetime) -> None:
-        text = (f"{module.name}: balance {balance.amount} {balance.currency} is below the minimal balance "
-                f"{module.minimal_balance} {balance.currency}")
+        text = (f"Balance {balance.amount} {balance.currency} is below the minimal balance "
+            f"{module.minimal_balance} {balance.currency}")
         open_one = session.scalars(select(Notification).where(
             Notification.module_id == module.id, Notification.kind == "low_balance",
             Notification.read_at.is_(None))).first()
@@ -226,9 +226,8 @@ class Integrations:
         )
         if report.drift:
             with self._db.write() as session:
-                name = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
                 session.add(Notification(module_id=module_id, kind="sync_drift",
-                                         description=f"{name}: {report.summary}"[:500],
+                                         description=f"Service sync: {report.summary}"[:500],
                                          created_at=self._clock.now(), read_at=None))
         return report
 

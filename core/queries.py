@@ -29,6 +29,7 @@ from procmod.core.dto import (
     ModuleCard,
     ModuleFilter,
     ModuleRow,
+    NotificationDetail,
     NotificationFilter,
     NotificationRow,
     Option,
@@ -623,6 +624,30 @@ class NotificationService:
             return _paged(session, self._query().where(*criteria), _count_of(*criteria, model=Notification),
                           page, sorts, "created", Notification.id,
                           self._to_row)
+
+    def open(self, notification_id: int) -> NotificationDetail:
+        """One notification, read in full: marked read (when unread) and returned with its module, task and
+        the task's last run up to it. A notification deleted meanwhile (its module was) is NotFound."""
+        self.mark_read([notification_id])
+        n = Notification
+        with self._db.sessions() as session:
+            row = session.execute(
+                select(n.id, n.module_id, ProcessingModule.name, n.kind, n.description, n.created_at, n.read_at,
+                       n.occurrences, n.task_id, BackgroundTask.name, BackgroundTask.schedule)
+                .outerjoin(ProcessingModule, ProcessingModule.id == n.module_id)
+                .outerjoin(BackgroundTask, BackgroundTask.id == n.task_id)
+                .where(n.id == notification_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"Notification #{notification_id} no longer exists.")
+            run = None
+            if row[8] is not None:  # the run that raised it: the task's last one up to it (else its last)
+                runs = (select(TaskRun.started_at, TaskRun.finished_at, TaskRun.result, TaskRun.message)
+                        .where(TaskRun.task_id == row[8]).order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
+                        .limit(1))
+                run = (session.execute(runs.where(TaskRun.started_at <= row[5])).one_or_none()
+                       or session.execute(runs).one_or_none())
+        return NotificationDetail(*row, *(run or (None, None, None, None)))
 
     def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
         """The newest unread notifications for the side pane."""

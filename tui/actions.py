@@ -81,7 +81,8 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists
-    OperatorAction("list.open", "enter", "open_row", "Open", "Open the selected row", LIST_SCREENS,
+    OperatorAction("list.open", "enter", "open_row", "Open",
+                   "Open the selected row (a notification opens in full and is marked read)", LIST_SCREENS,
                    show=False),
     OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
                    LIST_SCREENS, key_display="/"),
@@ -104,6 +105,10 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("notifications.read_all", "R", "mark_all_read", "All read",
                    "Mark every notification in the list read (of the filtered module only, when filtered)",
                    _on("notifications"), mutates=True),
+    OperatorAction("notification.card", "c", "open_module", "Card", "Open the card of the notification's module",
+                   _on("notification")),
+    OperatorAction("notification.runs", "b", "open_task_runs", "Task runs",
+                   "The runs of the background task that raised the notification", _on("notification")),
     # -------------------------------------------------------------- module card
     OperatorAction("card.tariffs", "t", "module_tariffs", "Tariffs",
                    "All tariff plans of this module (Tariff plans filtered by it)", _on("card")),
@@ -267,7 +272,7 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         "task_history": "task runs",
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
         "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
-        "calls": "call log",
+        "calls": "call log", "notification": "notification",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -43,3 +43,53 @@ async def test_tariffs_filter_uses_the_same_rule(demo_backend: Backend) -> None:
         names = [r.name for r in screen.paged.rows]
         assert names and all("com" in n.lower() for n in names)
         assert any(not n.lower().startswith("com") for n in names)
+
+
+async def test_a_notification_opens_in_full_on_its_own_screen_and_is_marked_read(demo_backend: Backend) -> None:
+    """Item 7: Enter on a notification shows its full text, module, task run and what to do (it used to
+    open the module's card), and marks it read."""
+    from procmod.core.dto import NotificationFilter
+    from procmod.tui.screens.notification_detail import NotificationScreen
+
+    failed = next(n for n in demo_backend.notifications.list(NotificationFilter(unread_only=True)).rows
+                  if n.kind == "task_failed")
+    app = make_app(demo_backend, start="notifications")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.paged.table.move_cursor(row=[r.id for r in screen.paged.rows].index(failed.id))
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, NotificationScreen)
+        body = str(detail.query_one("#detail-body").render())
+        assert failed.description in body.replace("\n", " ") or failed.description in body
+        assert failed.module_name in body
+        assert "Task run" in body and "Unsuccessful" in body
+        advice = str(detail.query_one("#detail-advice").render())
+        assert "check the connection" in advice
+        assert demo_backend.notifications.open(failed.id).read_at is not None
+        assert failed.id not in [n.id for n in demo_backend.notifications.latest_unread()]
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.SCREEN_ID == "card"
+
+
+async def test_notification_texts_never_repeat_the_module_name(demo_backend: Backend) -> None:
+    """Item 7: the module is its own column (and the pane's prefix): descriptions do not start with it."""
+    rows = demo_backend.notifications.list().rows
+    assert rows and not [r for r in rows if r.module_name and r.description.startswith(r.module_name)]
+
+
+async def test_the_pane_grows_with_a_wide_terminal(demo_backend: Backend) -> None:
+    """Item 7: at 200 columns the pane's text is not cut at 22 characters."""
+    from procmod.tui.widgets.notifications_pane import NotificationsPane
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(NotificationsPane)
+        assert pane.outer_size.width == 60
+        text = str(pane.table.get_row_at(0)[1])
+        shown = "".join(segment.text for segment in pane.table.render_line(0))
+        assert len(text) > 30 and text[:40] in shown  # at 80–126 columns it was cut at 22

@@ -101,6 +101,7 @@ class ConsoleScreen(Screen[None]):
         visible = self.app.pane_visible
         pane.display = visible
         if visible:
+            pane.fit_to(self.size.width or self.app.size.width)
             pane.refresh_notifications()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -39,8 +39,10 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
         return parts + ([f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)"] if text else [])
 
     def open_row(self, row: NotificationRow) -> None:
-        if row.module_id is not None:
-            self.app.open_card(row.module_id)
+        """Enter: the notification in full on its own screen (which marks it read)."""
+        from procmod.tui.screens.notification_detail import NotificationScreen
+
+        self.app.push_screen(NotificationScreen(row.id))
 
     def action_mark_read(self) -> None:
         row = self.paged.selected

@@ -17,7 +17,7 @@ __all__ = [
     "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
     "NotificationFilter", "NotificationRow", "NotificationDetail", "NOTIFICATION_ADVICE",
     "TaskFilter", "TaskRow", "TaskRunRow",
-    "ApiCallRow", "AuditRow", "DepartmentRow", "DataCenterRow",
+    "ApiCallRow", "AuditRow", "FieldChange", "DepartmentRow", "DataCenterRow",
 ]
 
 T = TypeVar("T")
@@ -363,6 +363,37 @@ class ApiCallRow:
     error: str | None
 
 
+#: How a masked secret was written into an audit entry (procmod.core.secrets.MASK, repeated here so the
+#: DTOs import nothing of the secrets module).
+_AUDIT_MASK = "••••••"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an audit entry: its value before and after, in words (a secret only says "changed")."""
+
+    key: str
+    label: str
+    before: str
+    after: str
+
+    @property
+    def line(self) -> str:
+        if self.before == self.after:  # a secret typed again: its value is never shown
+            return f"{self.label}: {self.after}"
+        return f"{self.label}: {self.before} → {self.after}"
+
+
+def _audit_value(value: object) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if value is True or value is False:
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class AuditRow:
     id: int
@@ -372,6 +403,27 @@ class AuditRow:
     summary: str
     before: dict | None  # secrets already masked when written
     after: dict | None
+
+    def changes(self, labels: dict[str, str] | None = None) -> list[FieldChange]:
+        """Each field the entry records, before → after; `labels` names fields (else the key in words).
+        Secrets were masked when written: a secret that was set and is set again reads "changed"."""
+        before, after = self.before or {}, self.after or {}
+        found = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            label = (labels or {}).get(key) or key.replace("_", " ").capitalize()
+            old, new = before.get(key), after.get(key)
+            if _AUDIT_MASK in (old, new):
+                was = "set" if old == _AUDIT_MASK else "not set"
+                now = "changed" if old == _AUDIT_MASK and new == _AUDIT_MASK else ("set" if new else "removed")
+                found.append(FieldChange(key, label, was, now) if now != "changed" else
+                             FieldChange(key, label, "changed", "changed"))
+            elif self.before is None:
+                found.append(FieldChange(key, label, "—", _audit_value(new)))
+            elif self.after is None:
+                found.append(FieldChange(key, label, _audit_value(old), "—"))
+            else:
+                found.append(FieldChange(key, label, _audit_value(old), _audit_value(new)))
+        return found
 
 
 @dataclass(frozen=True)

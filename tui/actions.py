@@ -109,6 +109,9 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    _on("notification")),
     OperatorAction("notification.runs", "b", "open_task_runs", "Task runs",
                    "The runs of the background task that raised the notification", _on("notification")),
+    OperatorAction("history.open", "enter", "open_entry", "Open",
+                   "Open the selected change: every field before → after (secrets only say \"changed\")",
+                   _on("history")),
     # -------------------------------------------------------------- module card
     OperatorAction("card.tariffs", "t", "module_tariffs", "Tariffs",
                    "All tariff plans of this module (Tariff plans filtered by it)", _on("card")),
@@ -273,6 +276,7 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         EVERYWHERE: "everywhere", "card": "module card", "wizard": "Add wizard", "edit": "edit form",
         "delete_check": "delete pre-check", "check": "connection check", "plan": "configuration plan",
         "calls": "call log", "notification": "notification",
+        "history": "module history",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

@@ -93,3 +93,35 @@ async def test_the_pane_grows_with_a_wide_terminal(demo_backend: Backend) -> Non
         text = str(pane.table.get_row_at(0)[1])
         shown = "".join(segment.text for segment in pane.table.render_line(0))
         assert len(text) > 30 and text[:40] in shown  # at 80–126 columns it was cut at 22
+
+
+async def test_history_shows_before_and_after_and_enter_opens_an_entry(demo_backend: Backend) -> None:
+    """Item 8: "Minimal balance: 1.00 → 80.00" and a secret as "changed", never a value; Enter opens it."""
+    from decimal import Decimal
+
+    from procmod.tui.screens.audit_entry import AuditEntryScreen
+    from procmod.tui.screens.module_history import ModuleHistoryScreen
+
+    module = next(r for r in demo_backend.modules.list().rows if r.module_type == "namecheap")
+    form = demo_backend.commands.edit_form(module.id)
+    demo_backend.commands.update_module(module.id, form.version, type(form.params)(**{
+        **form.params.__dict__, "minimal_balance": Decimal("80.00"),
+        "settings": {**form.params.settings, "api_key": "new-secret-key-123"}}))
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(ModuleHistoryScreen(module.id, module.name))
+        await pilot.pause()
+        table = app.screen.query_one("#history")
+        changes = str(table.get_row_at(0)[3])
+        assert "Minimal balance:" in changes and "→ 80.00" in changes
+        assert "API key: changed" in changes or "Api key: changed" in changes
+        assert "new-secret-key-123" not in changes
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditEntryScreen)
+        fields = app.screen.query_one("#audit-fields")
+        rows = {str(fields.get_row_at(i)[0]): (str(fields.get_row_at(i)[1]), str(fields.get_row_at(i)[2]))
+                for i in range(fields.row_count)}
+        assert rows["Minimal balance"][1] == "80.00"
+        assert ("changed", "changed") in rows.values()

@@ -125,3 +125,28 @@ async def test_history_shows_before_and_after_and_enter_opens_an_entry(demo_back
                 for i in range(fields.row_count)}
         assert rows["Minimal balance"][1] == "80.00"
         assert ("changed", "changed") in rows.values()
+
+
+async def test_background_tasks_show_the_manuals_columns_at_120_and_arrows_move_a_column(
+        demo_backend: Backend) -> None:
+    """Item 9: Last run, Last result and Duration are on screen at 120x40 (with the pane), and → moves a
+    whole column (it used to move one character: ~100 presses to reach them at 80 columns)."""
+    app = make_app(demo_backend, start="tasks")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.paged.table
+        header = "".join(segment.text for segment in table.render_line(0))
+        for label in ("Name", "Last run", "Last result", "Duration"):
+            assert label in header
+    app = make_app(demo_backend, start="tasks")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.paged.table
+        assert table.max_scroll_x > 0
+        await pilot.press("right")
+        first = table.scroll_x
+        assert first > 10  # the module column, whole
+        await pilot.press("right")
+        assert table.scroll_x > first
+        await pilot.press("left", "left")
+        assert table.scroll_x == 0

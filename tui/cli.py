@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_DATABASE_TOO_NEW = 2
+EXIT_DATABASE_LOCATION = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,8 +104,20 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
+    from procmod.storage.errors import DatabaseLocationMissing, DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
+    from procmod.storage.location import check_location
 
+    chosen = {"demo": getattr(args, "demo_db", None), "worker": getattr(args, "worker_db", None)}.get(
+        args.command or "") or args.db
+    new_file = None
+    if chosen is not None or args.command != "demo":
+        try:
+            new_file = check_location(chosen)
+        except DatabaseLocationMissing as missing:
+            print(f"procmod: {missing}", file=sys.stderr)
+            return EXIT_DATABASE_LOCATION
+        if new_file:
+            print(new_file, file=sys.stderr)
     try:
         if args.command == "db":
             return _db_upgrade(args.db)
@@ -116,8 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
                                 read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open)
-        return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
+        code = _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
                             scheduler=_console_runs_tasks(args), start=args.open)
+        if new_file:  # said again once the full screen is gone (the first line was under it)
+            print(new_file.replace("does not exist yet: a new, empty database is created there",
+                                   "is the new database made for this session"), file=sys.stderr)
+        return code
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW

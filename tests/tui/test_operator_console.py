@@ -150,3 +150,26 @@ async def test_background_tasks_show_the_manuals_columns_at_120_and_arrows_move_
         assert table.scroll_x > first
         await pilot.press("left", "left")
         assert table.scroll_x == 0
+
+
+def test_db_in_a_directory_that_does_not_exist_is_refused(tmp_path, capsys) -> None:  # noqa: ANN001
+    """Item 17: a typo in --db's directory used to create the directory and an empty database silently."""
+    from procmod.tui.cli import main
+
+    missing = tmp_path / "no-such-dir" / "billing.db"
+    assert main(["--db", str(missing), "db", "upgrade"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not missing.parent.exists()
+    assert main(["--db", f"sqlite:///{missing}", "seed", "--scale", "small"]) == 2
+    assert not missing.parent.exists()
+
+
+def test_db_new_file_in_an_existing_directory_is_made_and_said(tmp_path, capsys) -> None:  # noqa: ANN001
+    from procmod.tui.cli import main
+
+    fresh = tmp_path / "fresh.db"
+    assert main(["--db", str(fresh), "db", "upgrade"]) == 0
+    assert "a new, empty database is created" in capsys.readouterr().err
+    assert fresh.exists()
+    assert main(["--db", str(fresh), "db", "upgrade"]) == 0
+    assert "new" not in capsys.readouterr().err  # an existing file: nothing to say

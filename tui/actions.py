@@ -54,7 +54,7 @@ class OperatorAction:
 #: An 80-column footer holds about nine keys: these live in `?` help and work as ever, but leave the
 #: footer to the keys an operator needs first on each screen.
 FOOTER_SPARE = frozenset({
-    "list.clear", "list.previous_page", "list.type",
+    "list.clear", "list.previous_page", "list.type", "list.copy", "list.copy_cell",
     "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
     "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
     "task.enable", "task.disable", "task.history",
@@ -88,8 +88,13 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    LIST_SCREENS, key_display="/"),
     OperatorAction("list.status", "s", "cycle_status", "Status", "Filter by status: cycle through the values",
                    _WITH_STATUS),
-    OperatorAction("list.type", "y", "cycle_type", "Type", "Filter by module type: cycle through the types",
+    OperatorAction("list.type", "t", "cycle_type", "Type", "Filter by module type: cycle through the types",
                    _on("modules")),
+    OperatorAction("list.copy", "y", "copy_row", "Copy",
+                   "Copy the selected row to the clipboard (cells separated by tabs; through the terminal, "
+                   "OSC 52: works over SSH and in tmux)", LIST_SCREENS),
+    OperatorAction("list.copy_cell", "Y", "copy_cell", "Copy cell",
+                   "Copy one cell of the selected row: the column at the left edge (move with ← →)", LIST_SCREENS),
     OperatorAction("list.module", "m", "choose_module", "Module", "Filter by processing module",
                    _FILTERABLE_BY_MODULE),
     OperatorAction("list.clear", "x", "clear_filters", "Clear", "Clear every filter, including the one you came with",

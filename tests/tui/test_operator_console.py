@@ -173,3 +173,18 @@ def test_db_new_file_in_an_existing_directory_is_made_and_said(tmp_path, capsys)
     assert fresh.exists()
     assert main(["--db", str(fresh), "db", "upgrade"]) == 0
     assert "new" not in capsys.readouterr().err  # an existing file: nothing to say
+
+
+async def test_y_copies_the_row_and_shift_y_the_cell_at_the_left_edge(demo_backend: Backend) -> None:
+    """Item 14: through Textual's copy_to_clipboard (OSC 52)."""
+    app = make_app(demo_backend, start="tasks")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.paged.table
+        row = [cell.plain for cell in table.get_row(table.cursor_key)]
+        await pilot.press("y")
+        assert app.clipboard == "\t".join(row)
+        await pilot.press("Y")
+        assert app.clipboard == row[0]
+        await pilot.press("right", "Y")
+        assert app.clipboard == row[1]

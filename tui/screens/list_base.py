@@ -217,6 +217,27 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def action_reload(self) -> None:
         self.paged.reload()
 
+    def action_copy_row(self) -> None:
+        """`y`: the selected row to the clipboard, through the terminal (OSC 52)."""
+        table = self.paged.table
+        key = table.cursor_key
+        if key is None:
+            return
+        text = table.row_text(key)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the row: {text.replace(chr(9), ' · ')[:60]}", title="Clipboard")
+
+    def action_copy_cell(self) -> None:
+        """`Y`: one cell of the selected row, the column at the left edge (→ and ← choose it)."""
+        table = self.paged.table
+        key = table.cursor_key
+        if key is None:
+            return
+        column = table.first_shown_column
+        text = table.get_row(key)[column].plain
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {table.column_labels[column]}: {text[:60]}", title="Clipboard")
+
     def action_open_row(self) -> None:
         row = self.paged.selected
         if row is not None:

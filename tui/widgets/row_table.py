@@ -489,6 +489,16 @@ class RowTable(ScrollView, can_focus=True):
             position += width
         return starts
 
+    @property
+    def first_shown_column(self) -> int:
+        """The index of the leftmost column in view (→ and ← move it a column at a time)."""
+        starts = self._column_starts()
+        return max((index for index, start in enumerate(starts) if start <= self.scroll_x), default=0)
+
+    def row_text(self, key: str) -> str:
+        """A row as plain text, cells separated by tabs (pastes into a spreadsheet as cells)."""
+        return "\t".join(cell.plain for cell in self.get_row(key))
+
     def action_column_right(self) -> None:
         """→ on a table wider than the screen: the next column becomes the first shown (one press a column,
         not one a cell)."""

@@ -501,7 +501,7 @@ class TariffQueries:
                       price=r[4], module_names=names.get(r[0], []), active_service_count=r[5])
             for r in page_rows.rows
         ]
-        return Page(rows, page_rows.total, page_rows.offset, page_rows.limit)
+        return replace(page_rows, rows=rows)  # with its keys and whether the total is a lower bound
 
     @staticmethod
     def _module_names(session: Session, tariff_ids: Sequence[int]) -> dict[int, list[str]]:

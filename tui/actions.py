@@ -54,7 +54,7 @@ class OperatorAction:
 #: An 80-column footer holds about nine keys: these live in `?` help and work as ever, but leave the
 #: footer to the keys an operator needs first on each screen.
 FOOTER_SPARE = frozenset({
-    "list.clear", "list.previous_page", "list.type", "list.copy", "list.copy_cell",
+    "list.clear", "list.previous_page", "list.type", "list.copy", "list.copy_cell", "list.export",
     "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
     "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
     "task.enable", "task.disable", "task.history",
@@ -90,6 +90,9 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    _WITH_STATUS),
     OperatorAction("list.type", "t", "cycle_type", "Type", "Filter by module type: cycle through the types",
                    _on("modules")),
+    OperatorAction("list.export", "X", "export_list", "Export",
+                   "Write every page of this list, with its filters, to a CSV or JSON file (asks for the path)",
+                   LIST_SCREENS),
     OperatorAction("list.copy", "y", "copy_row", "Copy",
                    "Copy the selected row to the clipboard (cells separated by tabs; through the terminal, "
                    "OSC 52: works over SSH and in tmux)", LIST_SCREENS),

@@ -4,6 +4,7 @@ lists, --db refusals, copy, export."""
 from __future__ import annotations
 
 from procmod.core.backend import Backend
+from procmod.core.dto import PageRequest, ServiceFilter, ServiceStatus
 from procmod.tui.app import make_app
 from procmod.tui.screens.service_list import ServiceListScreen
 from procmod.tui.screens.tariff_list import TariffListScreen
@@ -188,3 +189,60 @@ async def test_y_copies_the_row_and_shift_y_the_cell_at_the_left_edge(demo_backe
         assert app.clipboard == row[0]
         await pilot.press("right", "Y")
         assert app.clipboard == row[1]
+
+
+async def test_x_exports_every_page_of_the_filtered_list(demo_backend: Backend, tmp_path) -> None:  # noqa: ANN001
+    """Item 13: the key asks for the path, writes all pages with the list's filters, says how many."""
+    import csv
+
+    from procmod.core.dto import ServiceFilter
+    from procmod.tui.screens.export_dialog import ExportScreen
+
+    expected = [r.id for r in demo_backend.services.list(ServiceFilter(text="client"),
+                                                          PageRequest(limit=10_000)).rows]
+    assert len(expected) > 100  # more than one page of the console
+    target = tmp_path / "services.csv"
+    app = make_app(demo_backend, start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _type_filter(pilot, "client")
+        await pilot.press("X")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)
+        path_input = dialog.query_one("#export-path")
+        path_input.value = str(tmp_path / "missing" / "x.csv")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "does not exist" in str(dialog.query_one("#dialog-error").render())
+        path_input.value = str(target)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportScreen)
+    with target.open() as written:
+        rows = list(csv.DictReader(written))
+    assert [int(r["id"]) for r in rows] == expected
+    assert all("client" in r["name"] for r in rows)
+
+
+def test_export_command_streams_json_with_filters(tmp_path, capsys) -> None:  # noqa: ANN001
+    import json
+
+    from procmod.core.clock import DEMO_NOW, FixedClock
+    from procmod.core.backend import open_backend
+    from procmod.core.secrets import SecretBox
+    from procmod.demo.seed import seed_demo
+    from procmod.tui.cli import main
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    backend = open_backend(url, clock=FixedClock(DEMO_NOW), secrets=SecretBox.generate(), operator="t")
+    seed_demo(backend)
+    active = backend.services.list(ServiceFilter(status=ServiceStatus.ACTIVE), PageRequest(limit=10_000)).rows
+    backend.close()
+    out = tmp_path / "active.json"
+    assert main(["--db", url, "export", "services", "--status", "active", "--format", "json",
+                 "--output", str(out)]) == 0
+    assert f"{len(active):,} services rows written" in capsys.readouterr().err
+    assert [r["id"] for r in json.loads(out.read_text())] == [r.id for r in active]
+    assert main(["--db", url, "export", "departments", "--status", "active"]) == 2

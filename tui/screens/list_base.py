@@ -217,6 +217,20 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
     def action_reload(self) -> None:
         self.paged.reload()
 
+    def action_export_list(self) -> None:
+        """`X`: every page of this list, with its filters, to a file (tui/screens/export_dialog.py)."""
+        from procmod.tui.screens.export_dialog import ExportScreen
+
+        parts = self.describe_filter()
+        described = ("filtered by " + " · ".join(parts)) if parts else "unfiltered"
+
+        def written(message: str | None) -> None:
+            if message:
+                self.notify(message, title="Export")
+
+        self.app.push_screen(ExportScreen(self.SCREEN_ID, self.filter, described, self.backend.clock.now()),
+                             written)
+
     def action_copy_row(self) -> None:
         """`y`: the selected row to the clipboard, through the terminal (OSC 52)."""
         table = self.paged.table

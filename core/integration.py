@@ -7,6 +7,8 @@ Drivers never touch the database; this module is the only place that hands them 
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -24,6 +26,8 @@ from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
 from procmod.storage.enums import ServiceStatus
 from procmod.storage.models import ApiCall, Notification, ProcessingModule, Service
+
+log = logging.getLogger("procmod.integration")
 
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
@@ -262,6 +266,8 @@ class Integrations:
                 return TaskOutcome(True, report.summary)
             return TaskOutcome(False, f"Unknown task kind {claim.kind!r}")
         except DriverError as error:
+            # The message the run record keeps (secrets already masked by the driver), for the log file.
+            log.warning("%s of module %s failed: %s", claim.kind, claim.module_id, error)
             return TaskOutcome(False, str(error))
         except NotFound as gone:
             return TaskOutcome(False, str(gone))

@@ -10,19 +10,38 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_DATABASE_TOO_NEW = 2
 EXIT_DATABASE_LOCATION = 2
+EXIT_DUMB_TERMINAL = 1
+
+
+def _terminal_can_show_the_console() -> bool:
+    """TERM=dumb (Emacs shell buffers, some CI logs) cannot draw a full-screen UI: say so plainly."""
+    import os
+
+    if os.environ.get("TERM", "") != "dumb":
+        return True
+    print("procmod: this terminal (TERM=dumb) cannot show the full-screen console. Open it in a terminal "
+          "that can (xterm, tmux, screen, a terminal emulator; e.g. TERM=xterm-256color), or use the commands "
+          "that need no screen: procmod export, procmod worker, procmod db upgrade (procmod --help).",
+          file=sys.stderr)
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
     from procmod.core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
 
+    from procmod.tui.config import KEYS, config_path
+
     parser = argparse.ArgumentParser(
         prog="procmod",
         description="Terminal console for the processing modules of a hosting billing platform.",
         epilog="Without a command, the console opens on the database chosen by --db, "
-               "$PROCMOD_DATABASE_URL, or the SQLite file in your data directory.",
+               "$PROCMOD_DATABASE_URL, the settings file, or the SQLite file in your data directory. "
+               f"Settings file (TOML; {', '.join(KEYS)}): {config_path()}. "
+               f"Console log: {_log_path_text()}.",
     )
     parser.add_argument("--version", action="version", version=f"procmod {_version()}")
     parser.add_argument("--db", metavar="URL",
@@ -32,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true",
                         help="open the console read-only: every key that changes something is gone")
     lists = tuple(FIRST_PAGES)  # the main menu's lists (tui/actions.py; a test holds the two the same)
-    parser.add_argument("--open", metavar="LIST", choices=lists, default="menu",
+    parser.add_argument("--open", metavar="LIST", choices=lists, default=None,
                         help="open the console on a list instead of the menu: " + ", ".join(lists))
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run background tasks from the console (when `procmod worker` runs them)")
@@ -120,8 +139,40 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _log_path_text() -> str:
+    from procmod.tui.logfile import log_path
+
+    return str(log_path())
+
+
+def _apply_config(args: argparse.Namespace) -> Any:
+    """The settings file under the command line: --db, $PROCMOD_DATABASE_URL, then `database`; --operator,
+    then `operator`; --open, then `open`. Returns the Config (ConfigError when it cannot be used)."""
+    import os
+
+    from procmod.core.first_page import FIRST_PAGES
+    from procmod.storage.location import ENV_DATABASE_URL
+    from procmod.tui.config import Config
+
+    config = Config.load(screens=tuple(FIRST_PAGES))
+    if args.db is None and not os.environ.get(ENV_DATABASE_URL) and config.database:
+        args.db = config.database
+    if args.operator is None:
+        args.operator = config.operator
+    if args.open is None:
+        args.open = config.open or "menu"
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from procmod.tui.config import ConfigError
+
+    try:
+        config = _apply_config(args)
+    except ConfigError as bad:
+        print(f"procmod: {bad}", file=sys.stderr)
+        return 2
     from procmod.storage.errors import DatabaseLocationMissing, DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
     from procmod.storage.location import check_location
 
@@ -146,11 +197,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "worker":
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll)
+        if args.command in (None, "demo") and not _terminal_can_show_the_console():
+            return EXIT_DUMB_TERMINAL
+        if args.command in (None, "demo"):
+            from procmod.tui.logfile import start_logging
+
+            start_logging()
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
                                 read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open)
         code = _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
-                            scheduler=_console_runs_tasks(args), start=args.open)
+                            scheduler=_console_runs_tasks(args), start=args.open, config=config)
         if new_file:  # said again once the full screen is gone (the first line was under it)
             print(new_file.replace("does not exist yet: a new, empty database is created there",
                                    "is the new database made for this session"), file=sys.stderr)
@@ -274,13 +331,16 @@ def _console_runs_tasks(args: argparse.Namespace) -> bool:
 
 
 def console_app(url: str | None, *, operator: str | None = None, read_only: bool = False,
-                scheduler: bool = False, start: str = "menu"):  # noqa: ANN201 - Textual imported lazily
+                scheduler: bool = False, start: str = "menu", config: Any = None):  # noqa: ANN201
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
     opens behind it in a worker. Opened on a list (`--open`), a helper process reads that list's first page
     meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
     from procmod.core.first_page import FirstPageHelper
 
-    first_page = FirstPageHelper.start(url, start)  # None for the menu, a card, or one CPU
+    from procmod.tui.widgets.paged_table import DEFAULT_PAGE_SIZE
+
+    page_size = (config.page_size if config is not None else None) or DEFAULT_PAGE_SIZE
+    first_page = FirstPageHelper.start(url, start, page_size)  # None for the menu, a card, or one CPU
     from procmod.tui.idle_gc import hold_during_start_up
 
     hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)
@@ -291,14 +351,19 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
 
         return open_backend(url, operator=operator)
 
-    return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
-                    first_page=first_page)
+    app = make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
+                   first_page=first_page, page_size=page_size, config=config,
+                   show_pane=config.pane is not False if config is not None else True)
+    if config is not None and config.pane:
+        app.pane_wanted = True  # shown even on a narrow terminal
+    return app
 
 
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
-                 scheduler: bool = False, start: str = "menu") -> int:
+                 scheduler: bool = False, start: str = "menu", config: Any = None) -> int:
     if not demo:
-        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start)
+        app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start,
+                          config=config)
         try:
             app.run()
         finally:

@@ -246,3 +246,83 @@ def test_export_command_streams_json_with_filters(tmp_path, capsys) -> None:  # 
     assert f"{len(active):,} services rows written" in capsys.readouterr().err
     assert [r["id"] for r in json.loads(out.read_text())] == [r.id for r in active]
     assert main(["--db", url, "export", "departments", "--status", "active"]) == 2
+
+
+def test_the_settings_file_sets_defaults_and_bad_values_are_refused(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Item 15: TOML in the user config dir (its path in --help); the command line wins over it."""
+    from procmod.tui import cli, config
+
+    path = tmp_path / "config.toml"
+    monkeypatch.setattr(config, "config_path", lambda: path)
+    monkeypatch.delenv("PROCMOD_DATABASE_URL", raising=False)
+    path.write_text('database = "sqlite:///%s"\noperator = "alice"\nopen = "services"\npage_size = 50\n'
+                    'pane = false\n' % (tmp_path / "from-config.db"))
+    args = cli._parser().parse_args([])
+    loaded = cli._apply_config(args)
+    assert (args.db, args.operator, args.open) == (f"sqlite:///{tmp_path / 'from-config.db'}", "alice", "services")
+    assert loaded.page_size == 50 and loaded.pane is False
+    args = cli._parser().parse_args(["--db", "other.db", "--operator", "bob", "--open", "tasks"])
+    cli._apply_config(args)
+    assert (args.db, args.operator, args.open) == ("other.db", "bob", "tasks")
+    app = cli.console_app(f"sqlite:///{tmp_path / 'from-config.db'}", config=loaded, start="menu")
+    assert app.page_size == 50 and app.pane_wanted is False
+    path.write_text("page_size = 5\n")
+    assert cli.main(["db", "upgrade"]) == 2
+    assert "page_size must be a whole number from 10 to 1000" in capsys.readouterr().err
+    path.write_text("colour = 'red'\n")
+    assert cli.main(["db", "upgrade"]) == 2
+    assert "unknown setting(s) colour" in capsys.readouterr().err
+    with __import__("pytest").raises(SystemExit):
+        cli.main(["--help"])
+    assert str(path) in capsys.readouterr().out.replace("\n", "")
+
+
+async def test_the_theme_chosen_is_remembered_in_the_settings_file(demo_backend: Backend, tmp_path) -> None:  # noqa: ANN001
+    from procmod.tui.config import Config
+
+    path = tmp_path / "config.toml"
+    path.write_text("# my settings\noperator = \"alice\"\n")
+    settings = Config.load(path)
+    app = make_app(demo_backend, start="modules", config=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.theme = "nord"
+        await pilot.pause()
+    assert path.read_text() == '# my settings\noperator = "alice"\ntheme = "nord"\n'
+    app = make_app(demo_backend, start="modules", config=Config.load(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+
+
+def test_dumb_terminal_gets_a_message_not_a_full_screen(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Item 16."""
+    from procmod.tui import cli, config
+
+    monkeypatch.setattr(config, "config_path", lambda: __import__("pathlib").Path("/nonexistent/config.toml"))
+    monkeypatch.setenv("TERM", "dumb")
+    assert cli.main(["--db", "sqlite:///:memory:"]) == 1
+    assert "TERM=dumb" in capsys.readouterr().err
+
+
+async def test_log_file_holds_failures_without_secrets_and_help_names_it(demo_backend: Backend, tmp_path) -> None:  # noqa: ANN001
+    import logging
+
+    from procmod.tui.logfile import start_logging, stop_logging
+    from procmod.tui.screens.help import HelpScreen
+
+    path = start_logging(tmp_path / "console.log")
+    try:
+        logging.getLogger("procmod.integration").warning(
+            "check_connection of module 3 failed: GET https://api.example/xml.response?ApiUser=u&ApiKey=s3cr3t-key")
+        app = make_app(demo_backend, start="modules")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            assert str(path) in str(app.screen.query_one("#help-log").render())
+    finally:
+        stop_logging()
+    text = path.read_text()
+    assert "check_connection of module 3 failed" in text and "s3cr3t-key" not in text

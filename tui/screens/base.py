@@ -25,6 +25,10 @@ def report_failed_worker(node: DOMNode, event: Worker.StateChanged) -> None:
     """A worker that raised something its own handlers did not expect: a readable error, no traceback."""
     if event.state is WorkerState.ERROR:
         error = event.worker.error
+        import logging
+
+        logging.getLogger("procmod.console").error("worker %s failed", event.worker.name or event.worker.group,
+                                                   exc_info=error)
         node.notify(str(error) or type(error).__name__, title="Could not finish", severity="error")
 
 

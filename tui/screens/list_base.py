@@ -93,7 +93,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         yield Input(placeholder=f"Filter: any part of the {self.TEXT_FIELD}, any case; Enter or Esc closes",
                     id="filter-input",
                     classes="-hidden")
-        yield PagedTable(self.columns(), self.fetch, id="list")
+        yield PagedTable(self.columns(), self.fetch, id="list", page_size=self.app.page_size)
 
     @property
     def paged(self) -> PagedTable:

@@ -207,6 +207,8 @@ class ModuleCard:
     health_ok: bool | None = None
     health_summary: str | None = None
     health_checked_at: datetime | None = None
+    #: The IANA zone its tasks' schedules fire in.
+    timezone: str = "UTC"
 
 
 # ---------------------------------------------------------------- products

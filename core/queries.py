@@ -46,7 +46,7 @@ from procmod.core.dto import (
     TaskRunRow,
 )
 from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type
-from procmod.core.schedule import describe
+from procmod.core.schedule import describe_in_zone
 from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
 from procmod.storage.text_search import SEARCHED_COLUMNS, TRIGRAM
@@ -390,6 +390,7 @@ class ModuleQueries:
                 balance=module.balance, balance_currency=module.balance_currency,
                 balance_read_at=module.balance_read_at, minimal_balance=module.minimal_balance,
                 updated_at=module.updated_at, updated_by=module.updated_by, version=module.version,
+                timezone=module.timezone or "UTC",
                 settings=self._settings_groups(module),
                 tariffs=self._card_tariffs(session, module_id),
                 tariff_total=session.execute(
@@ -706,7 +707,7 @@ class TaskQueries:
         query = (
             select(BackgroundTask.id, BackgroundTask.module_id, ProcessingModule.name, BackgroundTask.name,
                    BackgroundTask.schedule, BackgroundTask.enabled, last.started_at, last.finished_at,
-                   last.result, BackgroundTask.next_run_at)
+                   last.result, BackgroundTask.next_run_at, ProcessingModule.timezone)
             .select_from(joined)
             .where(*criteria)
         )
@@ -717,7 +718,7 @@ class TaskQueries:
         def to_row(r: Any) -> TaskRow:
             return TaskRow(id=r[0], module_id=r[1], module_name=r[2], name=r[3], schedule=r[4], enabled=r[5],
                            last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]),
-                           next_run_at=r[9], schedule_in_words=describe(r[4]))
+                           next_run_at=r[9], schedule_in_words=describe_in_zone(r[4], r[10]))
 
         # Without a result filter the count needs no join (one row per task either way).
         count = select(func.count()).select_from(joined if flt.result is not None else BackgroundTask)

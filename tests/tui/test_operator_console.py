@@ -326,3 +326,40 @@ async def test_log_file_holds_failures_without_secrets_and_help_names_it(demo_ba
         stop_logging()
     text = path.read_text()
     assert "check_connection of module 3 failed" in text and "s3cr3t-key" not in text
+
+
+async def test_time_zone_in_the_edit_form_on_the_card_and_beside_schedules(demo_backend: Backend) -> None:
+    """Item 18: the edit form sets the module's zone; the card and Background tasks show it; the tasks'
+    next runs follow it."""
+    from procmod.core.dto import TaskFilter
+    from procmod.tui.screens.module_card import ModuleCardScreen
+    from procmod.tui.widgets.module_fields import initial_values, parameter_fields, to_params
+
+    module = demo_backend.modules.list().rows[0]
+    form = demo_backend.commands.edit_form(module.id)
+    mtype = __import__("procmod.core.moduletypes", fromlist=["module_type"]).module_type(form.module_type)
+    zone_field = next(f for f in parameter_fields(mtype, demo_backend) if f.key == "timezone")
+    assert ("Europe/Amsterdam", "Europe/Amsterdam") in zone_field.choices
+    values = {**initial_values(form.params), "timezone": "Europe/Amsterdam"}
+    demo_backend.commands.update_module(module.id, form.version, to_params(values, mtype))
+    assert demo_backend.modules.card(module.id).timezone == "Europe/Amsterdam"
+    tasks = demo_backend.tasks.list(TaskFilter(module_id=module.id)).rows
+    assert tasks and all(t.schedule_in_words.endswith("(Europe/Amsterdam)") for t in tasks)
+    history = demo_backend.modules.history(module.id).rows[0]
+    assert ("timezone", "UTC", "Europe/Amsterdam") in [(c.key, c.before, c.after) for c in history.changes()]
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ModuleCardScreen)
+        overview = str(app.screen.query_one("#overview").render())
+        assert "Time zone" in overview and "Europe/Amsterdam" in overview
+        assert "Europe/Amsterdam" in str(app.screen.query_one("#tasks-title").render())
+    import pytest
+
+    from procmod.core.validation import ValidationError
+
+    form = demo_backend.commands.edit_form(module.id)
+    with pytest.raises(ValidationError) as refused:
+        demo_backend.commands.update_module(module.id, form.version, to_params(
+            {**initial_values(form.params), "timezone": "Mars/Olympus"}, mtype))
+    assert "Unknown time zone" in refused.value.errors["timezone"]

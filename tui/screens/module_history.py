@@ -67,8 +67,8 @@ class ModuleHistoryScreen(ConsoleScreen):
         self.query_one("#blockers-title", Static).update(
             Text(f"Changes ({page.total:,}{shown}), newest first · Enter opens one"))
         self.entries = {str(entry.id): entry for entry in page.rows}
-        rows = [(str(entry.id), (format_time(entry.at), entry.actor, entry.action.replace("_", " "),
-                                 changes_in_words(entry))) for entry in page.rows]
+        rows = [(str(entry.id), (format_time(entry.at), entry.actor, entry.summary, changes_in_words(entry)))
+                for entry in page.rows]
         self.query_one("#history", RowTable).set_rows(rows or [("none", ("—", "", "", "No recorded changes"))])
 
     def on_row_table_row_selected(self, event: RowTable.RowSelected) -> None:

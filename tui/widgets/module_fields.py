@@ -14,9 +14,10 @@ from typing import Any
 from procmod.core.backend import Backend
 from procmod.core.lifecycle import ModuleParams
 from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.core.schedule import local_zone_name, zone_names
 from procmod.tui.widgets.schema_form import FormField, Section
 
-PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
+PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance", "timezone")
 
 
 def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
@@ -32,6 +33,10 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
     if mtype.reports_balance:
         fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
                                 "falls below it, e.g. 100.00"))
+    fields.append(FormField("timezone", "Time zone", FieldKind.SELECT,
+                            help=f"The clock its tasks' schedules fire by; type to jump (e.g. Europe/Am). "
+                                 f"Left unchosen: yours, {local_zone_name()}",
+                            choices=tuple((zone, zone) for zone in zone_names())))
     return fields
 
 
@@ -70,6 +75,7 @@ def to_params(values: dict[str, Any], mtype: ModuleType) -> ModuleParams:
         name=values.get("name", ""), department_id=as_id(values.get("department_id")),
         datacenter_id=as_id(values.get("datacenter_id")), sort_priority=values.get("sort_priority", ""),
         minimal_balance=values.get("minimal_balance") or None, settings=settings,
+        timezone=values.get("timezone") or None,
     )
 
 
@@ -79,5 +85,6 @@ def initial_values(params: ModuleParams) -> dict[str, Any]:
     values.update(name=params.name, sort_priority=params.sort_priority,
                   department_id=str(params.department_id) if params.department_id is not None else "",
                   datacenter_id=str(params.datacenter_id) if params.datacenter_id is not None else "",
-                  minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance))
+                  minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance),
+                  timezone=params.timezone or local_zone_name())
     return values

@@ -198,12 +198,13 @@ class Commands:
             columns["timezone"] = zone
         return columns, cleaned.secrets
 
-    def _check(self, type_key: str, settings: dict[str, Any], secrets: dict[str, Any]) -> None:
+    def _check(self, type_key: str, settings: dict[str, Any], secrets: dict[str, Any]) -> CheckOutcome | None:
         if self.checker is None:
-            return
+            return None
         outcome = self.checker(type_key, settings, secrets)
         if not outcome.ok:
             raise ConnectionCheckFailed(outcome)
+        return outcome
 
     # ------------------------------------------------------------ modules
 
@@ -218,8 +219,15 @@ class Commands:
             columns, secrets = self._clean_params(session, type_key, params, frozenset())
         columns.setdefault("timezone", local_zone_name())
         # The check talks to the network: outside any transaction, before anything is written.
-        self._check(type_key, columns["settings"], secrets)
+        checked = self._check(type_key, columns["settings"], secrets)
         now = self._clock.now()
+        if checked is not None:
+            # The Finish check is the module's first health record: its card says "OK · just now", not
+            # "not checked yet", until the first scheduled check replaces it.
+            from procmod.core.drivers.redact import scrub_text
+
+            columns.update(health_ok=True, health_checked_at=now,
+                           health_summary=scrub_text(checked.message or "Connection OK", secrets.values())[:500])
         with self._db.write() as session:
             module = ProcessingModule(
                 module_type=type_key, product_type=product_type, status=ModuleStatus.ENABLED,

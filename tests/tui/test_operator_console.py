@@ -363,3 +363,70 @@ async def test_time_zone_in_the_edit_form_on_the_card_and_beside_schedules(demo_
         demo_backend.commands.update_module(module.id, form.version, to_params(
             {**initial_values(form.params), "timezone": "Mars/Olympus"}, mtype))
     assert "Unknown time zone" in refused.value.errors["timezone"]
+
+
+async def test_the_card_health_follows_a_scheduled_check_live(demo_backend: Backend) -> None:
+    """Item 10: a scheduled connection check that failed shows on the open card at once (it kept the
+    previous check until ctrl+r)."""
+    from sqlalchemy import update
+
+    from procmod.core.dto import RunResult, TaskFilter
+    from procmod.core.scheduler import SchedulerEvent
+    from procmod.storage.models import ProcessingModule
+    from procmod.tui.messages import SchedulerActivity
+
+    module = next(r for r in demo_backend.modules.list().rows if r.health_ok)
+    app = make_app(demo_backend, start=f"card:{module.id}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        card = app.screen
+        assert "OK" in str(card.query_one("#card-health").render())
+        # What a scheduled check's run writes (core/integration.py check_module), by another process.
+        with demo_backend.db.write() as session:
+            session.execute(update(ProcessingModule).where(ProcessingModule.id == module.id).values(
+                health_ok=False, health_summary="Login refused: the API token was revoked",
+                health_checked_at=demo_backend.clock.now()))
+        task = demo_backend.tasks.list(TaskFilter(module_id=module.id)).rows[0]
+        card.post_message(SchedulerActivity((SchedulerEvent("run_finished", task.id, module.id, None,
+                                                            RunResult.UNSUCCESSFUL, "revoked"),)))
+        await pilot.pause()
+        assert "token was revoked" in str(card.query_one("#card-health").render())
+
+
+def test_a_module_created_through_a_passing_check_has_that_check_as_its_health(demo_backend: Backend) -> None:
+    """Item 10: the wizard's Finish check is the module's first health record (it said "not checked yet")."""
+    from procmod.core.lifecycle import CheckOutcome, ModuleParams
+
+    demo_backend.commands.checker = lambda type_key, settings, secrets: CheckOutcome(
+        True, "Connection OK (API 11.110.0.5)")
+    department = demo_backend.provider.department_options()[0]
+    module_id = demo_backend.commands.create_module("vhost", "cpanel", ModuleParams(
+        name="cPanel new", department_id=int(department.value), settings={
+            "host": "whm.example.net", "whm_user": "root", "api_token": "TOKEN-abcdef-123456"}))
+    card = demo_backend.modules.card(module_id)
+    assert card.health_ok is True and card.health_summary == "Connection OK (API 11.110.0.5)"
+    assert card.health_checked_at == demo_backend.clock.now()
+
+
+async def test_the_modules_list_health_follows_scheduled_checks_live(demo_backend: Backend) -> None:
+    """Item 10: the lists update from the scheduler's events too."""
+    from sqlalchemy import update
+
+    from procmod.core.dto import RunResult, TaskFilter
+    from procmod.core.scheduler import SchedulerEvent
+    from procmod.storage.models import ProcessingModule
+    from procmod.tui.messages import SchedulerActivity
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        row = next(r for r in screen.paged.rows if r.health_ok)
+        with demo_backend.db.write() as session:
+            session.execute(update(ProcessingModule).where(ProcessingModule.id == row.id).values(
+                health_ok=False, health_checked_at=demo_backend.clock.now()))
+        task = demo_backend.tasks.list(TaskFilter(module_id=row.id)).rows[0]
+        screen.post_message(SchedulerActivity((SchedulerEvent("run_finished", task.id, row.id, None,
+                                                              RunResult.UNSUCCESSFUL, "x"),)))
+        await pilot.pause()
+        assert str(screen.paged.table.get_cell(str(row.id), "health")).startswith("FAIL")

@@ -206,6 +206,9 @@ class ModuleCardScreen(ModuleActions):
             return
         self._fill_tasks()  # set_rows repaints only the rows that changed and keeps each cursor on its row
         self._fill_notifications()
+        # A scheduled connection check is the module's health: the badge follows it (it stayed stale).
+        self.query_one("#card-health", HealthBadge).show(self.card.health_ok, self.card.health_summary,
+                                                         self.card.health_checked_at, self.backend.clock.now())
 
     # ------------------------------------------------------------------ links
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procmod.core.dto import NotificationFilter, NotificationRow, Page, PageRequest
 from procmod.core.formatting import format_time
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.list_base import ListScreen
 from procmod.tui.widgets.paged_table import Column
+
+if TYPE_CHECKING:
+    from procmod.tui.messages import SchedulerActivity
 
 
 class NotificationListScreen(ListScreen[NotificationFilter]):
@@ -37,6 +40,11 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
             parts.append("unread only")
         text = self.filter.text
         return parts + ([f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)"] if text else [])
+
+    def on_scheduler_activity(self, message: SchedulerActivity) -> None:
+        """Notifications were raised: the page shown is read again (rows by key; the cursor stays)."""
+        if any(event.kind in ("notification", "run_interrupted") for event in message.events):
+            self.paged.refresh_rows()
 
     def open_row(self, row: NotificationRow) -> None:
         """Enter: the notification in full on its own screen (which marks it read)."""

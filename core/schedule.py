@@ -106,6 +106,8 @@ def local_zone_name() -> str:
     except OSError:
         pass
     for name in candidates:
+        if name in ("Etc/UTC", "Etc/Universal", "Etc/Zulu", "UCT", "Zulu"):
+            return "UTC"
         if name and "/" in name or name == "UTC":
             try:
                 ZoneInfo(name)
@@ -133,8 +135,8 @@ def valid_zone(name: str) -> bool:
 
 
 def describe_in_zone(schedule: str, zone: str | None) -> str:
-    """A schedule in words with the zone it fires in: "At 06:00 (Europe/Amsterdam)"."""
-    return f"{describe(schedule)} ({zone or 'UTC'})"
+    """A schedule in words with the zone it fires in: "At 06:00 and 18:00 Europe/Amsterdam"."""
+    return f"{describe(schedule)} {zone or 'UTC'}"
 
 
 def describe(schedule: str) -> str:

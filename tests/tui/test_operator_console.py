@@ -344,7 +344,7 @@ async def test_time_zone_in_the_edit_form_on_the_card_and_beside_schedules(demo_
     demo_backend.commands.update_module(module.id, form.version, to_params(values, mtype))
     assert demo_backend.modules.card(module.id).timezone == "Europe/Amsterdam"
     tasks = demo_backend.tasks.list(TaskFilter(module_id=module.id)).rows
-    assert tasks and all(t.schedule_in_words.endswith("(Europe/Amsterdam)") for t in tasks)
+    assert tasks and all(t.schedule_in_words.endswith(" Europe/Amsterdam") for t in tasks)
     history = demo_backend.modules.history(module.id).rows[0]
     assert ("timezone", "UTC", "Europe/Amsterdam") in [(c.key, c.before, c.after) for c in history.changes()]
     app = make_app(demo_backend, start=f"card:{module.id}")

@@ -34,8 +34,8 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
         fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
                                 "falls below it, e.g. 100.00"))
     fields.append(FormField("timezone", "Time zone", FieldKind.SELECT,
-                            help=f"The clock its tasks' schedules fire by; type to jump (e.g. Europe/Am). "
-                                 f"Left unchosen: yours, {local_zone_name()}",
+                            help="The clock its tasks' schedules fire by; type to jump (e.g. Europe/Am). "
+                                 "Left unchosen: your own zone",
                             choices=tuple((zone, zone) for zone in zone_names())))
     return fields
 

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def default_path(list_name: str, now: datetime) -> str:
-    return str(Path("~").expanduser() / f"procmod-{list_name}-{now:%Y%m%d-%H%M}.csv")
+    """In the home directory, named after the list and the time (`~` is expanded when writing)."""
+    return f"~/procmod-{list_name}-{now:%Y%m%d-%H%M}.csv"
 
 
 class ExportScreen(ModalScreen[str | None]):

@@ -182,12 +182,17 @@ class _SqliteLoader(_Loader):
         return cents / 100  # SQLAlchemy stores Numeric as REAL on SQLite
 
     def load(self, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
-        # The text-search triggers would index row by row; the FTS table is rebuilt in one pass instead.
+        # The text-search triggers would index row by row; the FTS table is rebuilt in one pass instead, in
+        # the load's transaction: a failed load leaves the triggers (and the index) as they were.
         with self.connection.begin():
             searched = text_search.suspend_sqlite_triggers(self.connection, table.name)
-        count = super().load(table, columns, rows)
-        if searched:
-            with self.connection.begin():
+            aside = self.set_aside(table)
+            for drop, _ in aside:
+                self.connection.execute(drop)
+            count = self.insert(table, columns, rows)
+            for _, create in aside:
+                self.connection.execute(create)
+            if searched:
                 text_search.rebuild_sqlite(self.connection, table.name)
         return count
 

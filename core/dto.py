@@ -15,8 +15,9 @@ __all__ = [
     "ModuleFilter", "ModuleRow", "ModuleCard", "SettingValue", "SettingsGroup",
     "CardTariff", "CardTask", "CardNotification",
     "TariffFilter", "TariffRow", "ServiceFilter", "ServiceRow",
-    "NotificationFilter", "NotificationRow", "TaskFilter", "TaskRow", "TaskRunRow",
-    "ApiCallRow", "AuditRow", "DepartmentRow", "DataCenterRow",
+    "NotificationFilter", "NotificationRow", "NotificationDetail", "NOTIFICATION_ADVICE",
+    "TaskFilter", "TaskRow", "TaskRunRow",
+    "ApiCallRow", "AuditRow", "FieldChange", "DepartmentRow", "DataCenterRow",
 ]
 
 T = TypeVar("T")
@@ -208,6 +209,8 @@ class ModuleCard:
     health_checked_at: datetime | None = None
     #: Why the module's type cannot be used (plugin broken or missing): the card is read-only. Empty if usable.
     type_unavailable: str = ""
+    #: The IANA zone its tasks' schedules fire in.
+    timezone: str = "UTC"
 
 
 # ---------------------------------------------------------------- products
@@ -277,6 +280,49 @@ class NotificationRow:
         return self.read_at is None
 
 
+#: What the operator can do about a notification, by its kind (the notification screen's last block).
+NOTIFICATION_ADVICE: dict[str, str] = {
+    "task_failed": "Open the module's card (c) and check the connection there (c): the check says which stage "
+                   "fails (address, TLS, login). Fix the settings (Edit) or the external system, then run the "
+                   "task again from its runs (b here, then r).",
+    "interrupted": "The worker running the task stopped. Nothing is lost: the task runs again at its next time; "
+                   "run it now from its runs (b here, then r) if it cannot wait.",
+    "recovered": "Nothing to do: the task works again.",
+    "low_balance": "Top up the account on the external system, then read the balance again on the module's "
+                   "card (c here, then B). The minimal balance is set with Edit on the card.",
+    "sync_drift": "Services differ between the billing and the external system: compare them with the "
+                  "module's services (c here, then s) and correct the side that is wrong.",
+    "disabled": "New services are not placed on a disabled module. Enable it on its card (E) when it may "
+                "take new services again.",
+}
+
+
+@dataclass(frozen=True)
+class NotificationDetail:
+    """One notification with what it is about: its module, the task that raised it and that task's last
+    run up to the notification, and what to do."""
+
+    id: int
+    module_id: int | None
+    module_name: str | None
+    kind: str
+    description: str
+    created_at: datetime
+    read_at: datetime | None
+    occurrences: int
+    task_id: int | None
+    task_name: str | None
+    task_schedule: str | None
+    run_started_at: datetime | None
+    run_finished_at: datetime | None
+    run_result: RunResult | None
+    run_message: str | None
+
+    @property
+    def advice(self) -> str:
+        return NOTIFICATION_ADVICE.get(self.kind, "Open the module's card (c) to see its state.")
+
+
 @dataclass(frozen=True)
 class TaskFilter:
     module_id: int | None = None
@@ -322,6 +368,37 @@ class ApiCallRow:
     error: str | None
 
 
+#: How a masked secret was written into an audit entry (procmod.core.secrets.MASK, repeated here so the
+#: DTOs import nothing of the secrets module).
+_AUDIT_MASK = "••••••"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an audit entry: its value before and after, in words (a secret only says "changed")."""
+
+    key: str
+    label: str
+    before: str
+    after: str
+
+    @property
+    def line(self) -> str:
+        if self.before == self.after:  # a secret typed again: its value is never shown
+            return f"{self.label}: {self.after}"
+        return f"{self.label}: {self.before} → {self.after}"
+
+
+def _audit_value(value: object) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if value is True or value is False:
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class AuditRow:
     id: int
@@ -331,6 +408,27 @@ class AuditRow:
     summary: str
     before: dict | None  # secrets already masked when written
     after: dict | None
+
+    def changes(self, labels: dict[str, str] | None = None) -> list[FieldChange]:
+        """Each field the entry records, before → after; `labels` names fields (else the key in words).
+        Secrets were masked when written: a secret that was set and is set again reads "changed"."""
+        before, after = self.before or {}, self.after or {}
+        found = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            label = (labels or {}).get(key) or key.replace("_", " ").capitalize()
+            old, new = before.get(key), after.get(key)
+            if _AUDIT_MASK in (old, new):
+                was = "set" if old == _AUDIT_MASK else "not set"
+                now = "changed" if old == _AUDIT_MASK and new == _AUDIT_MASK else ("set" if new else "removed")
+                found.append(FieldChange(key, label, was, now) if now != "changed" else
+                             FieldChange(key, label, "changed", "changed"))
+            elif self.before is None:
+                found.append(FieldChange(key, label, "—", _audit_value(new)))
+            elif self.after is None:
+                found.append(FieldChange(key, label, _audit_value(old), "—"))
+            else:
+                found.append(FieldChange(key, label, _audit_value(old), _audit_value(new)))
+        return found
 
 
 @dataclass(frozen=True)

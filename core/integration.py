@@ -35,6 +35,8 @@ from procmod.storage.engine import Database
 from procmod.storage.enums import ServiceStatus
 from procmod.storage.models import ApiCall, Notification, ProcessingModule, Service
 
+log = logging.getLogger("procmod.integration")
+
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
 
@@ -264,7 +266,7 @@ class Integrations:
     @staticmethod
     def _raise_low_balance(session: Any, module_id: int, name: str, minimal: Any, balance: Balance,
                            now: datetime) -> None:
-        text = (f"{name}: balance {balance.amount} {balance.currency} is below the minimal balance "
+        text = (f"Balance {balance.amount} {balance.currency} is below the minimal balance "
                 f"{minimal} {balance.currency}")
         open_one = session.scalars(select(Notification).where(
             Notification.module_id == module_id, Notification.kind == "low_balance",
@@ -310,9 +312,8 @@ class Integrations:
             with self._fenced(guard, "drift notification") as session:
                 if session is None:
                     return report
-                name = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
                 session.add(Notification(module_id=module_id, kind="sync_drift",
-                                         description=f"{name}: {report.summary}"[:500],
+                                         description=f"Service sync: {report.summary}"[:500],
                                          created_at=self._clock.now(), read_at=None))
         return report
 
@@ -348,6 +349,8 @@ class Integrations:
                 return TaskOutcome(True, report.summary)
             return TaskOutcome(False, f"Unknown task kind {claim.kind!r}")
         except DriverError as error:
+            # The message the run record keeps (secrets already masked by the driver), for the log file.
+            log.warning("%s of module %s failed: %s", claim.kind, claim.module_id, error)
             return TaskOutcome(False, str(error))
         except NotFound as gone:
             return TaskOutcome(False, str(gone))

@@ -29,7 +29,7 @@ from procmod.core.errors import Blocker, DeleteBlocked
 from procmod.core.formatting import format_time
 from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, ModuleType, ModuleTypeUnavailable
 from procmod.core.moduletypes import module_type as _any_module_type
-from procmod.core.schedule import NEVER_RUNS, ScheduleNeverRuns, check_fires, next_fire_time
+from procmod.core.schedule import NEVER_RUNS, ScheduleNeverRuns, check_fires, local_zone_name, next_fire_time, valid_zone
 from procmod.core.queries import NotFound
 from procmod.core.secrets import MASK, SecretBox, SecretsUnavailable
 from procmod.core.validation import ValidationError, check_text, validate_money, validate_name, validate_priority, validate_settings
@@ -89,6 +89,8 @@ class ModuleParams:
     sort_priority: Any = 100
     minimal_balance: Any = None
     settings: dict[str, Any] = field(default_factory=dict)  # secrets included; blank secret = unchanged
+    #: The IANA zone its tasks' schedules fire in; None: the operator's own (new) or unchanged (edit).
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,20 +195,26 @@ class Commands:
         except ValidationError as exc:
             errors.update(exc.errors)
             cleaned = None
+        zone = (params.timezone or "").strip() or None
+        if zone is not None and not valid_zone(zone):
+            errors["timezone"] = f"Unknown time zone “{zone}”: choose one from the list (e.g. Europe/Amsterdam)"
         if errors:
             raise ValidationError(errors)
         assert cleaned is not None
         columns = {"name": name, "sort_priority": priority, "minimal_balance": minimal,
                    "department_id": params.department_id, "datacenter_id": datacenter_id,
                    "settings": cleaned.settings}
+        if zone is not None:
+            columns["timezone"] = zone
         return columns, cleaned.secrets
 
-    def _check(self, type_key: str, settings: dict[str, Any], secrets: dict[str, Any]) -> None:
+    def _check(self, type_key: str, settings: dict[str, Any], secrets: dict[str, Any]) -> CheckOutcome | None:
         if self.checker is None:
-            return
+            return None
         outcome = self.checker(type_key, settings, secrets)
         if not outcome.ok:
             raise ConnectionCheckFailed(outcome)
+        return outcome
 
     # ------------------------------------------------------------ modules
 
@@ -220,9 +228,17 @@ class Commands:
                                                   f"{PRODUCT_TYPE_NAMES.get(product_type, product_type)}"})
         with self._db.sessions() as session:
             columns, secrets = self._clean_params(session, type_key, params, frozenset())
+        columns.setdefault("timezone", local_zone_name())
         # The check talks to the network: outside any transaction, before anything is written.
-        self._check(type_key, columns["settings"], secrets)
+        checked = self._check(type_key, columns["settings"], secrets)
         now = self._clock.now()
+        if checked is not None:
+            # The Finish check is the module's first health record: its card says "OK · just now", not
+            # "not checked yet", until the first scheduled check replaces it.
+            from procmod.core.drivers.redact import scrub_text
+
+            columns.update(health_ok=True, health_checked_at=now,
+                           health_summary=scrub_text(checked.message or "Connection OK", secrets.values())[:500])
         with self._db.write() as session:
             module = ProcessingModule(
                 module_type=type_key, product_type=product_type, status=ModuleStatus.ENABLED,
@@ -230,7 +246,7 @@ class Commands:
                 **columns,
             )
             module.tasks = [BackgroundTask(kind=t.kind, name=t.name, schedule=t.schedule, enabled=True,
-                                           next_run_at=next_fire_time(t.schedule, now))
+                                           next_run_at=next_fire_time(t.schedule, now, columns["timezone"]))
                             for t in mtype.default_tasks]
             session.add(module)
             session.flush()
@@ -254,7 +270,8 @@ class Commands:
                 id=module.id, module_type=module.module_type, product_type=module.product_type,
                 params=ModuleParams(name=module.name, department_id=module.department_id,
                                     datacenter_id=module.datacenter_id, sort_priority=module.sort_priority,
-                                    minimal_balance=module.minimal_balance, settings=settings),
+                                    minimal_balance=module.minimal_balance, settings=settings,
+                                    timezone=module.timezone),
                 secrets_set=secrets_set, version=module.version,
                 catalogs={f.key: [(str(v), str(label)) for v, label in module.settings.get(f.choices_from) or []]
                           for f in mtype.fields if f.choices_from and module.settings.get(f.choices_from)},
@@ -287,6 +304,10 @@ class Commands:
             module.updated_at, module.updated_by = self._clock.now(), self.operator
             session.flush()
             after = self._snapshot(module, new_secrets)
+            if after["timezone"] != before["timezone"]:  # its tasks fire by the new zone's clock from now on
+                now = self._clock.now()
+                for task in module.tasks:
+                    task.next_run_at = next_fire_time(task.schedule, now, module.timezone)
             changed = {k for k in after if _blank_is_none(before.get(k)) != _blank_is_none(after.get(k))}
             changed |= set(typed_secrets)
             self._audit(session, "edit", "processing_module", module.id,
@@ -299,7 +320,7 @@ class Commands:
     def _snapshot(module: ProcessingModule, secrets: dict[str, Any]) -> dict[str, Any]:
         return {"name": module.name, "department_id": module.department_id, "datacenter_id": module.datacenter_id,
                 "sort_priority": module.sort_priority, "minimal_balance": module.minimal_balance,
-                **module.settings, **secrets}
+                "timezone": module.timezone, **module.settings, **secrets}
 
     @entry_point(network=True)
     def check_module_connection(self, module_id: int) -> CheckOutcome | None:

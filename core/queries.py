@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, FromClause, Integer, Select, String, and_, column, func, literal_column, or_
+from sqlalchemy import select, table, update
 from sqlalchemy.orm import Session, aliased
 
 from procmod.core.clock import Clock
@@ -28,6 +29,7 @@ from procmod.core.dto import (
     ModuleCard,
     ModuleFilter,
     ModuleRow,
+    NotificationDetail,
     NotificationFilter,
     NotificationRow,
     Option,
@@ -43,10 +45,11 @@ from procmod.core.dto import (
     TaskRow,
     TaskRunRow,
 )
-from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type_or_placeholder
-from procmod.core.schedule import describe
+from procmod.core.moduletypes import MODULE_TYPES, PRODUCT_TYPE_NAMES, module_type, module_type_or_placeholder
+from procmod.core.schedule import describe, describe_in_zone
 from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
+from procmod.storage.text_search import SEARCHED_COLUMNS, TRIGRAM
 from procmod.storage.enums import RunResult, ServiceStatus
 from procmod.storage.models import (
     AuditEntry,
@@ -110,6 +113,10 @@ def _paged(
         order = [column.desc().nulls_last() if nullable else column.desc(), tiebreak.desc()]
     else:
         order = [column.asc().nulls_first() if nullable else column.asc(), tiebreak.asc()]
+    if column is tiebreak:
+        # Ordered by the unique column alone: an FTS5 table hands its rows over in that order only when it
+        # is the whole ORDER BY (a filtered page of 1M services then reads 100 index entries, not all).
+        order = order[:1]
     keyed = query.add_columns(column.label("_sort_key"), tiebreak.label("_tiebreak"))
     if keyset:
         keyed = keyed.where(*_beyond(column, tiebreak, cursor, reverse, inclusive=False, nullable=nullable))
@@ -177,12 +184,73 @@ def _capped_count(session: Session, counted: Select[Any], cap: int) -> int:
     return session.execute(select(func.count()).select_from(counted.limit(cap).subquery())).scalar_one()
 
 
-def _starts_with(expression: Any, prefix: str) -> list[ColumnElement[bool]]:
-    """`expression` starts with `prefix`, as a range an index can serve (no LIKE '%…' scan of a big table)."""
-    if not prefix:
-        return []
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return [expression >= prefix, expression < upper]
+#: What every list's filter line says about the rule it applies.
+FILTER_RULE = "matches anywhere in the name, any case"
+
+
+class TextFilter:
+    """The one filter rule of every list: the column contains the typed text, anywhere, in any case.
+
+    Served by the column's text-search index (`procmod.storage.text_search`, migration 0008):
+    - PostgreSQL: ILIKE '%text%', which the planner answers from the `pg_trgm` GIN index when it pays.
+    - SQLite, a list in id order (`drive=True`, the services list): the FTS5 trigram table is joined in and
+      hands its matches over in id order, lazily, so a page of "client" at 1M services reads 100 index
+      entries and a rare text reads only its matches.
+    - SQLite, a list in another order: the index is asked how many rows match (stopping at `FEW`); a few
+      are fetched by id from it, many are found by reading the list's own order and stopping at a page.
+    - Text shorter than a trigram (or with LIKE's wildcards): the same reading in the list's order.
+    """
+
+    #: Up to this many matches, a list in another order than the id fetches them by id from the index.
+    FEW = 2_000
+
+    def __init__(self, db: Database, model: Any, column_name: str, text: str, *, drive: bool = False) -> None:
+        self.model = model
+        self.column = getattr(model, column_name)
+        self.text = text
+        self._postgresql = db.dialect == "postgresql"
+        self.fts: FromClause | None = None
+        self._by_ids = False
+        searched = SEARCHED_COLUMNS.get((model.__tablename__, column_name))
+        if (db.dialect == "sqlite" and searched is not None and len(text) >= TRIGRAM
+                and not any(ch in text for ch in "%_")):
+            fts = table(searched.fts_table, column("rowid", Integer), column(column_name, String))
+            if drive:
+                self.fts = fts
+            else:
+                matching = select(literal_column("1")).select_from(fts).where(self._like(fts)).limit(self.FEW + 1)
+                with db.sessions() as session:
+                    few = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
+                if few <= self.FEW:
+                    self._by_ids = True
+                    self._ids = select(fts.c.rowid).where(self._like(fts))
+
+    def _like(self, fts: FromClause) -> ColumnElement[bool]:
+        return fts.c[self.column.key].like(f"%{self.text}%")
+
+    def criteria(self) -> list[ColumnElement[bool]]:
+        if not self.text:
+            return []
+        if self.fts is not None:
+            return [self._like(self.fts)]
+        if self._by_ids:
+            return [self.model.id.in_(self._ids)]
+        if self._postgresql:
+            escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return [self.column.ilike(f"%{escaped}%", escape="\\")]
+        return [self.column.icontains(self.text, autoescape=True)]
+
+    def source(self, base: Any = None) -> Any:
+        """What the query selects from: the FTS table joined to the rows it names (driving), or the table."""
+        base = self.model.__table__ if base is None else base
+        if self.fts is None:
+            return base
+        return self.fts.join(base, self.fts.c.rowid == self.model.id)
+
+    @property
+    def row_id(self) -> ColumnElement[Any]:
+        """The row's id as the index keeps it: ordering by it lets the FTS table drive the page."""
+        return self.fts.c.rowid if self.fts is not None else self.model.id
 
 
 def _count_of(*criteria: ColumnElement[bool], model: Any) -> Select[Any]:
@@ -222,9 +290,7 @@ class ModuleQueries:
         self._secrets = secrets
 
     def _criteria(self, flt: ModuleFilter) -> list[ColumnElement[bool]]:
-        criteria: list[ColumnElement[bool]] = []
-        if flt.text:
-            criteria.append(ProcessingModule.name.icontains(flt.text, autoescape=True))
+        criteria = TextFilter(self._db, ProcessingModule, "name", flt.text).criteria()
         if flt.module_type:
             criteria.append(ProcessingModule.module_type == flt.module_type)
         if flt.status:
@@ -282,9 +348,9 @@ class ModuleQueries:
 
     def options(self, text: str = "", limit: int = 50) -> list[Option]:
         """Modules for a filter's choice list: name order, narrowed by text, never the whole table."""
-        query = select(ProcessingModule.id, ProcessingModule.name).order_by(ProcessingModule.name).limit(limit)
-        if text:
-            query = query.where(ProcessingModule.name.icontains(text, autoescape=True))
+        query = (select(ProcessingModule.id, ProcessingModule.name)
+                 .where(*TextFilter(self._db, ProcessingModule, "name", text).criteria())
+                 .order_by(ProcessingModule.name).limit(limit))
         with self._db.sessions() as session:
             return [Option(str(i), n) for i, n in session.execute(query)]
 
@@ -324,6 +390,7 @@ class ModuleQueries:
                 balance=module.balance, balance_currency=module.balance_currency,
                 balance_read_at=module.balance_read_at, minimal_balance=module.minimal_balance,
                 updated_at=module.updated_at, updated_by=module.updated_by, version=module.version,
+                timezone=module.timezone or "UTC",
                 settings=self._settings_groups(module),
                 tariffs=self._card_tariffs(session, module_id),
                 tariff_total=session.execute(
@@ -406,10 +473,8 @@ class TariffQueries:
         self._db = db
 
     @staticmethod
-    def _criteria(flt: TariffFilter) -> list[ColumnElement[bool]]:
-        criteria: list[ColumnElement[bool]] = []
-        if flt.text:
-            criteria.extend(_starts_with(func.lower(Tariff.name), flt.text.lower()))
+    def _criteria(flt: TariffFilter, search: TextFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = search.criteria()
         if flt.tariff_id is not None:
             criteria.append(Tariff.id == flt.tariff_id)
         if flt.status:
@@ -420,23 +485,25 @@ class TariffQueries:
         return criteria
 
     def list(self, flt: TariffFilter = TariffFilter(), page: PageRequest = PageRequest()) -> Page[TariffRow]:
-        criteria = self._criteria(flt)
+        search = TextFilter(self._db, Tariff, "name", flt.text)
+        criteria = self._criteria(flt, search)
         query = select(
             Tariff.id, Tariff.name, Tariff.product_type, Tariff.status, Tariff.price,
             _active_services(tariff_id=Tariff.id), Tariff.period,
-        ).where(*criteria)
-        # By lower(name): the order the name index keeps, so a page (filtered by a prefix or not) stops early.
-        sorts = {"name": func.lower(Tariff.name), "status": Tariff.status, "price": Tariff.price, "id": Tariff.id}
+        ).select_from(search.source()).where(*criteria)
+        # By lower(name): the order the name index keeps, so an unfiltered page stops early.
+        sorts = {"name": func.lower(Tariff.name), "status": Tariff.status, "price": Tariff.price,
+                 "id": search.row_id}
+        count = select(func.count()).select_from(search.source()).where(*criteria)
         with self._db.sessions() as session:
-            page_rows = _paged(session, query, _count_of(*criteria, model=Tariff), page, sorts, "name",
-                               Tariff.id, tuple)
+            page_rows = _paged(session, query, count, page, sorts, "name", search.row_id, tuple)
             names = self._module_names(session, [r[0] for r in page_rows.rows])
         rows = [
             TariffRow(id=r[0], name=r[1], product_type_name=PRODUCT_TYPE_NAMES.get(r[2], r[2]), status=r[3],
                       price=r[4], module_names=names.get(r[0], []), active_service_count=r[5], period=r[6])
             for r in page_rows.rows
         ]
-        return Page(rows, page_rows.total, page_rows.offset, page_rows.limit)
+        return replace(page_rows, rows=rows)  # with its keys and whether the total is a lower bound
 
     @staticmethod
     def _module_names(session: Session, tariff_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -479,9 +546,9 @@ class TariffQueries:
         return [(Option(str(i), n), i in linked_ids) for i, n in rows]
 
     def options(self, text: str = "", limit: int = 50) -> list[Option]:
-        query = select(Tariff.id, Tariff.name).order_by(Tariff.name, Tariff.id).limit(limit)
-        if text:
-            query = query.where(Tariff.name.icontains(text, autoescape=True))
+        search = TextFilter(self._db, Tariff, "name", text)
+        query = (select(Tariff.id, Tariff.name).select_from(search.source()).where(*search.criteria())
+                 .order_by(Tariff.name, Tariff.id).limit(limit))
         with self._db.sessions() as session:
             return [Option(str(i), n) for i, n in session.execute(query)]
 
@@ -491,10 +558,8 @@ class ServiceQueries:
         self._db = db
 
     @staticmethod
-    def _criteria(flt: ServiceFilter) -> list[ColumnElement[bool]]:
-        criteria: list[ColumnElement[bool]] = []
-        if flt.text:
-            criteria.extend(_starts_with(func.lower(Service.name), flt.text.lower()))
+    def _criteria(flt: ServiceFilter, search: TextFilter) -> list[ColumnElement[bool]]:
+        criteria: list[ColumnElement[bool]] = search.criteria()
         if flt.tariff_id is not None:
             criteria.append(Service.tariff_id == flt.tariff_id)
         if flt.module_id is not None:
@@ -504,27 +569,27 @@ class ServiceQueries:
         return criteria
 
     def list(self, flt: ServiceFilter = ServiceFilter(), page: PageRequest = PageRequest()) -> Page[ServiceRow]:
-        criteria = self._criteria(flt)
+        search = TextFilter(self._db, Service, "name", flt.text, drive=(page.sort or "id") == "id")
+        criteria = self._criteria(flt, search)
         query = (
             select(Service.id, Service.name, Tariff.name, ProcessingModule.name, Service.remote_id,
                    Service.status, Service.created_at)
+            .select_from(search.source())
             .join(Tariff, Tariff.id == Service.tariff_id)
             .join(ProcessingModule, ProcessingModule.id == Service.module_id)
             .where(*criteria)
         )
-        sorts = {"id": Service.id, "name": func.lower(Service.name), "status": Service.status,
+        # In id order a filtered page is read from the text index as it goes (see TextFilter).
+        sorts = {"id": search.row_id, "name": func.lower(Service.name), "status": Service.status,
                  "created": Service.created_at}
-        if flt.text and page.sort is None:
-            # A name prefix is served by the lower(name) index; reading it in that order stops at one page.
-            page = replace(page, sort="name")
 
         def to_row(r: Any) -> ServiceRow:
             return ServiceRow(id=r[0], name=r[1], tariff_name=r[2], module_name=r[3], remote_id=r[4],
                               status=r[5], created_at=r[6])
 
+        count = select(func.count()).select_from(search.source()).where(*criteria)
         with self._db.sessions() as session:
-            return _paged(session, query, _count_of(*criteria, model=Service), page, sorts, "id",
-                          Service.id, to_row)
+            return _paged(session, query, count, page, sorts, "id", search.row_id, to_row)
 
 
 class NotificationService:
@@ -532,15 +597,13 @@ class NotificationService:
         self._db = db
         self._clock = clock
 
-    @staticmethod
-    def _criteria(flt: NotificationFilter) -> list[ColumnElement[bool]]:
+    def _criteria(self, flt: NotificationFilter) -> list[ColumnElement[bool]]:
         criteria: list[ColumnElement[bool]] = []
         if flt.module_id is not None:
             criteria.append(Notification.module_id == flt.module_id)
         if flt.unread_only:
             criteria.append(Notification.read_at.is_(None))
-        if flt.text:
-            criteria.append(Notification.description.icontains(flt.text, autoescape=True))
+        criteria.extend(TextFilter(self._db, Notification, "description", flt.text).criteria())
         return criteria
 
     def _query(self) -> Select[Any]:
@@ -564,6 +627,30 @@ class NotificationService:
             return _paged(session, self._query().where(*criteria), _count_of(*criteria, model=Notification),
                           page, sorts, "created", Notification.id,
                           self._to_row)
+
+    def open(self, notification_id: int) -> NotificationDetail:
+        """One notification, read in full: marked read (when unread) and returned with its module, task and
+        the task's last run up to it. A notification deleted meanwhile (its module was) is NotFound."""
+        self.mark_read([notification_id])
+        n = Notification
+        with self._db.sessions() as session:
+            row = session.execute(
+                select(n.id, n.module_id, ProcessingModule.name, n.kind, n.description, n.created_at, n.read_at,
+                       n.occurrences, n.task_id, BackgroundTask.name, BackgroundTask.schedule)
+                .outerjoin(ProcessingModule, ProcessingModule.id == n.module_id)
+                .outerjoin(BackgroundTask, BackgroundTask.id == n.task_id)
+                .where(n.id == notification_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"Notification #{notification_id} no longer exists.")
+            run = None
+            if row[8] is not None:  # the run that raised it: the task's last one up to it (else its last)
+                runs = (select(TaskRun.started_at, TaskRun.finished_at, TaskRun.result, TaskRun.message)
+                        .where(TaskRun.task_id == row[8]).order_by(TaskRun.started_at.desc(), TaskRun.id.desc())
+                        .limit(1))
+                run = (session.execute(runs.where(TaskRun.started_at <= row[5])).one_or_none()
+                       or session.execute(runs).one_or_none())
+        return NotificationDetail(*row, *(run or (None, None, None, None)))
 
     def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
         """The newest unread notifications for the side pane."""
@@ -616,14 +703,13 @@ class TaskQueries:
         criteria: list[ColumnElement[bool]] = []
         if flt.module_id is not None:
             criteria.append(BackgroundTask.module_id == flt.module_id)
-        if flt.text:
-            criteria.append(BackgroundTask.name.icontains(flt.text, autoescape=True))
+        criteria.extend(TextFilter(self._db, BackgroundTask, "name", flt.text).criteria())
         if flt.result is not None:
             criteria.append(last.result == flt.result)
         query = (
             select(BackgroundTask.id, BackgroundTask.module_id, ProcessingModule.name, BackgroundTask.name,
                    BackgroundTask.schedule, BackgroundTask.enabled, last.started_at, last.finished_at,
-                   last.result, BackgroundTask.next_run_at)
+                   last.result, BackgroundTask.next_run_at, ProcessingModule.timezone)
             .select_from(joined)
             .where(*criteria)
         )
@@ -634,7 +720,7 @@ class TaskQueries:
         def to_row(r: Any) -> TaskRow:
             return TaskRow(id=r[0], module_id=r[1], module_name=r[2], name=r[3], schedule=r[4], enabled=r[5],
                            last_run_at=r[6], last_result=r[8], last_duration=_duration(r[6], r[7]),
-                           next_run_at=r[9], schedule_in_words=describe(r[4]))
+                           next_run_at=r[9], schedule_in_words=describe_in_zone(r[4], r[10]))
 
         # Without a result filter the count needs no join (one row per task either way).
         count = select(func.count()).select_from(joined if flt.result is not None else BackgroundTask)

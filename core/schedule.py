@@ -116,6 +116,54 @@ def _next_fire_time_across_a_change(schedule: str, after_utc: datetime, zone: Zo
 
 
 @functools.lru_cache(maxsize=1024)
+def local_zone_name() -> str:
+    """The operator's own IANA time zone ($TZ, else /etc/localtime's link), "UTC" when neither says one:
+    the default of a new module's time zone."""
+    import os
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name in ("Etc/UTC", "Etc/Universal", "Etc/Zulu", "UCT", "Zulu"):
+            return "UTC"
+        if name and "/" in name or name == "UTC":
+            try:
+                ZoneInfo(name)
+            except (ValueError, KeyError, OSError):
+                continue
+            return name
+    return "UTC"
+
+
+def zone_names() -> list[str]:
+    """Every IANA zone this system knows, sorted (the time zone select's choices)."""
+    from zoneinfo import available_timezones
+
+    return sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+
+
+def valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return False
+    return bool(name)
+
+
+def describe_in_zone(schedule: str, zone: str | None) -> str:
+    """A schedule in words with the zone it fires in: "At 06:00 and 18:00 Europe/Amsterdam"."""
+    return f"{describe(schedule)} {zone or 'UTC'}"
+
+
 def describe(schedule: str) -> str:
     """A cron expression in words ("Every 15 minutes"), for the Background tasks screen."""
     from cron_descriptor import Options, get_description

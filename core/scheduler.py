@@ -667,18 +667,18 @@ class Scheduler:
             ).one_or_none()
             if streak is not None and previous is RunResult.UNSUCCESSFUL:
                 streak.occurrences += 1
-                streak.description = (f"{claim.module_name}: {claim.task_name} failed {streak.occurrences} times "
-                                      f"in a row: {message}")[:500]
+                streak.description = (f"{claim.task_name} failed {streak.occurrences} times in a row: "
+                                      f"{message}")[:500]
                 streak.created_at = now
             else:
                 session.add(Notification(module_id=claim.module_id, task_id=claim.task_id, kind="task_failed",
-                                         description=f"{claim.module_name}: {claim.task_name} failed: {message}"[:500],
+                                         description=f"{claim.task_name} failed: {message}"[:500],
                                          created_at=now, read_at=None))
             self._listener(SchedulerEvent("notification", claim.task_id, claim.module_id, claim.run_id,
                                           RunResult.UNSUCCESSFUL, message))
         elif previous is RunResult.UNSUCCESSFUL:
             session.add(Notification(module_id=claim.module_id, task_id=claim.task_id, kind="recovered",
-                                     description=f"{claim.module_name}: {claim.task_name} succeeded again",
+                                     description=f"{claim.task_name} succeeded again",
                                      created_at=now, read_at=None))
             self._listener(SchedulerEvent("notification", claim.task_id, claim.module_id, claim.run_id,
                                           RunResult.SUCCESSFUL, "recovered"))

@@ -37,6 +37,7 @@ from procmod.core.backend import Backend
 from procmod.core.moduletypes import MODULE_TYPES
 from procmod.core.reference import ensure_product_types
 from procmod.core.schedule import next_fire_time
+from procmod.storage import text_search
 from procmod.storage.enums import ModuleStatus, RunResult, ServiceStatus, TariffStatus
 from procmod.storage.models import (
     BackgroundTask,
@@ -179,6 +180,21 @@ class _SqliteLoader(_Loader):
 
     def money(self, cents: int) -> float:
         return cents / 100  # SQLAlchemy stores Numeric as REAL on SQLite
+
+    def load(self, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> int:
+        # The text-search triggers would index row by row; the FTS table is rebuilt in one pass instead, in
+        # the load's transaction: a failed load leaves the triggers (and the index) as they were.
+        with self.connection.begin():
+            searched = text_search.suspend_sqlite_triggers(self.connection, table.name)
+            aside = self.set_aside(table)
+            for drop, _ in aside:
+                self.connection.execute(drop)
+            count = self.insert(table, columns, rows)
+            for _, create in aside:
+                self.connection.execute(create)
+            if searched:
+                text_search.rebuild_sqlite(self.connection, table.name)
+        return count
 
     def index_names(self, table: str) -> set[str]:
         rows = self.driver.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,))

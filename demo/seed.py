@@ -334,6 +334,7 @@ def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime
             for task in module.tasks:
                 task.next_run_at = next_fire_time(task.schedule, now, module.timezone or "UTC")
             continue
+        failed_at: datetime | None = None  # the last failed connection check (its notification's time)
         for task in module.tasks:
             if not task.enabled:
                 # A disabled module's tasks stopped when it was disabled: an old history only.
@@ -368,8 +369,10 @@ def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime
                     module.health_summary = (f"Connection OK (API {_API_VERSIONS[spec.type_key]})"
                                              if module.health_ok else message)
                     module.health_checked_at = finished
+                    if result is RunResult.UNSUCCESSFUL:
+                        failed_at = finished
             task.next_run_at = next_fire_time(task.schedule, now, module.timezone or "UTC")
-        notifications.extend(_notifications_for(spec, module, now))
+        notifications.extend(_notifications_for(spec, module, now, failed_at))
     session.execute(insert(TaskRun), runs)
     session.add_all(notifications)
 
@@ -398,18 +401,20 @@ def _success_message(kind: str, spec: DemoModule) -> str:
     return "Services in sync with the external system"
 
 
-def _notifications_for(spec: DemoModule, module: ProcessingModule, now: datetime) -> list[Notification]:
+def _notifications_for(spec: DemoModule, module: ProcessingModule, now: datetime,
+                       failed_at: datetime | None = None) -> list[Notification]:
     result = [
         # Old, read history: every module recovered once.
         Notification(module_id=module.id, kind="recovered",
-                     description=f"{module.name}: connection restored after 2 failed checks",
+                     description="Connection restored after 2 failed checks",
                      created_at=now - timedelta(days=9, hours=module.id), read_at=now - timedelta(days=9)),
     ]
     if spec.failing:
+        check = next((t for t in module.tasks if t.kind == "check_connection"), None)
         result.append(Notification(
-            module_id=module.id, kind="task_failed",
+            module_id=module.id, task_id=check.id if check is not None else None, kind="task_failed",
             description=f"Connection check failed 3 times in a row: {spec.failing}",
-            created_at=now - timedelta(minutes=44 + module.id), read_at=None))
+            created_at=failed_at or now - timedelta(minutes=44 + module.id), read_at=None))
     if spec.balance is not None and spec.minimal_balance is not None and spec.balance < spec.minimal_balance:
         result.append(Notification(
             module_id=module.id, kind="low_balance",
@@ -417,7 +422,7 @@ def _notifications_for(spec: DemoModule, module: ProcessingModule, now: datetime
             created_at=now - timedelta(hours=3, minutes=30), read_at=None))
     if spec.status is OFF:
         result.append(Notification(
-            module_id=module.id, kind="disabled", description=f"{module.name} was disabled by admin",
+            module_id=module.id, kind="disabled", description="Disabled by admin: no new services are placed on it",
             created_at=now - timedelta(days=21), read_at=None))
     if spec.type_key == "namecheap" and spec.status is ON:
         result.append(Notification(

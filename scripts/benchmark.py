@@ -210,7 +210,7 @@ async def interactive(url: str, *, prepared: bool = True) -> dict[str, list[floa
         app.open_destination("services")
         await pilot.pause()
         services = app.screen
-        for letters in ("client1", "client99", "client4242"):
+        for letters in ("client1", "client99", "client4242", "nt4242", "indigo"):  # the start, and inside
             for index in range(1, len(letters) + 1):
                 await timed("filter keystroke (1M services)",
                             lambda text=letters[:index]: apply_filter(services, text), pilot)

@@ -57,8 +57,11 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     resolved = resolve_database_url(url)
     if resolved.startswith("sqlite"):
         path = resolved.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not Path(path.split("?", 1)[0]).parent.is_dir():
+            from procmod.storage.errors import DatabaseLocationMissing
+
+            raise DatabaseLocationMissing(f"the directory {Path(path).parent} does not exist (procmod creates a "
+                                          "database file, never a directory)")
         engine = create_engine(
             resolved,
             echo=echo,

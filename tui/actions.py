@@ -57,7 +57,7 @@ class OperatorAction:
 #: An 80-column footer holds about nine keys: these live in `?` help and work as ever, but leave the
 #: footer to the keys an operator needs first on each screen.
 FOOTER_SPARE = frozenset({
-    "list.clear", "list.previous_page", "list.type",
+    "list.clear", "list.previous_page", "list.type", "list.copy", "list.copy_cell", "list.export",
     "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
     "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
     "task.enable", "task.disable", "task.history",
@@ -86,14 +86,23 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists
-    OperatorAction("list.open", "enter", "open_row", "Open", "Open the selected row", LIST_SCREENS,
+    OperatorAction("list.open", "enter", "open_row", "Open",
+                   "Open the selected row (a notification opens in full and is marked read)", LIST_SCREENS,
                    show=False),
     OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
                    LIST_SCREENS, key_display="/", priority=True),
     OperatorAction("list.status", "s", "cycle_status", "Status", "Filter by status: cycle through the values",
                    _WITH_STATUS),
-    OperatorAction("list.type", "y", "cycle_type", "Type", "Filter by module type: cycle through the types",
+    OperatorAction("list.type", "t", "cycle_type", "Type", "Filter by module type: cycle through the types",
                    _on("modules")),
+    OperatorAction("list.export", "X", "export_list", "Export",
+                   "Write every page of this list, with its filters, to a CSV or JSON file (asks for the path)",
+                   LIST_SCREENS),
+    OperatorAction("list.copy", "y", "copy_row", "Copy",
+                   "Copy the selected row to the clipboard (cells separated by tabs; through the terminal, "
+                   "OSC 52: works over SSH and in tmux)", LIST_SCREENS),
+    OperatorAction("list.copy_cell", "Y", "copy_cell", "Copy cell",
+                   "Copy one cell of the selected row: the column at the left edge (move with ← →)", LIST_SCREENS),
     OperatorAction("list.module", "m", "choose_module", "Module", "Filter by processing module",
                    _FILTERABLE_BY_MODULE),
     OperatorAction("list.clear", "x", "clear_filters", "Clear", "Clear every filter, including the one you came with",
@@ -109,6 +118,13 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("notifications.read_all", "R", "mark_all_read", "All read",
                    "Mark every notification in the list read (of the filtered module only, when filtered)",
                    _on("notifications"), mutates=True),
+    OperatorAction("notification.card", "c", "open_module", "Card", "Open the card of the notification's module",
+                   _on("notification")),
+    OperatorAction("notification.runs", "b", "open_task_runs", "Task runs",
+                   "The runs of the background task that raised the notification", _on("notification")),
+    OperatorAction("history.open", "enter", "open_entry", "Open",
+                   "Open the selected change: every field before → after (secrets only say \"changed\")",
+                   _on("history")),
     # -------------------------------------------------------------- module card
     OperatorAction("card.tariffs", "t", "module_tariffs", "Tariffs",
                    "All tariff plans of this module (Tariff plans filtered by it)", _on("card")),
@@ -352,6 +368,8 @@ def markdown_table(actions: Iterable[OperatorAction] = ACTIONS) -> str:
         "calls": "call log", "reference_card": "data center / department card",
         "reference_form": "data center / department / tariff form", "reference_blockers": "data center / department delete pre-check",
         "service": "service card", "bulk": "bulk progress", "transfer": "transfer",
+        "calls": "call log", "notification": "notification",
+        "history": "module history",
     }
     lines = ["| Key | Action | Where | What it does |", "|---|---|---|---|"]
     for action in actions:

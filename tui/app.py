@@ -40,8 +40,10 @@ from procmod.tui.screens import destination_screen
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.menu import MenuScreen
 from procmod.tui.widgets.notifications_pane import PaneFeed
+from procmod.tui.widgets.paged_table import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:  # SQLAlchemy and the domain load after the first paint (see BackendSource)
+    from procmod.tui.config import Config
     from procmod.core.backend import Backend
     from procmod.core.dto import Page
     from procmod.core.first_page import FirstPageHelper
@@ -122,11 +124,16 @@ class ProcmodApp(JobRunner, App[None]):
     def __init__(self, backend: BackendSource, *, show_pane: bool = True, start: str = "menu",
                  read_only: bool = False, scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
                  prepare_screens: bool = False, first_page: FirstPageHelper | None = None,
-                 live: bool = False) -> None:
+                 live: bool = False, page_size: int = DEFAULT_PAGE_SIZE, config: Config | None = None) -> None:
         super().__init__()
         #: Learn other processes' changes (tui/live.py); the command line turns it on, tests when they test it.
         self._live_wanted = live
         self.live: LiveChanges | None = None
+        #: Rows a list page holds; the settings file (tui/config.py) may change it.
+        self.page_size = page_size
+        #: The settings file, when the console was opened from the command line (tests have none): the theme
+        #: chosen in the palette is written back to it.
+        self.config = config
         self._backend: Backend | None = None if callable(backend) else backend
         self._backend_loader: Callable[[], Backend] | None = backend if callable(backend) else None
         self._load_lock = threading.Lock()
@@ -293,6 +300,10 @@ class ProcmodApp(JobRunner, App[None]):
         return MenuScreen()
 
     def on_mount(self) -> None:
+        if self.config is not None:
+            if self.config.theme and self.config.theme in self.available_themes:
+                self.theme = self.config.theme
+            self.theme_changed_signal.subscribe(self, lambda theme: self.config.remember_theme(theme.name))
         self.set_timer(QUIET_SECONDS, self._start_idle_gc)
         self.set_interval(QUIET_SECONDS / 4, self.idle_gc.check)
         if self._backend_loader is not None:
@@ -541,7 +552,8 @@ def console_worker_id() -> str:
 def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "menu", read_only: bool = False,
              scheduler: SchedulerChoice = None, scheduler_poll: float = 1.0,
              prepare_screens: bool = False, first_page: FirstPageHelper | None = None,
-             live: bool = False) -> ProcmodApp:
+             live: bool = False, page_size: int = DEFAULT_PAGE_SIZE, config: Config | None = None
+             ) -> ProcmodApp:
     """The one factory of the console.
 
     `backend` is an open Backend or a function opening one after the first paint (see `BackendSource`).
@@ -557,4 +569,4 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
         raise ValueError(f"unknown start screen {start!r}")
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
                       scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page,
-                      live=live)
+                      live=live, page_size=page_size, config=config)

@@ -10,19 +10,39 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_DATABASE_TOO_NEW = 2
+EXIT_DATABASE_LOCATION = 2
+EXIT_DUMB_TERMINAL = 1
+
+
+def _terminal_can_show_the_console() -> bool:
+    """TERM=dumb (Emacs shell buffers, some CI logs) cannot draw a full-screen UI: say so plainly."""
+    import os
+
+    if os.environ.get("TERM", "") != "dumb":
+        return True
+    print("procmod: this terminal (TERM=dumb) cannot show the full-screen console. Open it in a terminal "
+          "that can (xterm, tmux, screen, a terminal emulator; e.g. TERM=xterm-256color), or use the commands "
+          "that need no screen: procmod export, procmod worker, procmod db upgrade (procmod --help).",
+          file=sys.stderr)
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
     from procmod.core.first_page import FIRST_PAGES  # no SQLAlchemy, no Textual: `--help` stays quick
     from procmod.tui.cli_setup import add_setup_commands
 
+    from procmod.tui.config import KEYS, config_path
+
     parser = argparse.ArgumentParser(
         prog="procmod",
         description="Terminal console for the processing modules of a hosting billing platform.",
         epilog="Without a command, the console opens on the database chosen by --db, "
-               "$PROCMOD_DATABASE_URL, or the SQLite file in your data directory.",
+               "$PROCMOD_DATABASE_URL, the settings file, or the SQLite file in your data directory. "
+               f"Settings file (TOML; {', '.join(KEYS)}): {config_path()}. "
+               f"Console log: {_log_path_text()}.",
     )
     parser.add_argument("--version", action="version", version=f"procmod {_version()}")
     parser.add_argument("--db", metavar="URL",
@@ -32,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true",
                         help="open the console read-only: every key that changes something is gone")
     lists = tuple(FIRST_PAGES)  # the main menu's lists (tui/actions.py; a test holds the two the same)
-    parser.add_argument("--open", metavar="LIST", choices=lists, default="menu",
+    parser.add_argument("--open", metavar="LIST", choices=lists, default=None,
                         help="open the console on a list instead of the menu: " + ", ".join(lists))
     parser.add_argument("--no-scheduler", action="store_true",
                         help="do not run background tasks from the console (when `procmod worker` runs them)")
@@ -64,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate the database to this version's schema and print the revisions",
                            description="Apply the schema migrations to the database chosen by --db "
                                        "(or $PROCMOD_DATABASE_URL) and print the revision before and after.")
+    export = commands.add_parser(
+        "export", help="write a list (every page, with its filters) to CSV or JSON",
+        description="Write every row of a list, with the filters given, to CSV or JSON, streaming page by page "
+                    "(a million services without holding them). The text filter matches anywhere in the name, "
+                    "in any case, as in the console. Prints how many rows were written.",
+    )
+    export.add_argument("list", metavar="LIST", choices=("modules", "tariffs", "services", "notifications", "tasks",
+                                                        "departments", "datacenters"),
+                        help="modules, tariffs, services, notifications, tasks, departments or datacenters")
+    export.add_argument("--filter", dest="text", metavar="TEXT", default="",
+                        help="only rows whose name (a notification's description) contains TEXT")
+    export.add_argument("--module", dest="module_id", type=_positive_int, metavar="ID",
+                        help="only rows of this processing module (tariffs, services, notifications, tasks)")
+    export.add_argument("--status", metavar="STATUS",
+                        help="only rows with this status (modules: enabled, disabled; tariffs: active, disabled, "
+                             "archived, deleted; services: ordered, in_progress, active, suspended, deleted)")
+    export.add_argument("--format", dest="fmt", choices=("csv", "json"), default="csv", help="default: csv")
+    export.add_argument("--output", metavar="PATH", help="the file to write (default: standard output)")
     worker = commands.add_parser(
         "worker", help="run the background tasks without a screen (for servers; stop with SIGTERM)",
         description="Run the scheduler of background tasks headless, logging each run to stderr. Several "
@@ -150,6 +188,31 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _log_path_text() -> str:
+    from procmod.tui.logfile import log_path
+
+    return str(log_path())
+
+
+def _apply_config(args: argparse.Namespace) -> Any:
+    """The settings file under the command line: --db, $PROCMOD_DATABASE_URL, then `database`; --operator,
+    then `operator`; --open, then `open`. Returns the Config (ConfigError when it cannot be used)."""
+    import os
+
+    from procmod.core.first_page import FIRST_PAGES
+    from procmod.storage.location import ENV_DATABASE_URL
+    from procmod.tui.config import Config
+
+    config = Config.load(screens=tuple(FIRST_PAGES))
+    if args.db is None and not os.environ.get(ENV_DATABASE_URL) and config.database:
+        args.db = config.database
+    if args.operator is None:
+        args.operator = config.operator
+    if args.open is None:
+        args.open = config.open or "menu"
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -158,8 +221,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         timing = _run_timing(parser, args.worker_lease if args.worker_lease is not None else args.lease,
                              args.worker_deadline if args.worker_deadline is not None else args.deadline)
     from procmod.tui.cli_setup import SETUP_COMMANDS, run_setup
-    from procmod.storage.errors import DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
+    from procmod.tui.config import ConfigError
 
+    try:
+        config = _apply_config(args)
+    except ConfigError as bad:
+        print(f"procmod: {bad}", file=sys.stderr)
+        return 2
+    from procmod.storage.errors import DatabaseLocationMissing, DatabaseTooNew  # not procmod.storage.migrate: SQLAlchemy would load before the menu
+    from procmod.storage.location import check_location
+
+    chosen = {"demo": getattr(args, "demo_db", None), "worker": getattr(args, "worker_db", None)}.get(
+        args.command or "") or args.db
+    new_file = None
+    if chosen is not None or args.command != "demo":
+        try:
+            new_file = check_location(chosen)
+        except DatabaseLocationMissing as missing:
+            print(f"procmod: {missing}", file=sys.stderr)
+            return EXIT_DATABASE_LOCATION
+        if new_file:
+            print(new_file, file=sys.stderr)
     try:
         if args.command in SETUP_COMMANDS:
             return run_setup(args)
@@ -168,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "seed":
             counts = {k: getattr(args, k) for k in ("modules", "tariffs", "services", "notifications")}
             return _seed(args.db, args.scale, {k: v for k, v in counts.items() if v is not None})
+        if args.command == "export":
+            return _export(args)
         if args.command == "worker":
             return _run_worker(args.worker_db or args.db, concurrency=args.concurrency, poll=args.poll,
                                timing=timing)
@@ -178,14 +262,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from procmod.tui.serve import ServeSettings, serve
 
-            return serve(ServeSettings(args.serve_db or args.db, host=args.host, port=args.port, operator=args.operator,
-                                       allow_remote=args.allow_remote))
+            return serve(ServeSettings(args.serve_db or args.db, host=args.host, port=args.port,
+                                       operator=args.operator, allow_remote=args.allow_remote))
+        if args.command in (None, "demo") and not _terminal_can_show_the_console():
+            return EXIT_DUMB_TERMINAL
+        if args.command in (None, "demo"):
+            from procmod.tui.logfile import start_logging
+
+            start_logging()
         if args.command == "demo":
             return _run_console(args.demo_db or args.db or _fresh_demo_url(), operator=args.operator, demo=True,
                                 read_only=args.read_only, scheduler=_console_runs_tasks(args), start=args.open,
                                 timing=timing)
-        return _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
-                            scheduler=_console_runs_tasks(args), start=args.open, timing=timing)
+        code = _run_console(args.db, operator=args.operator, demo=False, read_only=args.read_only,
+                            scheduler=_console_runs_tasks(args), start=args.open, config=config, timing=timing)
+        if new_file:  # said again once the full screen is gone (the first line was under it)
+            print(new_file.replace("does not exist yet: a new, empty database is created there",
+                                   "is the new database made for this session"), file=sys.stderr)
+        return code
     except DatabaseTooNew as too_new:
         print(f"procmod: {too_new}", file=sys.stderr)
         return EXIT_DATABASE_TOO_NEW
@@ -236,6 +330,45 @@ def _seed(url: str | None, scale: str, counts: dict[str, int] | None = None) -> 
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    """`procmod export`: see core/export.py."""
+    from procmod.core.backend import open_backend
+    from procmod.core.export import export, make_filter
+    from procmod.storage.enums import ModuleStatus, ServiceStatus, TariffStatus
+
+    status = None
+    if args.status:
+        kind = {"modules": ModuleStatus, "tariffs": TariffStatus, "services": ServiceStatus}.get(args.list)
+        values = [s.value for s in kind] if kind else []
+        if args.status not in values:
+            print(f"procmod: --status {args.status!r} does not apply to {args.list}"
+                  + (f"; one of: {', '.join(values)}" if values else ""), file=sys.stderr)
+            return 2
+        status = kind(args.status)
+    output = Path(args.output).expanduser() if args.output else None
+    if output is not None and not output.parent.is_dir():
+        print(f"procmod: the directory {output.parent} does not exist; nothing was written.", file=sys.stderr)
+        return 2
+    backend = open_backend(args.db, upgrade=False)
+    try:
+        flt = make_filter(args.list, text=args.text, module_id=args.module_id, status=status)
+        if output is None:
+            try:
+                count = export(backend, args.list, flt, args.fmt, sys.stdout)
+            except BrokenPipeError:  # `procmod export … | head`: the reader has what it wanted
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                count = export(backend, args.list, flt, args.fmt, out)
+    finally:
+        backend.close()
+    print(f"{count:,} {args.list} rows written to {output or 'standard output'} ({args.fmt}).", file=sys.stderr)
+    return 0
+
+
 def _run_worker(url: str | None, *, concurrency: int, poll: float, timing: tuple[float, float] | None = None
                 ) -> int:
     """`procmod worker`: the scheduler without Textual; logs to stderr, stops on SIGTERM/SIGINT."""
@@ -271,14 +404,17 @@ def _console_runs_tasks(args: argparse.Namespace) -> bool:
 
 
 def console_app(url: str | None, *, operator: str | None = None, read_only: bool = False,
-                scheduler: bool = False, start: str = "menu",
+                scheduler: bool = False, start: str = "menu", config: Any = None,
                 timing: tuple[float, float] | None = None):  # noqa: ANN201 - Textual imported lazily
     """The console as `procmod` opens it: the menu paints first, and the database (SQLAlchemy, migrations)
     opens behind it in a worker. Opened on a list (`--open`), a helper process reads that list's first page
     meanwhile (core/first_page.py); it is started first, before this process imports Textual."""
     from procmod.core.first_page import FirstPageHelper
 
-    first_page = FirstPageHelper.start(url, start)  # None for the menu, a card, or one CPU
+    from procmod.tui.widgets.paged_table import DEFAULT_PAGE_SIZE
+
+    page_size = (config.page_size if config is not None else None) or DEFAULT_PAGE_SIZE
+    first_page = FirstPageHelper.start(url, start, page_size)  # None for the menu, a card, or one CPU
     from procmod.tui.idle_gc import hold_during_start_up
 
     hold_during_start_up()  # from here to a settled console (the app's IdleCollector then takes over)
@@ -291,15 +427,20 @@ def console_app(url: str | None, *, operator: str | None = None, read_only: bool
         backend.run_timing = timing
         return backend
 
-    return make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
-                    first_page=first_page, live=True)
+    app = make_app(open_database, read_only=read_only, scheduler=scheduler, start=start, prepare_screens=True,
+                   first_page=first_page, page_size=page_size, config=config, live=True,
+                   show_pane=config.pane is not False if config is not None else True)
+    if config is not None and config.pane:
+        app.pane_wanted = True  # shown even on a narrow terminal
+    return app
 
 
 def _run_console(url: str | None, *, operator: str | None, demo: bool, read_only: bool = False,
-                 scheduler: bool = False, start: str = "menu", timing: tuple[float, float] | None = None) -> int:
+                 scheduler: bool = False, start: str = "menu", config: Any = None,
+                 timing: tuple[float, float] | None = None) -> int:
     if not demo:
         app = console_app(url, operator=operator, read_only=read_only, scheduler=scheduler, start=start,
-                          timing=timing)
+                          config=config, timing=timing)
         try:
             app.run()
         finally:

@@ -25,6 +25,8 @@ class ConsoleServices(Protocol):
     read_only: bool
     #: What every screen's notifications pane shows.
     pane_feed: PaneFeed
+    #: Rows a list page holds (the settings file's page_size).
+    page_size: int
 
     @property
     def backend(self) -> Backend:

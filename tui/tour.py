@@ -127,6 +127,17 @@ SCENES: tuple[Scene, ...] = (
           press=("space", "space")),
     Scene("50_failed_operations", "Failed operations: failed operations and background runs, with the error, "
           "the hint and the department; r retries, x dismisses with a reason", start="failures"),
+    # -------------------------------------------------------------- reading, exporting (issue 18)
+    Scene("51_notification", "Enter on a notification: its full text, module, the task run that raised it and "
+          "what to do; opening it marks it read", start="notifications", press=("enter",)),
+    Scene("52_module_history", "`h` on a card: every change with each field before → after (secrets only say "
+          "\"set\" or \"changed\")", start="card:12", press=("h",), size=LARGE),
+    Scene("53_history_entry", "Enter on a change: its fields one per line, before and after",
+          start="card:12", press=("h", "enter")),
+    Scene("54_tasks_column_right", "→ on a wide list moves a whole column: Schedule, Next run and the schedule "
+          "in words of the module's time zone", start="tasks", press=("right", "right", "right")),
+    Scene("55_export", "`X` writes every page of the list, with its filters, to CSV or JSON", start="services",
+          press=("slash", *"indigo", "enter", "X")),
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),

@@ -263,12 +263,43 @@ def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> 
     assert small.total == len(MODULES) and not small.total_is_lower_bound
 
 
-def test_services_and_tariffs_filter_by_name_prefix_case_insensitively(seeded_backend: Backend) -> None:
-    page = seeded_backend.services.list(ServiceFilter(text="VPS1"))
-    assert page.total > 0 and all(r.name.lower().startswith("vps1") for r in page.rows)
-    assert [r.name.lower() for r in page.rows] == sorted(r.name.lower() for r in page.rows)
+def test_every_list_filters_by_text_anywhere_in_the_name_in_any_case(seeded_backend: Backend) -> None:
+    """One rule everywhere (issue 18, item 11): `indigo` finds vps8.indigo-client.example, not only names
+    that start with it; short text, long text and text in capitals alike."""
+    page = seeded_backend.services.list(ServiceFilter(text="INDIGO-cl"))
+    assert page.total > 0 and all("indigo-cl" in r.name.lower() for r in page.rows)
+    assert [r.id for r in page.rows] == sorted(r.id for r in page.rows)  # in id order, from the index
+    by_name = seeded_backend.services.list(ServiceFilter(text="indigo-cl"), PageRequest(sort="name"))
+    assert {r.id for r in by_name.rows} == {r.id for r in page.rows}
+    assert all("s1" in r.name.lower() for r in seeded_backend.services.list(ServiceFilter(text="s1")).rows)
     assert seeded_backend.tariffs.list(TariffFilter(text="domain .c")).total == 2  # .com, .co.uk
-    assert seeded_backend.tariffs.list(TariffFilter(text="com")).total == 0  # a prefix, not a substring
+    assert seeded_backend.tariffs.list(TariffFilter(text="COM")).total >= 1  # anywhere: "Domain .com"
+    assert seeded_backend.modules.list(ModuleFilter(text="PANEL")).total >= 1  # cPanel modules
+    assert seeded_backend.tasks.list(TaskFilter(text="CHECK")).total >= 1
+    assert seeded_backend.notifications.list(NotificationFilter(text="ALANC")).total >= 1  # "balance"
+    # LIKE's wildcards are plain characters to the operator.
+    assert seeded_backend.services.list(ServiceFilter(text="vps%")).total == 0
+    assert seeded_backend.services.list(ServiceFilter(text="_")).total == 0
+
+
+def test_the_text_index_follows_inserts_renames_and_deletes(backend: Backend) -> None:
+    """The FTS5 table (SQLite) is kept by triggers; PostgreSQL's trigram index by the database itself."""
+    from sqlalchemy import delete, update
+
+    from procmod.storage.models import Service
+
+    def names(text: str) -> list[str]:
+        return [r.name for r in backend.services.list(ServiceFilter(text=text)).rows]
+
+    first = backend.services.list(page=PageRequest(limit=1)).rows[0]
+    assert names("zanzibar") == []
+    with backend.db.write() as session:
+        session.execute(update(Service).where(Service.id == first.id).values(name="mail.zanzibar-shop.example"))
+    assert names("zanzibar") == ["mail.zanzibar-shop.example"]
+    assert names(first.name) == []
+    with backend.db.write() as session:
+        session.execute(delete(Service).where(Service.id == first.id))
+    assert names("zanzibar") == []
 
 
 KEYSET_LISTS = {
@@ -276,6 +307,9 @@ KEYSET_LISTS = {
     "services by name, descending": lambda b, p: b.services.list(page=PageRequest(p.offset, p.limit, "name", True,
                                                                                    p.after, p.before)),
     "services by name prefix": lambda b, p: b.services.list(ServiceFilter(text="c"), p),
+    "services containing text, from the index": lambda b, p: b.services.list(ServiceFilter(text="client"), p),
+    "services containing text, newest first": lambda b, p: b.services.list(ServiceFilter(text="example"),
+        PageRequest(p.offset, p.limit, "created", True, p.after, p.before)),
     "tariffs by lower(name)": lambda b, p: b.tariffs.list(page=p),
     "notifications newest first": lambda b, p: b.notifications.list(page=PageRequest(
         p.offset, p.limit, "created", True, p.after, p.before)),

@@ -158,7 +158,7 @@ async def test_status_and_type_keys_filter_modules(demo_backend: Backend) -> Non
         await pilot.press("s")
         assert screen.filter.status is not None
         assert {r.status for r in screen.paged.rows} == {screen.filter.status}
-        await pilot.press("y")
+        await pilot.press("t")
         assert screen.filter.module_type is not None
         assert {r.module_type for r in screen.paged.rows} <= {screen.filter.module_type}
 
@@ -172,8 +172,8 @@ async def test_question_mark_lists_this_screens_keys(demo_backend: Backend) -> N
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         assert help_screen.screen_id == "modules"
-        assert {"/", "s", "y", "]", "[", "?", "q", "escape"} <= set(help_screen.keys)
-        assert "t" not in help_screen.keys  # a card key, not a list key
+        assert {"/", "s", "t", "y", "]", "[", "?", "q", "escape"} <= set(help_screen.keys)
+        assert "h" not in help_screen.keys  # a card key, not a list key
         # At 80 columns the table crops long descriptions; the line under it shows the highlighted one whole.
         await pilot.press("down")
         await pilot.pause()

@@ -231,7 +231,7 @@ async def test_tasks_screen_shows_cron_words_and_next_run(backend: Backend) -> N
         row = next(r for r in screen.paged.rows if r.enabled)
         table = screen.paged.table
         assert table.column_keys == [
-            "module", "name", "schedule", "words", "next_run", "last_run", "result", "duration"]
+            "module", "name", "last_run", "result", "duration", "schedule", "next_run", "words"]  # issue 18 item 9
         assert table.get_cell(str(row.id), "schedule").plain == row.schedule
         assert table.get_cell(str(row.id), "words").plain == row.schedule_in_words != ""
         assert table.get_cell(str(row.id), "next_run").plain == row.next_run_at.strftime("%Y-%m-%d %H:%M")
@@ -282,7 +282,7 @@ async def test_disable_and_enable_a_task(backend: Backend) -> None:
         await settle(pilot)
         stored = next(r for r in backend.tasks.list(TaskFilter(module_id=row.module_id)).rows if r.id == row.id)
         assert not stored.enabled
-        assert screen.paged.table.get_cell(str(row.id), "name").plain.endswith("(off)")
+        assert screen.paged.table.get_cell(str(row.id), "next_run").plain == "off (disabled)"
         await pilot.press("E")
         await settle(pilot)
         stored = next(r for r in backend.tasks.list(TaskFilter(module_id=row.module_id)).rows if r.id == row.id)

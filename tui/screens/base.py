@@ -25,6 +25,10 @@ def report_failed_worker(node: DOMNode, event: Worker.StateChanged) -> None:
     """A worker that raised something its own handlers did not expect: a readable error, no traceback."""
     if event.state is WorkerState.ERROR:
         error = event.worker.error
+        import logging
+
+        logging.getLogger("procmod.console").error("worker %s failed", event.worker.name or event.worker.group,
+                                                   exc_info=error)
         node.notify(str(error) or type(error).__name__, title="Could not finish", severity="error")
 
 
@@ -116,6 +120,7 @@ class ConsoleScreen(Screen[None]):
         visible = self.app.pane_visible
         pane.display = visible
         if visible:
+            pane.fit_to(self.size.width or self.app.size.width)
             pane.refresh_notifications()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

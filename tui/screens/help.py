@@ -38,6 +38,14 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Static("", id="help-full")
             yield Static(Text("Esc closes · ctrl+p or : jumps to any section"), id="help-hint")
+            yield Static(Text(self.log_line()), id="help-log")
+
+    @staticmethod
+    def log_line() -> str:
+        from procmod.tui.logfile import current_log_path
+
+        path = current_log_path()
+        return f"Log: {path}" if path is not None else "Log: none (the console was not started from procmod)"
 
     def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
         """The highlighted key's description in full: at 80 columns the table crops the longer ones."""

@@ -47,9 +47,9 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     FILTER_TYPE: ClassVar[type] = TextFilter
     AUTO_FOCUS = "#list > RowTable"  # focused as the screen is composed, so its first frame shows it
-    #: How the text filter matches: "contains", or "starts with" for lists of a million rows, whose
-    #: filter is an index range (core/queries.py) rather than a scan.
-    TEXT_MATCH: ClassVar[str] = "contains"
+    #: What the text filter is matched against, in the filter line's words. Every list has one rule: the
+    #: text anywhere in it, in any case (core/queries.py `TextFilter`, served by a text-search index).
+    TEXT_FIELD: ClassVar[str] = "name"
 
     def __init__(self, fixed: FilterT | None = None) -> None:
         super().__init__()
@@ -77,7 +77,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if getattr(flt, "status", None):
             parts.append(f"status {flt.status.label}")
         if text := getattr(flt, "text", ""):
-            parts.append(f"name {self.TEXT_MATCH} “{text}”")
+            parts.append(f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)")
         return parts
 
     def open_row(self, row: Any) -> None:
@@ -91,10 +91,9 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="filter-line")
-        hint = "the start of the name" if self.TEXT_MATCH == "starts with" else "part of the name"
-        yield InOrderInput(placeholder=f"Filter: type {hint}, Enter or Esc to close", id="filter-input",
-                           classes="-hidden", max_length=200)
-        yield PagedTable(self.columns(), self.fetch, id="list")
+        yield InOrderInput(placeholder=f"Filter: any part of the {self.TEXT_FIELD}, any case; Enter or Esc closes",
+                           id="filter-input", classes="-hidden", max_length=200)
+        yield PagedTable(self.columns(), self.fetch, id="list", page_size=self.app.page_size)
 
     @property
     def paged(self) -> PagedTable:
@@ -234,6 +233,41 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
 
     def action_reload(self) -> None:
         self.paged.reload()
+
+    def action_export_list(self) -> None:
+        """`X`: every page of this list, with its filters, to a file (tui/screens/export_dialog.py)."""
+        from procmod.tui.screens.export_dialog import ExportScreen
+
+        parts = self.describe_filter()
+        described = ("filtered by " + " · ".join(parts)) if parts else "unfiltered"
+
+        def written(message: str | None) -> None:
+            if message:
+                self.notify(message, title="Export")
+
+        self.app.push_screen(ExportScreen(self.SCREEN_ID, self.filter, described, self.backend.clock.now()),
+                             written)
+
+    def action_copy_row(self) -> None:
+        """`y`: the selected row to the clipboard, through the terminal (OSC 52)."""
+        table = self.paged.table
+        key = table.cursor_key
+        if key is None:
+            return
+        text = table.row_text(key)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the row: {text.replace(chr(9), ' · ')[:60]}", title="Clipboard")
+
+    def action_copy_cell(self) -> None:
+        """`Y`: one cell of the selected row, the column at the left edge (→ and ← choose it)."""
+        table = self.paged.table
+        key = table.cursor_key
+        if key is None:
+            return
+        column = table.first_shown_column
+        text = table.get_row(key)[column].plain
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {table.column_labels[column]}: {text[:60]}", title="Clipboard")
 
     def action_open_row(self) -> None:
         row = self.paged.selected

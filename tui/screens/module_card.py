@@ -106,7 +106,7 @@ class ModuleCardScreen(ModuleActions):
             yield Static("", id="tariffs-title", classes="related-title")
             yield self._table("card-tariffs", [("name", "Name"), ("status", "Status"),
                                                ("active", "Active services")])
-            yield Static("Background tasks", classes="related-title")
+            yield Static("Background tasks", id="tasks-title", classes="related-title")
             yield self._table("card-tasks", [("name", "Name"), ("schedule", "Schedule"), ("last_run", "Last run"),
                                              ("result", "Last result"), ("duration", "Duration")])
             yield Static("", id="notifications-title", classes="related-title")
@@ -168,7 +168,8 @@ class ModuleCardScreen(ModuleActions):
             rows.append(("Read-only", card.type_unavailable))
         if card.supports_datacenter:
             rows.append(("Data center", card.datacenter_name or "—"))
-        rows += [("Responsible department", card.department_name), ("Status", card.status.label)]
+        rows += [("Responsible department", card.department_name), ("Status", card.status.label),
+                 ("Time zone", f"{card.timezone} (its tasks' schedules fire by this clock)")]
         if card.reports_balance:
             read = f" (read {format_time(card.balance_read_at)})" if card.balance_read_at else " (not read yet)"
             rows.append(("Processing module balance", format_money(card.balance, card.balance_currency) + read))
@@ -186,6 +187,7 @@ class ModuleCardScreen(ModuleActions):
         self.query_one("#card-tariffs", RowTable).set_rows(rows)
 
     def _fill_tasks(self) -> None:
+        self.query_one("#tasks-title", Static).update(Text(f"Background tasks (schedules in {self.card.timezone})"))
         self.query_one("#card-tasks", RowTable).set_rows(
             (str(task.id), (task.name + ("" if task.enabled else " (off)"), task.schedule,
                             format_time(task.last_run_at), task.last_result.label if task.last_result else "Never run",
@@ -212,6 +214,9 @@ class ModuleCardScreen(ModuleActions):
             return
         self._fill_tasks()  # set_rows repaints only the rows that changed and keeps each cursor on its row
         self._fill_notifications()
+        # A scheduled connection check is the module's health: the badge follows it (it stayed stale).
+        self.query_one("#card-health", HealthBadge).show(self.card.health_ok, self.card.health_summary,
+                                                         self.card.health_checked_at, self.backend.clock.now())
 
     # ------------------------------------------------------------------ links
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procmod.core.dto import ModuleFilter, ModuleRow, ModuleStatus, Page, PageRequest
 from procmod.core.moduletypes import MODULE_TYPES
@@ -12,11 +12,19 @@ from procmod.tui.screens.module_actions import ModuleActions, ModuleRef
 from procmod.tui.widgets.health_badge import health_cell
 from procmod.tui.widgets.paged_table import Column
 
+if TYPE_CHECKING:
+    from procmod.tui.messages import SchedulerActivity
+
 
 class ModuleListScreen(ListScreen[ModuleFilter], ModuleActions):
     SCREEN_ID = "modules"
     FILTER_TYPE = ModuleFilter
     BINDINGS = bindings_for("modules")
+
+    def on_scheduler_activity(self, message: SchedulerActivity) -> None:
+        """Runs of modules shown ended: their health and unread counts are rewritten (by key, no reload)."""
+        if message.module_ids & {row.id for row in self.paged.rows}:
+            self.paged.refresh_rows()
 
     def columns(self) -> list[Column[Any]]:
         return [

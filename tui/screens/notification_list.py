@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from procmod.core.dto import NotificationFilter, NotificationRow, Page, PageRequest
 from procmod.core.formatting import format_time
@@ -11,10 +11,14 @@ from procmod.tui.actions import bindings_for
 from procmod.tui.screens.list_base import ListScreen
 from procmod.tui.widgets.paged_table import Column
 
+if TYPE_CHECKING:
+    from procmod.tui.messages import SchedulerActivity
+
 
 class NotificationListScreen(ListScreen[NotificationFilter]):
     SCREEN_ID = "notifications"
     FILTER_TYPE = NotificationFilter
+    TEXT_FIELD = "description"
     BINDINGS = bindings_for("notifications")
 
     def columns(self) -> list[Column[Any]]:
@@ -35,11 +39,18 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
         if self.filter.unread_only:
             parts.append("unread only")
         text = self.filter.text
-        return parts + ([f"description contains “{text}”"] if text else [])
+        return parts + ([f"{self.TEXT_FIELD} contains “{text}” (anywhere, any case)"] if text else [])
+
+    def on_scheduler_activity(self, message: SchedulerActivity) -> None:
+        """Notifications were raised: the page shown is read again (rows by key; the cursor stays)."""
+        if any(event.kind in ("notification", "run_interrupted") for event in message.events):
+            self.paged.refresh_rows()
 
     def open_row(self, row: NotificationRow) -> None:
-        if row.module_id is not None:
-            self.app.open_card(row.module_id)
+        """Enter: the notification in full on its own screen (which marks it read)."""
+        from procmod.tui.screens.notification_detail import NotificationScreen
+
+        self.app.push_screen(NotificationScreen(row.id))
 
     def action_mark_read(self) -> None:
         row = self.paged.selected

@@ -30,7 +30,6 @@ SELECTED_MARK = "●"
 class ServiceListScreen(ServiceOperationKeys, ListScreen[ServiceFilter]):
     SCREEN_ID = "services"
     FILTER_TYPE = ServiceFilter
-    TEXT_MATCH = "starts with"
     BINDINGS = bindings_for("services")
 
     def __init__(self, fixed: ServiceFilter | None = None) -> None:

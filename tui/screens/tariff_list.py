@@ -25,7 +25,6 @@ class TariffListScreen(ListScreen[TariffFilter], ReferenceActions):
     SCREEN_ID = "tariffs"
     SPEC_KIND = "tariff"
     FILTER_TYPE = TariffFilter
-    TEXT_MATCH = "starts with"
     BINDINGS = bindings_for("tariffs")
 
     def columns(self) -> list[Column[Any]]:

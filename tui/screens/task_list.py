@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.message import Message
 
@@ -24,12 +25,14 @@ if TYPE_CHECKING:
     from procmod.tui.messages import SchedulerActivity
 
 
-def _name(row: TaskRow) -> str:
-    return row.name + ("" if row.enabled else " (off)")
+def _name(row: TaskRow) -> str | Text:
+    """The task's name; a disabled one is dimmed here and says "off" under Next run (the words survive
+    NO_COLOR; a suffix here would push Duration off a 120-column screen)."""
+    return row.name if row.enabled else Text(row.name, style="dim")
 
 
 def _next_run(row: TaskRow) -> str:
-    return format_time(row.next_run_at) if row.enabled else "—"
+    return format_time(row.next_run_at) if row.enabled else "off (disabled)"
 
 
 class TaskListScreen(ListScreen[TaskFilter]):
@@ -46,14 +49,17 @@ class TaskListScreen(ListScreen[TaskFilter]):
 
     def columns(self) -> list[Column[Any]]:
         return [
+            # The manual's columns first (name, last run, last result, duration, schedule), so that they
+            # are on screen at 120 columns with the pane shown; the rest is a → or two away.
             Column("module", "Processing module", lambda r: r.module_name),
             Column("name", "Name", _name),
+            Column("last_run", "Last run", lambda r: format_time(r.last_run_at), width=16),
+            Column("result", "Last result", lambda r: r.last_result.label if r.last_result else "Never run",
+                   width=12),
+            Column("duration", "Duration", lambda r: format_duration(r.last_duration), width=8),
             Column("schedule", "Schedule", lambda r: r.schedule),
-            Column("words", "In words", lambda r: r.schedule_in_words),
             Column("next_run", "Next run", _next_run),
-            Column("last_run", "Last run", lambda r: format_time(r.last_run_at)),
-            Column("result", "Last result", lambda r: r.last_result.label if r.last_result else "Never run"),
-            Column("duration", "Duration", lambda r: format_duration(r.last_duration)),
+            Column("words", "In words", lambda r: r.schedule_in_words),
         ]
 
     def fetch(self, page: PageRequest) -> Page[TaskRow]:

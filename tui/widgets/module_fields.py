@@ -14,6 +14,7 @@ from typing import Any
 from procmod.core.backend import Backend
 from procmod.core.lifecycle import ModuleParams
 from procmod.core.moduletypes import FieldKind, ModuleType, SettingField, SettingGroup
+from procmod.core.schedule import local_zone_name, zone_names
 from procmod.core.validation import (
     NAME_MAX, ValidationError, validate_money, validate_name, validate_priority, validate_settings,
 )
@@ -24,7 +25,7 @@ from procmod.tui.widgets.schema_form import FormField, Section
 NUMBER_MAX = 16
 MONEY_MAX = 20
 
-PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance")
+PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "minimal_balance", "timezone")
 
 
 def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
@@ -41,6 +42,10 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
     if mtype.reports_balance:
         fields.append(FormField("minimal_balance", "Minimal balance", help="A notification when the balance "
                                 "falls below it, e.g. 100.00", max_length=MONEY_MAX))
+    fields.append(FormField("timezone", "Time zone", FieldKind.SELECT,
+                            help="The clock its tasks' schedules fire by; type to jump (e.g. Europe/Am). "
+                                 "Left unchosen: your own zone",
+                            choices=tuple((zone, zone) for zone in zone_names())))
     return fields
 
 
@@ -79,6 +84,7 @@ def to_params(values: dict[str, Any], mtype: ModuleType) -> ModuleParams:
         name=values.get("name", ""), department_id=as_id(values.get("department_id")),
         datacenter_id=as_id(values.get("datacenter_id")), sort_priority=values.get("sort_priority", ""),
         minimal_balance=values.get("minimal_balance") or None, settings=settings,
+        timezone=values.get("timezone") or None,
     )
 
 
@@ -88,7 +94,8 @@ def initial_values(params: ModuleParams) -> dict[str, Any]:
     values.update(name=params.name, sort_priority=params.sort_priority,
                   department_id=str(params.department_id) if params.department_id is not None else "",
                   datacenter_id=str(params.datacenter_id) if params.datacenter_id is not None else "",
-                  minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance))
+                  minimal_balance="" if params.minimal_balance is None else str(params.minimal_balance),
+                  timezone=params.timezone or local_zone_name())
     return values
 
 

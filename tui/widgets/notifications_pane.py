@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from procmod.tui.messages import JobActivity, SchedulerActivity
 
 PANE_LIMIT = 20
+#: The pane's width: 38 columns up to a 126-column terminal, then 30% of it (up to 64), so that on a wide
+#: terminal the notifications' text is not cut at 22 characters while the lists keep their columns.
+PANE_MIN_WIDTH, PANE_MAX_WIDTH, PANE_SHARE = 38, 64, 0.30
+
+
+def pane_width(screen_width: int) -> int:
+    return max(PANE_MIN_WIDTH, min(PANE_MAX_WIDTH, int(screen_width * PANE_SHARE)))
 
 
 class PaneFeed:
@@ -132,6 +139,12 @@ class NotificationsPane(Vertical):
         if feed.failures:
             set_line(failures, f"✗ Failed operations: {feed.failures:,}")
         failures.display = bool(feed.failures)
+
+    def fit_to(self, screen_width: int) -> None:
+        """Take the width the screen gives the pane (`pane_width`)."""
+        width = pane_width(screen_width)
+        if self.styles.width is None or self.styles.width.value != width:
+            self.styles.width = width
 
     def on_scheduler_activity(self, message: SchedulerActivity) -> None:
         """Runs finished or notifications were raised: show the latest unread (when the pane is shown)."""

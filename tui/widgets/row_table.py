@@ -155,6 +155,10 @@ class RowTable(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "cursor_last", "Last", show=False, id="row_table.last", tooltip="Last row"),
         Binding("enter", "select_cursor", "Select", show=False, id="row_table.select",
                 tooltip="Choose the highlighted row"),
+        Binding("right", "column_right", "Right", show=False, id="row_table.column_right",
+                tooltip="Scroll a wide table one column to the right"),
+        Binding("left", "column_left", "Left", show=False, id="row_table.column_left",
+                tooltip="Scroll a wide table one column to the left"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -476,6 +480,39 @@ class RowTable(ScrollView, can_focus=True):
             self.scroll_end(animate=False)
         else:
             self._move(len(self._keys) - 1, scroll=True)
+
+    def _column_starts(self) -> list[int]:
+        """Where each column begins, in cells from the table's left edge."""
+        starts, position = [], 0
+        for width in self._layout(self._render_width) if self._render_width else []:
+            starts.append(position)
+            position += width
+        return starts
+
+    @property
+    def first_shown_column(self) -> int:
+        """The index of the leftmost column in view (→ and ← move it a column at a time)."""
+        starts = self._column_starts()
+        return max((index for index, start in enumerate(starts) if start <= self.scroll_x), default=0)
+
+    def row_text(self, key: str) -> str:
+        """A row as plain text, cells separated by tabs (pastes into a spreadsheet as cells)."""
+        return "\t".join(cell.plain for cell in self.get_row(key))
+
+    def action_column_right(self) -> None:
+        """→ on a table wider than the screen: the next column becomes the first shown (one press a column,
+        not one a cell)."""
+        if self.max_scroll_x <= 0:
+            return
+        target = next((start for start in self._column_starts() if start > self.scroll_x), self.max_scroll_x)
+        self.scroll_to(x=min(target, self.max_scroll_x), animate=False, immediate=True)
+
+    def action_column_left(self) -> None:
+        """← : the previous column becomes the first shown."""
+        if self.scroll_x <= 0:
+            return
+        target = max((start for start in self._column_starts() if start < self.scroll_x), default=0)
+        self.scroll_to(x=target, animate=False, immediate=True)
 
     def action_select_cursor(self) -> None:
         key = self.cursor_key

@@ -93,3 +93,51 @@ class ChangeWatcher:
                     tables, pending = frozenset(pending), set()
                     last_report = time.monotonic()
                     self._on_change(tables)
+
+
+class BatchedAnnouncer:
+    """For `procmod worker` on PostgreSQL: its own writes do not NOTIFY (their connections set
+    `procmod.batch_announcements`, which the triggers of migration 0011 read); instead, while it has done
+    something, one `NOTIFY procmod_change, '*'` a second tells the consoles to look. A NOTIFY in every run's
+    transaction would serialize the workers' commits on PostgreSQL's notification queue lock."""
+
+    def __init__(self, db: Database, *, interval: float = 1.0) -> None:
+        self._db = db
+        self.interval = interval
+        self._dirty = threading.Event()
+        self.enabled = db.engine.dialect.name == "postgresql"
+        if self.enabled:
+            from sqlalchemy import event
+
+            event.listen(db.engine, "connect", _batch_announcements)
+            db.engine.dispose()  # connections made before now announce as they go: start afresh
+
+    def changed(self, *_event: object) -> None:
+        """A listener for scheduler and job events: something was written."""
+        self._dirty.set()
+
+    def serve(self, stop: threading.Event) -> None:
+        while self.enabled and not stop.wait(self.interval):
+            self.announce_if_changed()
+        self.announce_if_changed()
+
+    def announce_if_changed(self) -> None:
+        if not (self.enabled and self._dirty.is_set()):
+            return
+        self._dirty.clear()
+        from sqlalchemy import text
+
+        try:
+            with self._db.engine.connect() as connection:
+                connection.execute(text("SELECT pg_notify(:channel, :tables)"),
+                                   {"channel": CHANNEL, "tables": ANY_TABLE})
+                connection.commit()
+        except Exception as error:  # noqa: BLE001 - consoles then learn at the next one
+            log.warning("could not announce changes to consoles (%s)", type(error).__name__)
+
+
+def _batch_announcements(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("SET procmod.batch_announcements = 'on'")
+    cursor.close()
+    dbapi_connection.commit()  # type: ignore[attr-defined]

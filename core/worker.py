@@ -18,6 +18,7 @@ from datetime import timedelta
 from types import FrameType
 
 from procmod.core.backend import Backend
+from procmod.core.changes import BatchedAnnouncer
 from procmod.core.jobs import JobEvent
 from procmod.core.scheduler import DatabaseClock, Scheduler, SchedulerEvent
 
@@ -58,7 +59,18 @@ def run_worker(backend: Backend, *, concurrency: int = 4, poll: float = 1.0, gra
                stop: threading.Event | None = None, handle_signals: bool = True) -> int:
     """Serve until SIGTERM/SIGINT (or `stop`); returns the number of runs marked Interrupted at exit."""
     stop = stop or threading.Event()
-    scheduler = build_scheduler(backend, concurrency=concurrency, lease=lease, deadline=deadline)
+    announcer = BatchedAnnouncer(backend.db)
+
+    def on_run_event(event: SchedulerEvent) -> None:
+        log_event(event)
+        announcer.changed()
+
+    def on_job_event(event: JobEvent) -> None:
+        log_job_event(event)
+        announcer.changed()
+
+    scheduler = build_scheduler(backend, concurrency=concurrency, lease=lease, deadline=deadline,
+                                listener=on_run_event)
     if handle_signals:
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("received %s: finishing in-flight runs (up to %.0f s)", signal.Signals(signum).name, grace)
@@ -68,7 +80,9 @@ def run_worker(backend: Backend, *, concurrency: int = 4, poll: float = 1.0, gra
         signal.signal(signal.SIGINT, on_signal)
     log.info("worker %s serving %s with concurrency %d", scheduler.worker_id, backend.db.redacted_url(), concurrency)
     # Service operations (core/jobs.py) run beside the scheduler, on a thread of their own.
-    jobs = backend.make_job_engine(worker_id=scheduler.worker_id, listener=log_job_event, concurrency=concurrency)
+    jobs = backend.make_job_engine(worker_id=scheduler.worker_id, listener=on_job_event, concurrency=concurrency)
+    announcing = threading.Thread(target=announcer.serve, args=(stop,), name="procmod-announce", daemon=True)
+    announcing.start()
     jobs_thread = threading.Thread(target=jobs.serve, args=(stop,), kwargs={"poll": poll}, name="procmod-jobs",
                                    daemon=True)
     jobs_thread.start()
@@ -76,5 +90,6 @@ def run_worker(backend: Backend, *, concurrency: int = 4, poll: float = 1.0, gra
     interrupted = scheduler.shutdown(grace=grace)
     interrupted += jobs.shutdown(grace=grace)
     jobs_thread.join(timeout=grace)
+    announcing.join(timeout=5)
     log.info("worker %s stopped (%d run(s) interrupted)", scheduler.worker_id, interrupted)
     return interrupted

@@ -5,7 +5,8 @@ Revises: 0010
 Create Date: 2026-12-04 18:00:00
 
 Statement-level triggers, so a bulk write is one notification, not one per row; NOTIFY is delivered on
-commit and PostgreSQL folds identical ones within a transaction. SQLite needs nothing: a watcher reads
+commit and PostgreSQL folds identical ones within a transaction. Connections that set
+`procmod.batch_announcements = on` (headless workers) announce once a second instead. SQLite needs nothing: a watcher reads
 `PRAGMA data_version` (core/changes.py). task_run announces only its results, not the lease heartbeats.
 """
 
@@ -38,6 +39,11 @@ def upgrade() -> None:
     op.execute("""
         CREATE FUNCTION procmod_announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
+            -- Headless workers batch their announcements (one NOTIFY a second, core/changes.py): a NOTIFY
+            -- in every transaction would serialize their commits on PostgreSQL's notification queue lock.
+            IF current_setting('procmod.batch_announcements', true) = 'on' THEN
+                RETURN NULL;
+            END IF;
             PERFORM pg_notify('procmod_change', TG_TABLE_NAME);
             RETURN NULL;
         END

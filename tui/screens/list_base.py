@@ -149,6 +149,7 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         if self.filter != self.FILTER_TYPE() or self.fixed is not None or self.paged.rows or not self.is_mounted:
             return False
         self.paged.show_page(self.fetch, page)
+        self._waiting_for_database = False  # it has its rows: the database need not read them again
         self._show_filter()
         return True
 

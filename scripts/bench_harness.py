@@ -19,9 +19,11 @@ SIZE = (120, 40)
 class Timer:
     """Stamps an app's frames; `timed` records one measure (ms) and, with a counter, its SQL statements."""
 
-    def __init__(self, app: Any, counter: Any = None) -> None:
+    def __init__(self, app: Any, counter: Any = None, wire: Any = None) -> None:
         self.app = app
         self.counter = counter
+        self.wire = wire
+        self.wire_trips: dict[str, list[int]] = {}
         self.frames: list[float] = []
         self.results: dict[str, list[float]] = {}
         self.statements: dict[str, list[int]] = {}
@@ -45,6 +47,7 @@ class Timer:
         if note is not None:
             note()
         before = self.counter.count if self.counter is not None else 0
+        wire_before = self.wire.count if self.wire is not None else 0
         started = time.perf_counter()
         outcome = action()
         if inspect.isawaitable(outcome):
@@ -56,6 +59,8 @@ class Timer:
         self.results.setdefault(label, []).append(elapsed)
         if self.counter is not None:
             self.statements.setdefault(label, []).append(self.counter.count - before)
+        if self.wire is not None:
+            self.wire_trips.setdefault(label, []).append(self.wire.count - wire_before)
         return elapsed
 
     def key(self, name: str, character: str | None = None) -> Callable[[], None]:

@@ -36,10 +36,34 @@ def throwaway_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+class WireCounter:
+    """Messages the console wrote to the database through the proxy: its round trips as the network sees
+    them (BEGIN and COMMIT included), counted by the proxy in a shared 8-byte file the benchmark reads."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        import mmap
+
+        if create:
+            path.write_bytes(bytes(8))
+        self._file = path.open("r+b")
+        self._map = mmap.mmap(self._file.fileno(), 8)
+
+    @property
+    def count(self) -> int:
+        return int.from_bytes(self._map[:8], "little")
+
+    def add(self) -> None:
+        self._map[:8] = (self.count + 1).to_bytes(8, "little")
+
+
 async def _relay(host: str, port: int, delay: float, ready: Path) -> None:
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    wire = WireCounter(ready.with_name("wire"))
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: bool = False) -> None:
         try:
             while chunk := await reader.read(65536):
+                if count:
+                    wire.add()
                 await asyncio.sleep(delay)
                 writer.write(chunk)
                 await writer.drain()
@@ -54,7 +78,7 @@ async def _relay(host: str, port: int, delay: float, ready: Path) -> None:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        await asyncio.gather(pipe(reader, upstream_writer, True), pipe(upstream_reader, writer))
 
     server = await asyncio.start_server(client, "127.0.0.1", 0)
     ready.write_text(str(server.sockets[0].getsockname()[1]))
@@ -69,8 +93,8 @@ def proxy_child(target: str, delay: str, ready: str) -> None:
 
 
 @contextmanager
-def latency_proxy(url: str, delay: float, script: str) -> Iterator[str]:
-    """`url` rewritten to pass through a proxy process adding `delay` seconds each way."""
+def latency_proxy(url: str, delay: float, script: str) -> Iterator[tuple[str, WireCounter]]:
+    """`url` rewritten to pass through a proxy process adding `delay` seconds each way, and its counter."""
     import tempfile
     import time
 
@@ -78,6 +102,7 @@ def latency_proxy(url: str, delay: float, script: str) -> Iterator[str]:
 
     parsed = make_url(url)
     ready = Path(tempfile.mkdtemp()) / "port"
+    wire = WireCounter(ready.with_name("wire"), create=True)
     proc = subprocess.Popen([sys.executable, script, "--child", "proxy",
                              "--url", f"{parsed.host or '127.0.0.1'}:{parsed.port or 5432}",
                              "--launched", f"{delay}:{ready}"])
@@ -87,7 +112,22 @@ def latency_proxy(url: str, delay: float, script: str) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the latency proxy did not start")
             time.sleep(0.05)
-        yield parsed.set(host="127.0.0.1", port=int(ready.read_text())).render_as_string(hide_password=False)
+        yield parsed.set(host="127.0.0.1", port=int(ready.read_text())).render_as_string(hide_password=False), wire
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def round_trip_ms(url: str, count: int = 200) -> list[float]:
+    """`SELECT 1` round trips (ms) on one connection: what the proxy really adds on this machine now."""
+    import time
+
+    import psycopg
+
+    times = []
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as connection:
+        for _ in range(count):
+            started = time.perf_counter()
+            connection.execute("SELECT 1").fetchone()
+            times.append((time.perf_counter() - started) * 1000)
+    return times

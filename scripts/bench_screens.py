@@ -37,14 +37,14 @@ def inputs_on(screen: Any) -> int:
     return len(screen.query(FORM_WIDGETS))
 
 
-async def interactive(url: str, *, repeats: int, interactions: int, settle: float) -> Measured:
+async def interactive(url: str, *, repeats: int, interactions: int, settle: float, wire: Any = None) -> Measured:
     from procmod.core.backend import open_backend
     from procmod.tui.actions import DESTINATIONS
     from procmod.tui.app import make_app
 
     backend = open_backend(url)
     app = make_app(backend, start="menu", prepare_screens=True)
-    timer = Timer(app, StatementCounter(backend.db.engine))
+    timer = Timer(app, StatementCounter(backend.db.engine), wire)
     out = Measured(timer)
     timed = timer.timed
     key = timer.key

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,8 @@ def judge(report: Report, database: str, measured: Any, anchors: dict[str, list[
         median, high = statistics.median(values), p95(values)
         trips = measured.timer.statements.get(label, [])
         trip_count = round(statistics.median(trips)) if trips else 0
+        wire = measured.timer.wire_trips.get(label, [])
+        on_wire = f"/{round(statistics.median(wire))}" if wire else ""
         first = "first" in label
         if kind in (OPEN, FORM):
             anchor = bare_push if kind == OPEN else statistics.median(anchors[f"bare: push a form of {detail} inputs"])
@@ -280,7 +283,7 @@ def judge(report: Report, database: str, measured: Any, anchors: dict[str, list[
                 target, ok = "≤ 2× and ≤ 50 ms", ratio <= 2 and median <= 50
             else:
                 target, ok = "≤ 1.5×", ratio <= 1.5
-            trip_text = str(trip_count)
+            trip_text = f"{trip_count}{on_wire}"
             if trip_count > ROUND_TRIP_LIMIT and not label.startswith(("help", "palette", "add wizard, step 1",
                                                                         "add wizard, step 2")):
                 trip_text += " !"
@@ -289,7 +292,7 @@ def judge(report: Report, database: str, measured: Any, anchors: dict[str, list[
             anchor = statistics.median(anchors[KEY_ANCHORS[detail]])
             ratio = median / anchor
             target, ok = "≤ 1.5×, p95 ≤ 3×", ratio <= 1.5 and high <= 3 * anchor
-            trip_text = str(trip_count)
+            trip_text = f"{trip_count}{on_wire}"
         if kind == FORM:
             label = f"{label} [{detail} inputs]"
         report.add(label, ms(median), ms(high), ms(anchor), f"{ratio:.2f}×", target,
@@ -306,6 +309,9 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("PROCMOD_TEST_POSTGRES_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/test"),
                         help="a server where a throw-away database may be created and dropped")
+    parser.add_argument("--pg-db", metavar="URL", help="measure this already seeded PostgreSQL database (kept) "
+                        "instead of a throw-away one, e.g. one seeded with `procmod seed --scale xlarge`")
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite and the start-up rows")
     parser.add_argument("--child")
     parser.add_argument("--url")
     parser.add_argument("--launched")
@@ -330,21 +336,86 @@ def main() -> None:
 
     from procmod.core.secrets import ENV_SECRET_KEY
     from scripts.bench_anchors import anchors as measure_anchors
-    from scripts.bench_pg import latency_proxy, throwaway_database
-    from scripts.bench_screens import FORM, interactive, rss_mb
+    from scripts.bench_pg import latency_proxy, round_trip_ms, throwaway_database
+    from scripts.bench_screens import FORM, interactive
 
     scale = args.scale or ("small" if args.quick else "large")
     repeats, interactions, starts, settle = (2, 10, 3, 1.0) if args.quick else (4, 30, 7, 2.0)
     # One key for this run's data sets, handed to the child processes through the environment.
     os.environ.setdefault(ENV_SECRET_KEY, Fernet.generate_key().decode())
+    report = Report()
+    began = datetime.now(timezone.utc)
+    print(f"procmod benchmark, {scale} scale{' (quick)' if args.quick else ''} — {machine()}; {load()}", flush=True)
+    measured: dict[str, Any] = {}
+    if not args.postgres_only:
+        report.section("SQLite")
+        sqlite_rows(args, report, scale, measured, (repeats, interactions, starts, settle))
+    form_sizes = {detail for result in measured.values() for kind, detail in result.kinds.values() if kind == FORM}
+    pg_error = pg_seed = ""
+    if not args.no_postgres:
+        try:
+            with (nullcontext(args.pg_db) if args.pg_db else throwaway_database(args.postgres)) as pg_url:
+                if not args.pg_db:
+                    started = time.perf_counter()
+                    subprocess.run([sys.executable, __file__, "--child", "seed", "--url", pg_url, "--launched", scale],
+                                   cwd=ROOT, check=True)
+                    pg_seed = f"{time.perf_counter() - started:.1f} s"
+                measured["PostgreSQL"] = asyncio.run(interactive(pg_url, repeats=repeats, interactions=interactions,
+                                                                 settle=settle))
+                measured["PostgreSQL"].ping = round_trip_ms(pg_url)
+                with latency_proxy(pg_url, 0.001, __file__) as (proxied, wire):
+                    ping = round_trip_ms(proxied)
+                    measured["PostgreSQL + 1 ms each way"] = asyncio.run(interactive(
+                        proxied, repeats=repeats, interactions=interactions, settle=settle, wire=wire))
+                    measured["PostgreSQL + 1 ms each way"].ping = ping
+        except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: say so, measure the rest
+            pg_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    form_sizes |= {detail for result in measured.values() for kind, detail in result.kinds.values() if kind == FORM}
+    anchors = asyncio.run(measure_anchors(form_sizes, repeats + 1, interactions))
+
+    for name, result in measured.items():
+        if name != "SQLite":
+            report.section(name + (f" ({args.pg_db.rsplit('/', 1)[-1]})" if args.pg_db else ""))
+            if pg_seed and name == "PostgreSQL":
+                report.add("create the data set (PostgreSQL, COPY)", pg_seed)
+            report.add("a round trip (SELECT 1)", ms(statistics.median(result.ping)), ms(p95(result.ping)))
+        judge(report, name, result, anchors)
+        if name == "SQLite":
+            report.add("resident memory after every screen", f"{result.memory:.0f} MB", target="≤ 200 MB",
+                       verdict="PASS" if result.memory <= 200 else "MISS")
+            tick = scheduler_tick(f"sqlite:///{Path(args.dir) / f'{scale}.db'}")
+            report.add("scheduler tick, none due", f"{statistics.median(tick):.2f} ms", f"{p95(tick):.2f} ms",
+                       target="≤ 5 ms", verdict="PASS" if statistics.median(tick) <= 5 else "MISS")
+    if pg_error:
+        report.section(f"PostgreSQL: not measured ({pg_error})")
+    elif not args.quick and not args.no_postgres:
+        throughput = claim_throughput(args.postgres)
+        report.add("claim-and-record, 4 workers, PostgreSQL", f"{throughput:.0f} runs/s", target="≥ 500 runs/s",
+                   verdict="PASS" if throughput >= 500 else "MISS")
+    report.section("Anchors: a bare Textual app, same run, same harness")
+    for label, values in anchors.items():
+        report.add(label, ms(statistics.median(values)), ms(p95(values)))
+    report.table()
+    print(f"\nPASS {sum(r[6] == 'PASS' for r in report.rows if len(r) > 6)}, MISS {len(report.misses)}")
+    print("trips: SQL statements + commits/rollbacks the screen sent (SQLAlchemy events); behind the proxy, "
+          "/N adds the messages the proxy saw the console write (BEGIN included): its network round trips")
+    if report.heavy:
+        print(f"Screen opens over {ROUND_TRIP_LIMIT} round trips (statements + commits/rollbacks): "
+              + "; ".join(report.heavy))
+    print(f"\n{began:%Y-%m-%d %H:%M} UTC, {load()} at the end · command: python scripts/benchmark.py "
+          + " ".join(sys.argv[1:]))
+
+
+def sqlite_rows(args: Any, report: Report, scale: str, measured: dict[str, Any],
+                counts: tuple[int, int, int, float]) -> None:
+    """The SQLite data set, the start-up rows and the screens on SQLite."""
+    from scripts.bench_screens import interactive, rss_mb
+
+    repeats, interactions, starts, settle = counts
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
     db_file = directory / f"{scale}.db"
     url = f"sqlite:///{db_file}"
-    report = Report()
-    began = datetime.now(timezone.utc)
-    print(f"procmod benchmark, {scale} scale{' (quick)' if args.quick else ''} — {machine()}; {load()}", flush=True)
-    report.section("SQLite")
     if not (args.reuse and db_file.exists()):
         for stale in directory.glob(f"{scale}.db*"):
             stale.unlink()
@@ -369,54 +440,8 @@ def main() -> None:
         report.add(label, ms(statistics.median(times)), ms(p95(times)), ms(bare), f"{ratio:.2f}×",
                    f"≤ {limit}× bare start", "PASS" if ratio <= limit else "MISS")
 
-    measured = {"SQLite": asyncio.run(interactive(url, repeats=repeats, interactions=interactions, settle=settle))}
-    memory = rss_mb()
-    form_sizes = {detail for kind, detail in measured["SQLite"].kinds.values() if kind == FORM}
-    anchors = asyncio.run(measure_anchors(form_sizes, repeats + 1, interactions))
-    pg_error = ""
-    if not args.no_postgres:
-        try:
-            with throwaway_database(args.postgres) as pg_url:
-                started = time.perf_counter()
-                subprocess.run([sys.executable, __file__, "--child", "seed", "--url", pg_url, "--launched", scale],
-                               cwd=ROOT, check=True)
-                pg_seed = time.perf_counter() - started
-                measured["PostgreSQL"] = asyncio.run(interactive(pg_url, repeats=repeats, interactions=interactions,
-                                                                 settle=settle))
-                with latency_proxy(pg_url, 0.001, __file__) as proxied:
-                    measured["PostgreSQL + 1 ms each way"] = asyncio.run(interactive(
-                        proxied, repeats=repeats, interactions=interactions, settle=settle))
-        except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: say so, measure the rest
-            pg_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-
-    for name, result in measured.items():
-        if name != "SQLite":
-            report.section(name)
-            if name == "PostgreSQL":
-                report.add("create the data set (PostgreSQL, COPY)", f"{pg_seed:.1f} s")
-        judge(report, name, result, anchors)
-        if name == "SQLite":
-            report.add("resident memory after every screen", f"{memory:.0f} MB", target="≤ 200 MB",
-                       verdict="PASS" if memory <= 200 else "MISS")
-            tick = scheduler_tick(url)
-            report.add("scheduler tick, none due", f"{statistics.median(tick):.2f} ms", f"{p95(tick):.2f} ms",
-                       target="≤ 5 ms", verdict="PASS" if statistics.median(tick) <= 5 else "MISS")
-    if pg_error:
-        report.section(f"PostgreSQL: not measured ({pg_error})")
-    elif not args.quick:
-        throughput = claim_throughput(args.postgres)
-        report.add("claim-and-record, 4 workers, PostgreSQL", f"{throughput:.0f} runs/s", target="≥ 500 runs/s",
-                   verdict="PASS" if throughput >= 500 else "MISS")
-    report.section("Anchors: a bare Textual app, same run, same harness")
-    for label, values in anchors.items():
-        report.add(label, ms(statistics.median(values)), ms(p95(values)))
-    report.table()
-    print(f"\nPASS {sum(r[6] == 'PASS' for r in report.rows if len(r) > 6)}, MISS {len(report.misses)}")
-    if report.heavy:
-        print(f"Screen opens over {ROUND_TRIP_LIMIT} round trips (statements + commits/rollbacks): "
-              + "; ".join(report.heavy))
-    print(f"\n{began:%Y-%m-%d %H:%M} UTC, {load()} at the end · command: python scripts/benchmark.py"
-          f"{' --quick' if args.quick else ''}{f' --scale {args.scale}' if args.scale else ''}")
+    measured["SQLite"] = asyncio.run(interactive(url, repeats=repeats, interactions=interactions, settle=settle))
+    measured["SQLite"].memory = rss_mb()
 
 
 if __name__ == "__main__":

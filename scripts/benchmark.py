@@ -260,7 +260,7 @@ class Report:
 
 
 def ms(value: float) -> str:
-    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    return f"{value:.2f} ms" if value < 1 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
 
 
 def judge(report: Report, database: str, measured: Any, anchors: dict[str, list[float]]) -> None:

@@ -2,7 +2,8 @@
 
 - a cursor move and a page down in a bare Line-API list (a `ScrollView` with `render_line`, 10,000 lines),
 - a cursor move in a `DataTable` of 100 rows,
-- a screen push with a 100-row `DataTable` (a new screen each time; the first push is kept apart),
+- a screen push with a 100-row `DataTable` (a new screen each time; the first push is kept apart), and
+  for reference the same push with the Line-API list,
 - a form of N inputs pushed as a screen (N = the inputs of the procmod form it anchors),
 - a filter keystroke: a key typed into a bare `Input` whose change refilters a 100-row `DataTable`.
 
@@ -136,6 +137,10 @@ async def anchors(form_sizes: set[int], repeats: int, interactions: int) -> dict
         for _ in range(repeats * 2):
             await timer.timed("bare: push a screen with a 100-row DataTable", lambda: app.push_screen(TableScreen()),
                               pilot)
+            app.pop_screen()
+        # The same push with a Line-API list (what procmod's lists are) instead of the DataTable.
+        for _ in range(repeats * 2):
+            await timer.timed("bare: push a screen with a Line-API list", lambda: app.push_screen(ListScreen()), pilot)
             app.pop_screen()
         for size in sorted(form_sizes):
             for _ in range(repeats):

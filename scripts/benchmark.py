@@ -345,7 +345,8 @@ def main() -> None:
     os.environ.setdefault(ENV_SECRET_KEY, Fernet.generate_key().decode())
     report = Report()
     began = datetime.now(timezone.utc)
-    print(f"procmod benchmark, {scale} scale{' (quick)' if args.quick else ''} — {machine()}; {load()}", flush=True)
+    data = f"PostgreSQL database {args.pg_db.rsplit('/', 1)[-1]}" if args.pg_db and args.postgres_only else f"{scale} scale"
+    print(f"procmod benchmark, {data}{' (quick)' if args.quick else ''} — {machine()}; {load()}", flush=True)
     measured: dict[str, Any] = {}
     if not args.postgres_only:
         report.section("SQLite")

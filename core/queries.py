@@ -443,7 +443,10 @@ class ModuleQueries:
                    _active_services(module_id=module_id, tariff_id=Tariff.id))
             .join(TariffModule, TariffModule.tariff_id == Tariff.id)
             .where(TariffModule.module_id == module_id)
-            .order_by(Tariff.name, Tariff.id)
+            # `name || ''`, not `name`: sorted by the tariff's name index under a LIMIT, PostgreSQL walks the
+            # index through every tariff looking for this module's (1.4 s for a card of 1,000 tariffs among
+            # 1,000,000); with no index to walk it reads the module's links and sorts them (27 ms).
+            .order_by(Tariff.name.concat(""), Tariff.id)
             .limit(CARD_TARIFF_LIMIT)
         )
         return [CardTariff(id=i, name=n, status=s, active_service_count=c) for i, n, s, c in

@@ -71,9 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Bulk-load a deterministic data set into the empty database chosen by --db: large = "
                     "10,000 modules, 100,000 tariffs, 1,000,000 services, 30,000 background tasks with run "
                     "history and 100,000 notifications (10–20 s on SQLite or PostgreSQL); medium and small are "
-                    "a tenth and a hundredth of that.",
+                    "a tenth and a hundredth of that; xlarge (for PostgreSQL) is 100,000 modules, 1,000,000 "
+                    "tariffs and 10,000,000 services.",
     )
-    seed.add_argument("--scale", choices=("small", "medium", "large"), default="large")
+    seed.add_argument("--scale", choices=("small", "medium", "large", "xlarge"), default="large")
     for count in ("modules", "tariffs", "services", "notifications"):
         seed.add_argument(f"--{count}", type=_positive_count, metavar="N",
                           help=f"this many {count} instead of the scale's"

@@ -1,0 +1,92 @@
+"""The benchmark's one harness: every measure, procmod's and the bare Textual anchors', is timed here the same way.
+
+Latency = from the action to the last frame the app writes for it. A spy on `App._display` stamps every
+frame; after the action we wait as the test pilot does (every message handled, then the process idle for
+one 20 ms slice, longer than a frame interval, so every refresh asked for has been drawn) but without the
+frame `pilot.pause()` forces at its end, which is the pilot's, not the app's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+SIZE = (120, 40)
+
+
+class Timer:
+    """Stamps an app's frames; `timed` records one measure (ms) and, with a counter, its SQL statements."""
+
+    def __init__(self, app: Any, counter: Any = None, wire: Any = None) -> None:
+        self.app = app
+        self.counter = counter
+        self.wire = wire
+        self.wire_trips: dict[str, list[int]] = {}
+        self.frames: list[float] = []
+        self.results: dict[str, list[float]] = {}
+        self.statements: dict[str, list[int]] = {}
+        display = app._display
+
+        def stamped(screen, renderable):  # noqa: ANN001, ANN202
+            if renderable is not None:
+                self.frames.append(time.perf_counter())
+            return display(screen, renderable)
+
+        app._display = stamped
+
+    async def timed(self, label: str, action: Callable[[], Awaitable[None] | None], pilot: Any) -> float:
+        from textual._wait import wait_for_idle
+
+        await pilot.pause()
+        self.frames.clear()
+        # An action called directly is input to the console all the same: it must not take it for a quiet
+        # moment (tui/idle_gc.py, screen preparing), as with a key it would not.
+        note = getattr(self.app, "note_input", None)
+        if note is not None:
+            note()
+        before = self.counter.count if self.counter is not None else 0
+        wire_before = self.wire.count if self.wire is not None else 0
+        started = time.perf_counter()
+        outcome = action()
+        if inspect.isawaitable(outcome):
+            await outcome
+        await pilot._wait_for_screen()  # noqa: SLF001 - the pilot's own wait, minus its forced frame
+        await wait_for_idle(0)
+        finished = self.frames[-1] if self.frames else time.perf_counter()
+        elapsed = (finished - started) * 1000
+        self.results.setdefault(label, []).append(elapsed)
+        if self.counter is not None:
+            self.statements.setdefault(label, []).append(self.counter.count - before)
+        if self.wire is not None:
+            self.wire_trips.setdefault(label, []).append(self.wire.count - wire_before)
+        return elapsed
+
+    def key(self, name: str, character: str | None = None) -> Callable[[], None]:
+        """A key as the terminal sends it (no pilot waits around it)."""
+        from textual import events
+
+        def send() -> None:
+            event = events.Key(name, character)
+            event.set_sender(self.app)
+            self.app._driver.send_message(event)
+
+        return send
+
+
+class StatementCounter:
+    """Database round trips a screen makes: SQL statements (SQLAlchemy's `before_cursor_execute`) plus
+    transaction ends (commit / rollback), each one a message to the server and its answer."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+
+        def one(*_: Any, **__: Any) -> None:
+            self.count += 1
+
+        event.listen(engine, "before_cursor_execute", one)
+        event.listen(engine, "commit", one)
+        event.listen(engine, "rollback", one)

@@ -19,8 +19,9 @@ key a form shows the error under). What is checked, by hint:
 - any other class: an instance of it.
 
 Overrides say more than a hint can: `Column(Service.name)` takes the length, range and nullability of a
-database column, `Ref(Department.id)` also requires the row to exist, `Text(255)`, `Int(1, 100)`. A
-parameter of a dataclass is overridden with the dotted name: `@entry_point(**{"params.name": Text(100)})`.
+database column, `Ref(Department.id)` also requires the row to exist, `Text(255)`, `Int(1, 100)`,
+`Known(ENTITIES, "reference entity")` one of a set of known objects. A parameter of a dataclass is
+overridden with the dotted name: `@entry_point(**{"params.name": Text(100)})`.
 
 Every decorated function is listed in `ENTRY_POINTS`, so a test can feed all of them, including those
 added later. `refuses=` names the exceptions the entry point documents besides `ValidationError` and
@@ -256,6 +257,21 @@ class Choice(Check):
         return value
 
 
+@dataclass(frozen=True, eq=False)
+class Known(Check):
+    """One of a set of known objects (e.g. the reference entities' `EntitySpec`s), by identity: never an
+    object built to look like one. `options` maps names to the objects (the message lists the names)."""
+
+    options: Any = field(repr=False)
+    label: str = "value"
+
+    def __call__(self, value: Any, key: str, db: Any) -> Any:
+        if not any(value is option for option in self.options.values()):
+            known = ", ".join(sorted(map(str, self.options)))
+            raise _refuse(key, f"{_label(key)} must be a known {self.label} ({known}), not {_kind(value)}")
+        return value
+
+
 @dataclass(frozen=True)
 class Record(Check):
     """A dataclass instance whose fields are checked by their hints; errors are keyed by field name."""
@@ -295,13 +311,6 @@ def _record_plan(cls: type, overrides: tuple[tuple[str, Check], ...]) -> tuple[t
 
 def _frozen(overrides: dict[str, Check]) -> tuple[tuple[str, Check], ...]:
     return tuple(sorted(overrides.items(), key=lambda item: item[0]))
-
-
-@functools.cache
-def _record_plan(cls: type, overrides: tuple[tuple[str, Check], ...]) -> tuple[tuple[str, Check], ...]:
-    hints = typing.get_type_hints(cls, include_extras=True)
-    given = dict(overrides)
-    return tuple((f.name, given.get(f.name) or check_for(hints.get(f.name, Any))) for f in dataclasses.fields(cls))
 
 
 def Column(attribute: Any, *, nullable: bool | None = None) -> Check:  # noqa: N802 - reads as a type

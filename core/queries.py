@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, FromClause, Integer, Select, String, and_,
 from sqlalchemy import select, table, update
 from sqlalchemy.orm import Session, aliased
 
+from procmod.core.arguments import Int, entry_point
 from procmod.core.clock import Clock
 from procmod.core.errors import NotFound
 from procmod.core.dto import (
@@ -65,6 +66,9 @@ from procmod.storage.models import (
 )
 
 RowT = TypeVar("RowT")
+
+#: A choice list's or side pane's size (a negative LIMIT is an error on PostgreSQL, no limit on SQLite).
+LIMIT = Int(0, 10_000)
 
 #: How far past the current page a list counts its rows before saying "N+".
 COUNT_LOOKAHEAD = 10_000
@@ -339,6 +343,7 @@ class ModuleQueries:
             return _paged(session, query, _count_of(*criteria, model=m), page, sorts, "priority",
                           m.id, to_row)
 
+    @entry_point()
     def name(self, module_id: int) -> str:
         with self._db.sessions() as session:
             found = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
@@ -346,6 +351,7 @@ class ModuleQueries:
             raise NotFound(f"Processing module #{module_id} no longer exists.")
         return found
 
+    @entry_point(limit=LIMIT)
     def options(self, text: str = "", limit: int = 50) -> list[Option]:
         """Modules for a filter's choice list: name order, narrowed by text, never the whole table."""
         query = (select(ProcessingModule.id, ProcessingModule.name)
@@ -368,6 +374,7 @@ class ModuleQueries:
     def type_options() -> list[Option]:
         return [Option(t.key, t.title) for t in MODULE_TYPES.values()]
 
+    @entry_point()
     def card(self, module_id: int) -> ModuleCard:
         with self._db.sessions() as session:
             row = session.execute(
@@ -525,6 +532,7 @@ class TariffQueries:
             names[tariff_id].append(module_name)
         return names
 
+    @entry_point()
     def name(self, tariff_id: int) -> str:
         with self._db.sessions() as session:
             found = session.scalar(select(Tariff.name).where(Tariff.id == tariff_id))
@@ -532,6 +540,7 @@ class TariffQueries:
             raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
         return found
 
+    @entry_point(limit=LIMIT)
     def module_choices(self, tariff_id: int, limit: int = 500) -> list[tuple[Option, bool]]:
         """The Modules dialog of a tariff: modules of its product type (and any linked one), with whether
         each is linked now; lowest sort priority first."""
@@ -548,6 +557,7 @@ class TariffQueries:
             ).all()
         return [(Option(str(i), n), i in linked_ids) for i, n in rows]
 
+    @entry_point(limit=LIMIT)
     def options(self, text: str = "", limit: int = 50) -> list[Option]:
         search = TextFilter(self._db, Tariff, "name", text)
         query = (select(Tariff.id, Tariff.name).select_from(search.source()).where(*search.criteria())
@@ -631,6 +641,7 @@ class NotificationService:
                           page, sorts, "created", Notification.id,
                           self._to_row)
 
+    @entry_point()
     def open(self, notification_id: int) -> NotificationDetail:
         """One notification, read in full: marked read (when unread) and returned with its module, task and
         the task's last run up to it. A notification deleted meanwhile (its module was) is NotFound."""
@@ -655,6 +666,7 @@ class NotificationService:
                        or session.execute(runs).one_or_none())
         return NotificationDetail(*row, *(run or (None, None, None, None)))
 
+    @entry_point(limit=LIMIT)
     def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
         """The newest unread notifications for the side pane."""
         query = (
@@ -666,6 +678,7 @@ class NotificationService:
         with self._db.sessions() as session:
             return [self._to_row(r) for r in session.execute(query)]
 
+    @entry_point()
     def unread_count(self, module_id: int | None = None) -> int:
         criteria = [Notification.read_at.is_(None)]
         if module_id is not None:
@@ -673,12 +686,14 @@ class NotificationService:
         with self._db.sessions() as session:
             return session.execute(_count_of(*criteria, model=Notification)).scalar_one()
 
+    @entry_point()
     def mark_read(self, notification_ids: Iterable[int]) -> int:
         ids = list(notification_ids)
         if not ids:
             return 0
         return self._mark(and_(Notification.id.in_(ids)))
 
+    @entry_point()
     def mark_all_read(self, module_id: int | None = None) -> int:
         criterion = Notification.module_id == module_id if module_id is not None else and_(True)
         return self._mark(criterion)
@@ -746,6 +761,7 @@ class TaskQueries:
                           replace(page, sort="started", descending=True),
                           {"started": TaskRun.started_at}, "started", TaskRun.id, to_row)
 
+    @entry_point()
     def in_progress_count(self, module_id: int) -> int:
         query = (
             select(func.count())

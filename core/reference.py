@@ -23,6 +23,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from procmod.core.arguments import (
+    Choice, Int, Items, Known, Mapping as MappingOf, Optional, Plain, Record, Text, entry_point,
+)
 from procmod.core.clock import Clock
 from procmod.core.errors import Blocker, DeleteBlocked, NotFound
 from procmod.core.formatting import format_money
@@ -214,6 +217,18 @@ class SetupProgress:
     tariff: bool
 
 
+#: The checks the services' arguments share: a spec is one of ENTITIES' (never a look-alike built by a
+#: caller: its model and rules decide what is written), values are keyed by field names, a list's limit is
+#: a page's size.
+SPEC = Known(ENTITIES, "reference entity")
+VALUES = MappingOf(Text(64, min_length=1))
+LIMIT = Int(0, 10_000)
+#: A tariff's links: module ids, and priorities as a form or the command line has them (a number or the text
+#: typed, which the body reads and range-checks).
+LINKS = Optional(Items(Record(TariffLink, {"sort_priority": Plain(32, depth=0)})))
+_WRITE = ("procmod.core.lifecycle.ReadOnly",)
+
+
 # ---------------------------------------------------------------------------- validation
 
 
@@ -251,6 +266,7 @@ class ReferenceCommands:
 
     # ------------------------------------------------------------ helpers
 
+    @entry_point()
     def setup_progress(self) -> SetupProgress:
         """Whether any data center, department, module and tariff exists: four index look-ups."""
         with self._db.sessions() as session:
@@ -258,6 +274,7 @@ class ReferenceCommands:
                 return session.scalar(select(model.id).limit(1)) is not None
             return SetupProgress(exists(DataCenter), exists(Department), exists(ProcessingModule), exists(Tariff))
 
+    @entry_point()
     def product_type_choices(self) -> list[tuple[str, str]]:
         """The catalogue in its own order (as the Add wizard lists it), any other type after, by name."""
         order = {p.code: index for index, p in enumerate(PRODUCT_TYPES)}
@@ -265,11 +282,15 @@ class ReferenceCommands:
             rows = session.execute(select(ProductType.code, ProductType.name)).all()
         return sorted(((c, n) for c, n in rows), key=lambda row: (order.get(row[0], len(order)), row[1]))
 
+    @entry_point(spec=SPEC, key=Text(64, min_length=1))
     def choices(self, spec: EntitySpec, key: str) -> list[tuple[str, str]]:
         if spec is TARIFF and key == "product_type":
             return self.product_type_choices()
+        if key not in {f.key for f in spec.fields}:
+            raise ValidationError({"key": f"{spec.title} has no field {key!r}"})
         return list(spec.field(key).choices)
 
+    @entry_point(spec=SPEC, values=VALUES)
     def clean(self, spec: EntitySpec, values: Mapping[str, Any]) -> dict[str, Any]:
         """Every field validated, each error keyed by its field; unknown keys refused."""
         if not isinstance(values, Mapping):
@@ -351,6 +372,7 @@ class ReferenceCommands:
 
     # ------------------------------------------------------------ generic create, edit, delete
 
+    @entry_point(spec=SPEC)
     def values(self, spec: EntitySpec, object_id: int) -> dict[str, Any]:
         """The current values, as the edit form starts from them."""
         with self._db.sessions() as session:
@@ -359,6 +381,7 @@ class ReferenceCommands:
                 raise NotFound(f"{spec.title} #{object_id} no longer exists.")
             return self._values_of(spec, record)
 
+    @entry_point(refuses=_WRITE, spec=SPEC, values=VALUES, links=LINKS)
     def create(self, spec: EntitySpec, values: Mapping[str, Any], *,
                links: Sequence[TariffLink] | None = None) -> int:
         self._writable()
@@ -380,6 +403,7 @@ class ReferenceCommands:
         except IntegrityError as exc:
             raise self._refuse_duplicates_after_race(spec, cleaned, None, exc) from None
 
+    @entry_point(refuses=_WRITE, spec=SPEC, values=VALUES, links=LINKS)
     def update(self, spec: EntitySpec, object_id: int, values: Mapping[str, Any], *,
                links: Sequence[TariffLink] | None = None) -> None:
         """Save an edit; `links` (tariffs) replaces the linked modules when given."""
@@ -414,6 +438,7 @@ class ReferenceCommands:
         except IntegrityError as exc:
             raise self._refuse_duplicates_after_race(spec, cleaned, object_id, exc) from None
 
+    @entry_point(spec=SPEC)
     def blockers(self, spec: EntitySpec, object_id: int) -> list[Blocker]:
         with self._db.sessions() as session:
             if session.get(spec.model, object_id) is None:
@@ -424,6 +449,7 @@ class ReferenceCommands:
     def _blockers(session: Session, spec: EntitySpec, object_id: int) -> list[Blocker]:
         return [b for rule in spec.delete_rules if (b := rule.blocker(session, object_id)) is not None]
 
+    @entry_point(refuses=(*_WRITE, DeleteBlocked), spec=SPEC)
     def delete(self, spec: EntitySpec, object_id: int) -> None:
         """Check the delete rules and delete, in one transaction holding the record's row lock; the
         RESTRICT foreign keys refuse what a concurrent transaction added meanwhile."""
@@ -444,6 +470,7 @@ class ReferenceCommands:
             raise DeleteBlocked([Blocker("concurrent", 1, "another operator placed a module on it meanwhile; "
                                          "look again")]) from exc
 
+    @entry_point(kind=Choice(ENTITIES, "reference entity"))
     def card_title(self, kind: str, object_id: int) -> str:
         """A record's name (filters say which record they narrow to); NotFound once it is gone."""
         spec = ENTITIES[kind]
@@ -453,6 +480,7 @@ class ReferenceCommands:
             raise NotFound(f"{spec.title} #{object_id} no longer exists.")
         return name
 
+    @entry_point(spec=SPEC)
     def card(self, spec: EntitySpec, object_id: int) -> ReferenceCard:
         with self._db.sessions() as session:
             record = session.get(spec.model, object_id)
@@ -484,6 +512,7 @@ class ReferenceCommands:
 
     # ------------------------------------------------------------ tariff plans
 
+    @entry_point(refuses=_WRITE)
     def archive_tariff(self, tariff_id: int) -> None:
         self._writable()
         with self._db.write() as session:
@@ -494,12 +523,14 @@ class ReferenceCommands:
             self._audit(session, "archive", TARIFF, tariff_id, f"Archived tariff plan {tariff.name}",
                         {"status": before.value}, {"status": TariffStatus.ARCHIVED.value})
 
+    @entry_point()
     def tariff_links(self, tariff_id: int) -> list[TariffLink]:
         with self._db.sessions() as session:
             return [TariffLink(m, p) for m, p in session.execute(
                 select(TariffModule.module_id, TariffModule.sort_priority)
                 .where(TariffModule.tariff_id == tariff_id).order_by(TariffModule.sort_priority))]
 
+    @entry_point(product_type=Text(64), limit=LIMIT)
     def link_choices(self, product_type: str, tariff_id: int | None = None, limit: int = 200) -> list[LinkChoice]:
         """The modules a tariff of `product_type` may link: those whose module type serves it (plus any
         linked now), lowest sort priority first."""

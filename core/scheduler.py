@@ -63,6 +63,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from procmod.core.arguments import entry_point
 from procmod.core.clock import Clock
 from procmod.core.schedule import ScheduleNeverRuns, fire_times_between, next_fire_time
 from procmod.storage.engine import Database
@@ -438,6 +439,7 @@ class Scheduler:
         return [replace(claim, run_id=run_ids[task_id]) for task_id, (claim, _) in planned.items()
                 if task_id in run_ids]
 
+    @entry_point()
     def run_now(self, task_id: int) -> Claim | None:
         """Claim a run of one task for now (the console's Run now), outside its schedule."""
         now = self._clock.now()

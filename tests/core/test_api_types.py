@@ -35,14 +35,16 @@ import procmod.core
 from procmod.core import arguments
 from procmod.core.arguments import (
     ENTRY_POINTS, INT32, Anything, Check, Choice, Flag, InstanceOf, Int, Items, Mapping, Member, Number,
-    Optional, Record, Ref, Text, _record_plan,
+    Known, Optional, Plain, Record, Ref, Text, _record_plan,
 )
 from procmod.core.backend import Backend
 from procmod.core.integration import Integrations
 from procmod.core.lifecycle import Commands, ModuleParams
+from procmod.core.reference import ENTITIES, EntitySpec, FieldSpec, TariffLink
+from procmod.core.errors import NotFound
 from procmod.core.validation import ValidationError
 from procmod.demo.seed import seed_demo
-from procmod.storage.models import DataCenter, Department, ProcessingModule, Service, Tariff
+from procmod.storage.models import DataCenter, Department, Notification, ProcessingModule, Service, Tariff
 from tests.conftest import DIALECTS, make_backend, new_database_url
 
 #: Generated calls per dialect, spread over the entry points.
@@ -59,7 +61,16 @@ _import_core()
 
 #: Public methods of the checked classes that are deliberately not entry points (reads with no argument
 #: a caller types, or the scheduler's own plumbing); a new public method must be decorated or listed here.
-NOT_ENTRY_POINTS = {"Integrations.call_log", "Integrations.run_task"}
+NOT_ENTRY_POINTS = {
+    "Integrations.call_log", "Integrations.run_task",
+    # Paged lists: their PageRequest carries the previous page's own keyset (checking it is not done yet).
+    "ModuleQueries.list", "ModuleQueries.history", "ModuleQueries.type_options", "TariffQueries.list",
+    "NotificationService.list", "TaskQueries.list", "TaskQueries.runs",
+    # The scheduler's own loop: called by serve() and the worker with its clock's time and the claims it made.
+    *(f"Scheduler.{name}" for name in ("tick", "next_due", "schedule_unscheduled", "claim_due", "execute",
+                                       "extend_lease", "finish", "finish_many", "reap_expired", "serve",
+                                       "shutdown")),
+}
 
 
 # ------------------------------------------------------------------------------------------------ values
@@ -109,6 +120,8 @@ class Api:
     ids: dict[str, list[int]]
     #: Rows of the loopback modules (their modules, services, tasks): the only ones network calls get.
     loopback: dict[str, list[int]]
+    #: Objects the backend makes on request rather than holds (the scheduler: `make_scheduler`).
+    made: list[Any] = dataclasses.field(default_factory=list)
 
     def callable(self, entry: arguments.EntryPoint) -> Any:
         """What a caller calls: a plain function, or the method on the backend's object of its class."""
@@ -119,12 +132,11 @@ class Api:
     def owner(self, entry: arguments.EntryPoint) -> Any:
         """The backend's object whose class defines the entry point (commands, integrations, notifications...)."""
         names = [n for n, member in inspect.getmembers(type(self.backend)) if isinstance(member, property)]
-        for name in [*vars(self.backend), *names]:
-            value = getattr(self.backend, name)
+        for value in [*(getattr(self.backend, name) for name in [*vars(self.backend), *names]), *self.made]:
             if type(value).__qualname__ == entry.owner_name and type(value).__module__ == entry.module:
                 return value
-        raise AssertionError(f"{entry.qualname}: no attribute or property of Backend holds a {entry.owner_name}; "
-                             "the property test cannot reach it")
+        raise AssertionError(f"{entry.qualname}: no attribute or property of Backend holds a {entry.owner_name} "
+                             "(nor does Api.made); the property test cannot reach it")
 
 
 def _ids(backend: Backend, model: Any) -> list[int]:
@@ -160,7 +172,11 @@ def build_api(url: str) -> Api:
     ids["module_ids"] = ids["module_id"]
     with backend.db.sessions() as session:
         tasks = list(session.scalars(select(BackgroundTask.id).where(BackgroundTask.module_id.in_(loopback))))
-    return Api(backend, ids, {"module_id": loopback, "service_id": services, "task_id": tasks})
+        ids["notification_id"] = list(session.scalars(select(Notification.id).order_by(Notification.id).limit(50)))
+    # A reference record's id: a data center's, a department's or a tariff's (any spec may get any of them).
+    ids["object_id"] = sorted({*ids["datacenter_id"], *ids["department_id"], *ids["tariff_id"]})
+    scheduler = backend.make_scheduler(worker_id="api-types")  # Run now claims; nothing here executes a run
+    return Api(backend, ids, {"module_id": loopback, "service_id": services, "task_id": tasks}, [scheduler])
 
 
 @pytest.fixture(scope="module", params=DIALECTS)
@@ -180,6 +196,7 @@ LIKELY = {
     "minimal_balance": st.one_of(st.none(), st.decimals(0, 10**6, places=2)),
     "schedule": st.sampled_from(["*/15 * * * *", "0 6,18 * * *", "30 */4 * * *", "0 0 1 1 *"]),
     "remote_id": st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True),
+    "key": st.sampled_from(sorted({f.key for spec in ENTITIES.values() for f in spec.fields})),
 }
 
 
@@ -213,6 +230,10 @@ def _valid(check: Check, key: str, api: Api, network: bool) -> st.SearchStrategy
         return st.sampled_from(list(check.enum_class))
     if isinstance(check, Choice):
         return st.sampled_from(sorted(check.choices))
+    if isinstance(check, Plain):  # a number, or text as typed (a priority, a setting's value)
+        return st.one_of(st.integers(-5, 100_000), st.from_regex(r" ?[0-9]{1,6} ?", fullmatch=True), FORM_VALUES)
+    if isinstance(check, Known):
+        return st.sampled_from(list(check.options.values()))
     if isinstance(check, Mapping):
         pairs = st.dictionaries(st.one_of(st.sampled_from(SETTING_KEYS), st.text(max_size=10)), FORM_VALUES,
                                 max_size=8)
@@ -251,6 +272,36 @@ def record(cls: type, overrides: dict[str, Check], api: Api, network: bool) -> s
     return st.builds(cls, **fields)
 
 
+def field_value(spec_field: FieldSpec) -> st.SearchStrategy[Any]:
+    """What a reference form's field may hold: mostly the kind of value the field takes, some not."""
+    good = {
+        "email": st.sampled_from(["support@hostco.example", "noc@dc.example", "not-an-address"]),
+        "code": st.one_of(st.from_regex(r"[A-Z][A-Z0-9._-]{0,8}", fullmatch=True), st.just("FRA 1")),
+        "money": st.one_of(st.sampled_from(["4.90", "0", "12", "-1", "1e9", "abc"]),
+                           st.decimals(0, 10**4, places=2), st.integers(-5, 10**6)),
+        "choice": st.sampled_from([v for v, _ in spec_field.choices] or ["vhost", "vds", "domain", "no-such"]),
+    }.get(spec_field.kind, st.from_regex(r"[A-Za-z][A-Za-z0-9 .-]{0,30}", fullmatch=True))
+    return st.integers(0, 7).flatmap(lambda pick: FORM_VALUES if pick == 7 else good)
+
+
+def spec_values(spec: Any, generic: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A reference record's values for the spec drawn: its fields (any of them left out, so defaults and
+    "required" are exercised), now and then a field it does not have; one in four the generic mix."""
+    if not isinstance(spec, EntitySpec):
+        return generic
+    fields = st.fixed_dictionaries({f.key: field_value(f) for f in spec.fields if f.required},
+                                   optional={f.key: field_value(f) for f in spec.fields if not f.required})
+    foreign = st.dictionaries(st.sampled_from(["price", "email", "code", "module_id"]), FORM_VALUES, max_size=1)
+    mixed = st.builds(lambda own, other: {**other, **own}, fields, foreign)
+    return st.integers(0, 3).flatmap(lambda pick: generic if pick == 3 else st.one_of(fields, mixed))
+
+
+def spec_id(api: Api, spec: Any, generic: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A record id of the spec drawn (so that edits and deletes reach their bodies), or the generic mix."""
+    own = api.ids.get(f"{getattr(spec, 'kind', '')}_id")
+    return st.one_of(st.sampled_from(own), generic) if own else generic
+
+
 def argument(check: Check, key: str, api: Api, network: bool) -> st.SearchStrategy[Any]:
     """Mostly values that pass the checks (so the bodies run), one in four hostile."""
     good = valid(check, key, api, network)
@@ -263,7 +314,10 @@ def argument(check: Check, key: str, api: Api, network: bool) -> st.SearchStrate
 def test_every_public_method_of_a_checked_class_is_an_entry_point() -> None:
     """A class with one checked method has all of them checked (or listed in NOT_ENTRY_POINTS)."""
     owners = {(e.module, e.owner_name) for e in ENTRY_POINTS.values() if e.owner_name}
-    assert {("procmod.core.lifecycle", "Commands"), ("procmod.core.integration", "Integrations")} <= owners
+    assert {("procmod.core.lifecycle", "Commands"), ("procmod.core.integration", "Integrations"),
+            ("procmod.core.reference", "ReferenceCommands"), ("procmod.core.queries", "ModuleQueries"),
+            ("procmod.core.queries", "TariffQueries"), ("procmod.core.queries", "NotificationService"),
+            ("procmod.core.queries", "TaskQueries"), ("procmod.core.scheduler", "Scheduler")} <= owners
     for module, qualname in owners:
         cls = importlib.import_module(module)
         for part in qualname.split("."):
@@ -291,7 +345,9 @@ def feeder(name: str, entry: arguments.EntryPoint, method: Any, strategies: dict
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def feed(data: st.DataObject) -> None:
-        kwargs = {p: data.draw(s, label=p) for p, s in strategies.items()}
+        kwargs: dict[str, Any] = {}
+        for p, s in strategies.items():  # a callable strategy depends on the arguments drawn before it
+            kwargs[p] = data.draw(s if isinstance(s, st.SearchStrategy) else s(kwargs), label=p)
         note(f"entry point {name}")
         fed[name] = fed.get(name, 0) + 1
         try:
@@ -307,7 +363,8 @@ def feeder(name: str, entry: arguments.EntryPoint, method: Any, strategies: dict
 
 def test_hostile_inputs_get_the_projects_own_errors(api: Api) -> None:
     entries = sorted(ENTRY_POINTS.items())
-    per_entry = -(-TOTAL_INPUTS // len(entries))
+    # An entry point without arguments is called once (there is nothing to generate); the rest share the total.
+    per_entry = -(-TOTAL_INPUTS // sum(1 for _, entry in entries if entry.parameters))
     fed: dict[str, int] = {}
     refused: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -315,7 +372,14 @@ def test_hostile_inputs_get_the_projects_own_errors(api: Api) -> None:
     for name, entry in entries:
         method = api.callable(entry)
         checks = entry.checks()
-        strategies = {p: argument(checks[p], p, api, entry.network) for p in entry.parameters if p in checks}
+        strategies: dict[str, Any] = {p: argument(checks[p], p, api, entry.network)
+                                      for p in entry.parameters if p in checks}
+        if "spec" in strategies and "values" in strategies:  # a reference record's values follow its spec
+            generic = strategies["values"]
+            strategies["values"] = lambda drawn, generic=generic: spec_values(drawn.get("spec"), generic)
+        if "spec" in strategies and "object_id" in strategies:
+            generic = strategies["object_id"]
+            strategies["object_id"] = lambda drawn, generic=generic: spec_id(api, drawn.get("spec"), generic)
 
         began = time.perf_counter()
         feeder(name, entry, method, strategies, per_entry, fed, refused)()
@@ -451,3 +515,122 @@ def test_overrides_from_columns_annotations_and_dotted_names() -> None:
         assert "Remote id" in str(pytest.raises(ValidationError, probe, "n", 5, Params("ok")).value)
     finally:
         ENTRY_POINTS.pop(f"{__name__}:{probe.__qualname__}", None)
+
+
+# ------------------------------------------------- reference data, reads and the scheduler (issue 14, item 11)
+
+
+def _audit_count(api: Api) -> int:
+    from procmod.storage.models import AuditEntry
+
+    with api.backend.db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+@pytest.mark.parametrize("call, key", [
+    (lambda r, ids: r.create("department", {"name": "Sales"}), "spec"),
+    (lambda r, ids: r.create(dataclasses.replace(ENTITIES["department"], title="Look-alike"), {"name": "Sales"}),
+     "spec"),
+    (lambda r, ids: r.create(ENTITIES["department"], "x"), "values"),
+    (lambda r, ids: r.create(ENTITIES["department"], {1: "x"}), "values"),
+    (lambda r, ids: r.create(ENTITIES["department"], [("name", "Sales")]), "values"),
+    (lambda r, ids: r.create(ENTITIES["tariff"], {"name": "T"}, links="12"), "links"),
+    (lambda r, ids: r.create(ENTITIES["tariff"], {"name": "T"}, links=[TariffLink("1", 0)]), "module_id"),
+    (lambda r, ids: r.update(ENTITIES["tariff"], "abc", {"name": "T"}), "object_id"),
+    (lambda r, ids: r.update(ENTITIES["tariff"], ids["tariff_id"][0], {"name": "T"},
+                             links=[TariffLink(ids["module_id"][0], [5])]), "sort_priority"),
+    (lambda r, ids: r.delete(ENTITIES["datacenter"], 2**40), "object_id"),
+    (lambda r, ids: r.delete(ENTITIES["datacenter"], True), "object_id"),
+    (lambda r, ids: r.archive_tariff("1"), "tariff_id"),
+    (lambda r, ids: r.values(ENTITIES["department"], 2**40), "object_id"),
+    (lambda r, ids: r.card(ENTITIES["department"], "1"), "object_id"),
+    (lambda r, ids: r.card("department", 1), "spec"),
+    (lambda r, ids: r.blockers(ENTITIES["datacenter"], None), "object_id"),
+    (lambda r, ids: r.card_title("nope", 1), "kind"),
+    (lambda r, ids: r.card_title("department", 2**40), "object_id"),
+    (lambda r, ids: r.choices(ENTITIES["department"], "nope"), "key"),
+    (lambda r, ids: r.clean(ENTITIES["department"], ["name"]), "values"),
+    (lambda r, ids: r.tariff_links(2**40), "tariff_id"),
+    (lambda r, ids: r.link_choices("vds", limit=-1), "limit"),
+    (lambda r, ids: r.link_choices("vds", tariff_id="1"), "tariff_id"),
+    (lambda r, ids: r.link_choices("vds\x00"), "product_type"),
+])
+def test_reference_commands_refuse_wrong_types_naming_the_argument(api: Api, call: Any, key: str) -> None:
+    """Each of these used to reach the database (DataError, ProgrammingError on PostgreSQL), a KeyError or a
+    StopIteration, or was taken as a spec; now a ValidationError names the argument and nothing is written."""
+    before = _audit_count(api)
+    with pytest.raises(ValidationError) as raised:
+        call(api.backend.reference, api.ids)
+    assert key in raised.value.errors, raised.value.errors
+    assert _audit_count(api) == before
+
+
+def test_reference_commands_take_valid_calls_as_before(api: Api) -> None:
+    reference = api.backend.reference
+    spec = ENTITIES["department"]
+    new = reference.create(spec, {"name": "Checked entry points", "email": "checks@hostco.example"})
+    assert reference.values(spec, new)["email"] == "checks@hostco.example"
+    reference.update(spec, new, {"name": "Checked entry points", "description": "one line"})
+    assert reference.card_title("department", new) == "Checked entry points"
+    assert reference.blockers(spec, new) == []
+    reference.delete(spec, new)
+    with pytest.raises(NotFound):
+        reference.card(spec, new)
+    # The tariff form and the command line hand the priority on as typed: text the body reads.
+    module = next(c.module_id for c in reference.link_choices("vhost") if c.module_id in api.ids["module_id"])
+    tariff = reference.create(ENTITIES["tariff"], {"name": "Checked links", "product_type": "vhost",
+                                                   "price": "4.90", "status": "active"},
+                              links=[TariffLink(module, " 7")])
+    assert reference.tariff_links(tariff) == [TariffLink(module, 7)]
+    reference.update(ENTITIES["tariff"], tariff, reference.values(ENTITIES["tariff"], tariff),
+                     links=(link for link in [TariffLink(module, 3)]))
+    assert reference.tariff_links(tariff) == [TariffLink(module, 3)]
+
+
+@pytest.mark.parametrize("call, key", [
+    (lambda b: b.notifications.mark_read(["abc"]), "notification_ids"),
+    (lambda b: b.notifications.mark_read("x"), "notification_ids"),
+    (lambda b: b.notifications.mark_read([2**40]), "notification_ids"),
+    (lambda b: b.notifications.mark_read(7), "notification_ids"),
+    (lambda b: b.notifications.mark_all_read("x"), "module_id"),
+    (lambda b: b.notifications.mark_all_read(2**40), "module_id"),
+    (lambda b: b.notifications.unread_count("1"), "module_id"),
+    (lambda b: b.notifications.latest_unread(limit=-5), "limit"),
+    (lambda b: b.modules.card(2**40), "module_id"),
+    (lambda b: b.modules.card("1"), "module_id"),
+    (lambda b: b.modules.name("abc"), "module_id"),
+    (lambda b: b.modules.options("\x00"), "text"),
+    (lambda b: b.modules.options(limit=-1), "limit"),
+    (lambda b: b.tariffs.name(2**40), "tariff_id"),
+    (lambda b: b.tariffs.module_choices(1.0), "tariff_id"),
+    (lambda b: b.tariffs.options(limit="50"), "limit"),
+    (lambda b: b.tasks.in_progress_count(2**40), "module_id"),
+])
+def test_reads_refuse_wrong_types_naming_the_argument(api: Api, call: Any, key: str) -> None:
+    """On PostgreSQL these raised a raw ProgrammingError or DataError (SQLite took some of them silently)."""
+    with pytest.raises(ValidationError) as raised:
+        call(api.backend)
+    assert key in raised.value.errors, raised.value.errors
+
+
+def test_mark_read_takes_a_generator_and_ids_as_before(api: Api) -> None:
+    notifications = api.backend.notifications
+    unread = [row.id for row in notifications.latest_unread(limit=3)]
+    assert unread, "the demo has unread notifications"
+    assert notifications.mark_read(i for i in unread) == len(unread)
+    assert notifications.mark_read([]) == 0
+
+
+@pytest.mark.parametrize("task_id", ["abc", 2**40, None, 1.0, True, [1]])
+def test_run_now_refuses_a_task_id_that_is_not_one(api: Api, task_id: Any) -> None:
+    from procmod.storage.models import TaskRun
+
+    scheduler = api.made[0]
+    with api.backend.db.sessions() as session:
+        before = session.scalar(select(func.count()).select_from(TaskRun))
+    with pytest.raises(ValidationError) as raised:
+        scheduler.run_now(task_id)
+    assert "task_id" in raised.value.errors
+    with api.backend.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(TaskRun)) == before
+    assert scheduler.run_now(INT32[1]) is None  # a well-typed id no task has: nothing to run, as before

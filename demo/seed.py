@@ -140,6 +140,8 @@ MODULES: tuple[DemoModule, ...] = (
 
 #: A module being retired: its delete can be completed in the console (see `_seed_module_to_retire`).
 MODULE_TO_RETIRE = _cp("cPanel staging", "staging.hostco.example", priority=95)
+#: Every module the demo seeds: its list, then the module to retire.
+MODULE_COUNT = len(MODULES) + 1
 #: Two Active tariffs link it (the manual's two ways out: re-link one with Modules, disable the other), and a
 #: Disabled one, which no longer blocks a delete.
 TARIFFS_OF_MODULE_TO_RETIRE = ("Hosting Lite", "Reseller 50", "Hosting Student")

@@ -21,7 +21,7 @@ from procmod.core.dto import (
     TaskFilter,
 )
 from procmod.core.queries import NotFound
-from procmod.demo.seed import MODULES
+from procmod.demo.seed import MODULES, MODULE_COUNT
 from procmod.storage.models import Notification, ProcessingModule, Service, TariffModule
 from tests.conftest import count_calls
 
@@ -46,7 +46,7 @@ class TestModulesList:
             if not result.has_next:
                 break
             page = page.next()
-        assert result.total == len(MODULES) == len(seen) == len({r.id for r in seen})
+        assert result.total == MODULE_COUNT == len(seen) == len({r.id for r in seen})
         keys = [(r.sort_priority, r.id) for r in seen]
         assert keys == sorted(keys)
 
@@ -232,7 +232,7 @@ def test_module_options_are_bounded_and_filtered(seeded_backend: Backend) -> Non
     assert [o.label for o in seeded_backend.modules.options("namecheap")] == [
         "Namecheap main", "Namecheap reseller", "Namecheap sandbox"]
     assert {o.value for o in seeded_backend.modules.type_options()} == {spec.type_key for spec in MODULES}
-    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == len(MODULES)
+    assert sql_scalar(seeded_backend, select(func.count()).select_from(ProcessingModule)) == MODULE_COUNT
 
 
 def test_modules_by_datacenter_and_department(seeded_backend: Backend) -> None:
@@ -260,7 +260,7 @@ def test_big_counts_stop_past_the_page(seeded_backend: Backend, monkeypatch) -> 
     assert page.total == 150 and page.total_is_lower_bound and page.position == "1–50 of 150+"
     assert page.has_next
     small = seeded_backend.modules.list(page=PageRequest(limit=50))
-    assert small.total == len(MODULES) and not small.total_is_lower_bound
+    assert small.total == MODULE_COUNT and not small.total_is_lower_bound
 
 
 def test_every_list_filters_by_text_anywhere_in_the_name_in_any_case(seeded_backend: Backend) -> None:

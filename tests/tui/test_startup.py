@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from procmod.core.backend import Backend
-from procmod.demo.seed import MODULES
+from procmod.demo.seed import MODULES, MODULE_COUNT
 from procmod.storage.migrate import DatabaseTooNew
 from procmod.tui.app import make_app
 from procmod.tui.screens.menu import MenuScreen
@@ -57,7 +57,7 @@ async def test_a_list_opened_while_the_database_opens_fills_once_it_is_open(demo
         release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.paged.page.total == len(MODULES) and app.screen.paged.rows
+        assert app.screen.paged.page.total == MODULE_COUNT and app.screen.paged.rows
         assert "Opening the database" not in str(app.screen.query_one("#filter-line").render())
 
 
@@ -66,7 +66,7 @@ async def test_a_start_screen_opens_once_the_database_is_open(demo_backend: Back
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.paged.page.total == len(MODULES)
+        assert app.screen.paged.page.total == MODULE_COUNT
 
 
 async def test_a_database_from_a_newer_procmod_closes_the_console_with_the_reason() -> None:

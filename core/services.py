@@ -382,7 +382,7 @@ class ServiceOperations:
         if selection.filter is not None:
             from procmod.core.queries import ServiceQueries
 
-            criteria += ServiceQueries._criteria(selection.filter)  # noqa: SLF001 - the list's own filter
+            criteria += ServiceQueries._criteria(selection.filter, _name_search(self._db, selection.filter))  # noqa: SLF001 - the list's own filter
         else:
             criteria.append(self._among(selection.ids))
         # The module's type and status are per-row lookups on its primary key, not a join: a join lets the
@@ -431,7 +431,7 @@ class ServiceOperations:
                 from procmod.core.queries import ServiceQueries
 
                 selected = session.scalar(select(func.count()).select_from(Service).where(
-                    *ServiceQueries._criteria(selection.filter)))  # noqa: SLF001
+                    *ServiceQueries._criteria(selection.filter, _name_search(self._db, selection.filter))))  # noqa: SLF001
             else:
                 selected = len(selection)
         count = sum(n for _, n in by_module)
@@ -614,7 +614,7 @@ class ServiceOperations:
         if selection.filter is not None:
             from procmod.core.queries import ServiceQueries
 
-            criteria = ServiceQueries._criteria(selection.filter)  # noqa: SLF001 - the list's own filter
+            criteria = ServiceQueries._criteria(selection.filter, _name_search(self._db, selection.filter))  # noqa: SLF001 - the list's own filter
         else:
             criteria = [Service.id.in_(sorted(selection.ids))]
         services = session.scalars(select(Service).where(*criteria).order_by(Service.id)
@@ -944,3 +944,11 @@ def _all_types() -> Iterable[Any]:
 
 __all__ = ["OPERATIONS", "BatchProgress", "BulkPreview", "OperationRefused", "QueueEntry", "Selection",
            "ServiceBusy", "ServiceCard", "ServiceOperations", "refusal"]
+
+
+def _name_search(db: Any, flt: Any) -> Any:
+    """The services list's text filter (the one rule of every list), as the list itself builds it."""
+    from procmod.core.queries import TextFilter
+    from procmod.storage.models import Service
+
+    return TextFilter(db, Service, "name", flt.text)

@@ -44,6 +44,10 @@ class FaultKind(enum.StrEnum):
     MISLABELLED = "mislabelled"  # the API's own answer, labelled Content-Type: text/html
     LATE_REPLY = "lost_reply"  # the same fault under the name the service-operation tests use
 
+    @classmethod
+    def _missing_(cls, value: object) -> FaultKind | None:
+        return cls.LOST_REPLY if value == "late_reply" else None
+
 
 @dataclass
 class Fault:

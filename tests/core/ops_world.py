@@ -64,7 +64,7 @@ def build_world(backend: Backend) -> World:
     nc = world.handles["nc"] = start_namecheap(https=True, state=NamecheapState(api_key=NC_KEY, balance=Decimal("500")))
     now = backend.clock.now()
     with backend.db.write() as session:
-        session.add_all(ProductType(code=p.code, name=p.name) for p in PRODUCT_TYPES)
+        # product types come with the schema (migration 0009)
         department = Department(name="Technical support")
         session.add(department)
         session.flush()

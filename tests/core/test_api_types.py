@@ -63,6 +63,8 @@ _import_core()
 #: a caller types, or the scheduler's own plumbing); a new public method must be decorated or listed here.
 NOT_ENTRY_POINTS = {
     "Integrations.call_log", "Integrations.run_task",
+    # The job engine's own call (core/services.py) with a module id it read from its claimed job.
+    "Integrations.module_config",
     # Paged lists: their PageRequest carries the previous page's own keyset (checking it is not done yet).
     "ModuleQueries.list", "ModuleQueries.history", "ModuleQueries.type_options", "TariffQueries.list",
     "NotificationService.list", "TaskQueries.list", "TaskQueries.runs",

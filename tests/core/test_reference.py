@@ -139,7 +139,7 @@ def test_a_data_center_in_use_is_not_deleted_and_the_blocker_says_where(backend:
     with pytest.raises(DeleteBlocked) as refused:
         ref.delete(DATACENTER, fra.id)
     (blocker,) = refused.value.blockers
-    assert blocker.kind == "modules" and blocker.count == 3
+    assert blocker.kind == "modules" and blocker.count == 4  # Frankfurt: three VMmanager modules and the Proxmox cluster
     assert blocker.fix_in == "modules" and blocker.fix_filter == (("datacenter_id", fra.id),)
     assert ref.blockers(DATACENTER, fra.id) == [blocker]
     assert backend.provider.datacenters().total == 2
@@ -148,7 +148,7 @@ def test_a_data_center_in_use_is_not_deleted_and_the_blocker_says_where(backend:
 def test_tariff_create_with_links_and_priorities(backend: Backend) -> None:
     ref = backend.reference
     choices = ref.link_choices("vds")
-    assert choices and all(c.module_type_title == "VMmanager 6" for c in choices)
+    assert choices and all(c.module_type_title in ("VMmanager 6", "Proxmox VE") for c in choices)  # the VPS types
     first, second = choices[0].module_id, choices[1].module_id
     tariff = ref.create(TARIFF, {"name": "VPS Nano", "product_type": "vds", "price": "2.90", "period": "month",
                                  "status": "active", "description": "The smallest VPS"},

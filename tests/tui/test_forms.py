@@ -177,13 +177,13 @@ async def test_wizard_says_why_a_product_type_cannot_go_on(demo_backend: Backend
         await pilot.press("a")
         await pilot.pause()
         wizard = app.screen
-        await pilot.press("down", "down", "enter")  # Dedicated server: no module type serves it
+        await pilot.press("down", "down", "down", "down", "enter")  # SSL certificates: no module type serves it
         await pilot.pause()
         assert wizard.step == 1
         await pilot.press("ctrl+n")
         await pilot.pause()
         message = str(wizard.query_one("#wizard-message").render())
-        assert "No module type serves Dedicated server yet" in message and wizard.step == 1
+        assert "No module type serves SSL certificates yet" in message and wizard.step == 1
 
 
 async def test_the_kept_edit_form_shows_the_next_module_afresh(demo_backend: Backend) -> None:

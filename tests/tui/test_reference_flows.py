@@ -198,7 +198,7 @@ async def test_card_edit_and_guarded_delete_of_a_data_center(demo_backend: Backe
         await settle(app, pilot)
         card = app.screen
         assert isinstance(card, ReferenceCardScreen) and card.card.title == "Amsterdam AMS2"
-        assert ("Processing modules", "3") in card.card.related
+        assert ("Processing modules", "4") in card.card.related
         await pilot.press("e")
         await pilot.pause()
         assert isinstance(app.screen, ReferenceFormScreen)
@@ -215,7 +215,7 @@ async def test_card_edit_and_guarded_delete_of_a_data_center(demo_backend: Backe
         await settle(app, pilot)
         assert isinstance(app.screen, ModuleListScreen)
         assert app.screen.filter == ModuleFilter(datacenter_id=card.card.id)
-        assert len(app.screen.paged.rows) == 3
+        assert len(app.screen.paged.rows) == 4
         assert "data center Amsterdam AMS2" in str(app.screen.query_one("#filter-line").render())
     history = demo_backend.reference.card(DATACENTER, card.card.id).related[-1][1]
     assert history.startswith("1 change(s), the last by tester")

@@ -137,7 +137,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("54_tasks_column_right", "→ on a wide list moves a whole column: Schedule, Next run and the schedule "
           "in words of the module's time zone", start="tasks", press=("right", "right", "right")),
     Scene("55_export", "`X` writes every page of the list, with its filters, to CSV or JSON", start="services",
-          press=("slash", *"indigo", "enter", "X")),
+          press=("X",)),
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),

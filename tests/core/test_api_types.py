@@ -616,7 +616,13 @@ def test_reads_refuse_wrong_types_naming_the_argument(api: Api, call: Any, key: 
 
 
 def test_mark_read_takes_a_generator_and_ids_as_before(api: Api) -> None:
+    from procmod.storage.models import Notification
+
     notifications = api.backend.notifications
+    module_id = api.backend.modules.list().rows[0].id
+    with api.backend.db.write() as session:  # earlier tests of this shared database may have read them all
+        session.add_all(Notification(module_id=module_id, kind="test", description=f"unread {i}",
+                                     created_at=api.backend.clock.now(), read_at=None) for i in range(3))
     unread = [row.id for row in notifications.latest_unread(limit=3)]
     assert unread, "the demo has unread notifications"
     assert notifications.mark_read(i for i in unread) == len(unread)

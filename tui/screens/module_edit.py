@@ -95,8 +95,14 @@ class EditModuleScreen(ConsoleScreen):
     def _focus_once_shown(self) -> None:
         """The first field takes keys once the form is on screen: a key pressed while it opens (typed ahead
         on the card) must not land in a field the operator has not seen yet."""
+        if self.app.closing:
+            return  # made ahead and the console closed before it was composed (tui/prepared_screens.py)
         self.set_focus(None)
-        self.call_after_refresh(self.form.focus_first)
+        self.call_after_refresh(self._focus_first_field)
+
+    def _focus_first_field(self) -> None:
+        for form in self.query("#edit-form").results(SchemaForm):
+            form.focus_first()
 
     # ------------------------------------------------------------------ one kept screen per module type
 

@@ -125,6 +125,9 @@ class ModuleType:
     closes_services: bool = True
     #: How many operations (open, suspend, ...) run on one module at a time, however many are queued.
     operation_concurrency: int = 2
+    #: What identifies a service on the panel for reconciliation (core/reconciliation.py), in words: "user
+    #: name" (cPanel), "VM name" (VMmanager), "domain" (a registrar). Drivers put it in RemoteService.natural_key.
+    natural_key: str = "remote id"
 
     def groups(self) -> list[tuple[SettingGroup, list[SettingField]]]:
         """The settings groups this type has, in card order; a group it lacks is absent."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -239,6 +239,15 @@ class RemoteService:
     plan: str = ""
     expires: date | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: What reconciliation matches a billing service on (the type's `ModuleType.natural_key`: cPanel user
+    #: name, VM name, domain name); empty: the remote id.
+    natural_key: str = ""
+    #: The primary address: the account's or the domain's name, the VM's first IP; "" when the panel has none.
+    address: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.natural_key or self.remote_id
 
 
 @dataclass(frozen=True)
@@ -287,6 +296,13 @@ class Driver(ABC):
 
     @abstractmethod
     def list_remote_services(self) -> list[RemoteService]: ...
+
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        """The panel's services a page at a time, as the vendor's API pages them (a panel may hold tens of
+        thousands). A page that cannot be read raises its DriverError after the earlier pages were yielded,
+        so a caller knows how far it got (reconciliation reports the rest as not read). Drivers whose API
+        pages override this; the default is one page of everything."""
+        yield self.list_remote_services()
 
     @abstractmethod
     def open_service(self, spec: ServiceSpec) -> ServiceResult: ...

@@ -74,6 +74,10 @@ def _failures(backend: Backend, page: PageRequest) -> Page[Any]:
     return Page(rows=entries, total=total, offset=page.offset, limit=page.limit)
 
 
+def _reconciliation(backend: Backend, page: PageRequest) -> Page[Any]:
+    return backend.reconciliation.overview(page)
+
+
 #: Each main-menu list's first page, unfiltered, as its screen reads it (a test holds the two equal).
 FIRST_PAGES: dict[str, Callable[[Backend, PageRequest], Page[Any]]] = {
     "modules": _modules,
@@ -84,6 +88,7 @@ FIRST_PAGES: dict[str, Callable[[Backend, PageRequest], Page[Any]]] = {
     "notifications": _notifications,
     "tasks": _tasks,
     "failures": _failures,
+    "reconciliation": _reconciliation,
 }
 
 

@@ -19,6 +19,7 @@ _DESTINATION_CLASSES: dict[str, tuple[str, str]] = {
     "notifications": ("procmod.tui.screens.notification_list", "NotificationListScreen"),
     "tasks": ("procmod.tui.screens.task_list", "TaskListScreen"),
     "failures": ("procmod.tui.screens.failure_queue", "FailureQueueScreen"),
+    "reconciliation": ("procmod.tui.screens.recon_overview", "ReconOverviewScreen"),
 }
 
 

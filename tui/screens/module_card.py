@@ -48,7 +48,8 @@ def _pairs(rows: list[tuple[str, str]], *, indent: str = "", width: int | None =
 
 
 #: Card actions that need the module's type (its settings schema or its driver).
-NEEDS_MODULE_TYPE = frozenset({"edit_module", "update_configuration", "check_connection", "read_balance"})
+NEEDS_MODULE_TYPE = frozenset({"edit_module", "update_configuration", "check_connection", "read_balance",
+                               "reconcile"})
 
 class ModuleCardScreen(ModuleActions):
     SCREEN_ID = "card"
@@ -286,6 +287,11 @@ class ModuleCardScreen(ModuleActions):
         from procmod.tui.screens.config_plan import ConfigPlanScreen
 
         self.app.push_screen(ConfigPlanScreen(ModuleRef(self.card.id, self.card.name)))
+
+    def action_reconcile(self) -> None:
+        from procmod.tui.screens.recon_report import ReconReportScreen
+
+        self.app.push_screen(ReconReportScreen(ModuleRef(self.card.id, self.card.name), read=True))
 
     def action_read_balance(self) -> None:
         if self.card.reports_balance:

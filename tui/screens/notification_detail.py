@@ -86,7 +86,25 @@ class NotificationScreen(ConsoleScreen):
         self.query_one("#detail-title", Static).update(
             Text(KIND_TITLES.get(detail.kind, detail.kind.replace("_", " ").capitalize()), style="bold"))
         self.query_one("#detail-body", Static).update(detail_lines(pairs))
-        self.query_one("#detail-advice", Static).update(Text(detail.advice))
+        advice = detail.advice + ("\no opens the module's reconciliation report: which services drift and how, "
+                                  "with the actions to fix them." if detail.kind == "sync_drift" else "")
+        self.query_one("#detail-advice", Static).update(Text(advice))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_report" and (self.detail is None or self.detail.kind != "sync_drift"
+                                        or self.detail.module_id is None):
+            return False  # only a drift notification has a reconciliation report to open
+        return super().check_action(action, parameters)
+
+    def action_open_report(self) -> None:
+        """A sync_drift notification: the module's latest reconciliation report (the sync stored it)."""
+        from procmod.tui.screens.module_actions import ModuleRef
+        from procmod.tui.screens.recon_report import ReconReportScreen
+
+        detail = self.detail
+        if detail is not None and detail.kind == "sync_drift" and detail.module_id is not None:
+            self.app.push_screen(ReconReportScreen(ModuleRef(detail.module_id, detail.module_name or "")))
 
     def action_open_module(self) -> None:
         if self.detail is not None and self.detail.module_id is not None:

@@ -1,0 +1,69 @@
+"""How the reconciliation screens put a report and its rows into words (no colour needed to read them)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from procmod.core.formatting import format_time
+from procmod.core.reconciliation import ReconGroup, ReconRowView, ReportSummary
+
+GROUPS = (ReconGroup.PANEL_ONLY, ReconGroup.BILLING_ONLY, ReconGroup.DIFFERENT)
+#: The compared fields shown as columns of the report (every field is in a row's difference view).
+FIELD_COLUMNS = (("status", "Status"), ("plan", "Plan / tariff"), ("address", "Address"))
+
+
+def field_cell(row: ReconRowView, field: str) -> str:
+    """One compared field of a row: the side it exists on, or `billing / panel differs` when both differ."""
+    found = next((f for f in row.fields if f.field == field), None)
+    if found is None:
+        return ""
+    if row.group is ReconGroup.PANEL_ONLY:
+        return found.panel or "—"
+    if row.group is ReconGroup.BILLING_ONLY:
+        return found.billing or "—"
+    if found.differs:
+        return f"{found.billing or '—'} / {found.panel or '—'} differs"
+    return found.billing or "—"
+
+
+def row_state(row: ReconRowView) -> str:
+    """Open, what was done to it, or why it offers nothing."""
+    if row.resolved:
+        return f"done: {row.resolved}"
+    return row.note or "open"
+
+
+def group_count(report: ReportSummary, group: ReconGroup) -> int:
+    return {ReconGroup.PANEL_ONLY: report.panel_only, ReconGroup.BILLING_ONLY: report.billing_only,
+            ReconGroup.DIFFERENT: report.different}[group]
+
+
+def read_by(report: ReportSummary) -> str:
+    return "the schedule" if report.started_by == "schedule" else report.started_by
+
+
+def report_lines(report: ReportSummary) -> Text:
+    """The head of a report: the module, when read and by whom, what was read, the counts."""
+    text = Text(f"{report.module_name} ({report.module_type})", style="bold")
+    text.append(f"  ·  read {format_time(report.read_at)} by {read_by(report)}  ·  "
+                f"{report.remote_total:,} on the panel")
+    text.append(f"\n{report.summary}" + (f"  ·  {report.open_rows:,} open" if report.drift else ""))
+    return text
+
+
+def group_tabs(report: ReportSummary | None, shown: ReconGroup) -> Text:
+    """`[1 Only on the panel: 3]  2 Only in the billing: 1 …`: the group shown is bracketed (and reversed)."""
+    text = Text()
+    for number, group in enumerate(GROUPS, start=1):
+        count = group_count(report, group) if report else 0
+        label = f"{number} {group.title}: {count:,}"
+        if group is shown:
+            text.append(f"[{label}]", style="bold reverse")
+        else:
+            text.append(f" {label} ")
+        text.append(" ")
+    return text
+
+
+def error_text(error: BaseException) -> str:
+    return str(error) or type(error).__name__

@@ -51,6 +51,18 @@ def retire_staging(backend: Backend) -> None:
             backend.commands.set_tariff_status(tariff.id, TariffStatus.DISABLED)
 
 
+def reconcile_first_module(backend: Backend) -> None:
+    """The demo's first module (cPanel shared-01) reconciled against its emulator, which is stopped again:
+    the report is stored, and the scene shows it (a stored report reads no panel)."""
+    from procmod.demo.env import start_demo_environment
+
+    env = start_demo_environment(backend)
+    try:
+        backend.reconciliation.reconcile(1)
+    finally:
+        env.stop()
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("01_main_menu", "The main menu mirrors the platform's: Integration, Products, Provider, "
           "Notifications, Background tasks"),
@@ -138,6 +150,13 @@ SCENES: tuple[Scene, ...] = (
           "in words of the module's time zone", start="tasks", press=("right", "right", "right")),
     Scene("55_export", "`X` writes every page of the list, with its filters, to CSV or JSON", start="services",
           press=("X",)),
+    # -------------------------------------------------------------- reconciliation (issue 17)
+    Scene("56_recon_report", "Integration › Reconciliation, Enter: a module's report, what is only on the panel, "
+          "only in the billing or different, each in a group (1 2 3), Space selects, the action keys show a plan",
+          start="reconciliation", press=("enter",), prepare=reconcile_first_module),
+    Scene("57_recon_difference", "Enter on a row of the report: each field, the billing's value, the panel's and "
+          "the word \"differs\" (here under NO_COLOR)", start="reconciliation", press=("enter", "3", "enter"),
+          no_color=True, prepare=reconcile_first_module),
     # -------------------------------------------------------------- without colour
     Scene("40_no_color", "With NO_COLOR the console is monochrome: words, never colours alone, carry health "
           "and status", start="modules", no_color=True),

@@ -346,7 +346,7 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("recon.push_billing", "p", "recon('push_billing')", "Push billing's",
                    "Make the panel match the billing, e.g. suspend or resume there (service operations; shows "
                    "the plan first)", _on("recon", "recon_row"), mutates=True),
-    OperatorAction("recon.again", "r", "reconcile", "Reconcile again",
+    OperatorAction("recon.again", "r", "reconcile", "Read again",
                    "Read the panel again and compare: a new report", _on("recon")),
     OperatorAction("recon_plan.apply", "a", "apply_plan", "Apply",
                    "Apply the plan's steps (each applied row is an audit entry; refused steps are skipped)",

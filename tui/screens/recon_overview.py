@@ -42,9 +42,9 @@ class ReconOverviewScreen(ListScreen[Any]):
             Column("module", "Module", lambda d: d.module_name),
             Column("type", "Type", lambda d: d.module_type),
             Column("read", "Read", lambda d: format_time(d.report.read_at) if d.report else "never"),
-            Column("panel_only", "Panel only", lambda d: _count(d, "panel_only")),
-            Column("billing_only", "Billing only", lambda d: _count(d, "billing_only")),
-            Column("different", "Differ", lambda d: _count(d, "different")),
+            Column("panel_only", "Panel", lambda d: _count(d, "panel_only"), width=7),
+            Column("billing_only", "Billing", lambda d: _count(d, "billing_only"), width=7),
+            Column("different", "Differ", lambda d: _count(d, "different"), width=7),
             Column("state", "State", _state),
         ]
 
@@ -64,7 +64,7 @@ class ReconOverviewScreen(ListScreen[Any]):
 
     def _show_filter(self) -> None:
         set_line(self.query_one("#filter-line", Static),
-                 "Each module's latest report, worst first · Enter opens it · R reconciles the module now")
+                 "Latest report of each module, worst first · Enter opens it · R reads again")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reconcile" and self.paged.selected is None:

@@ -68,8 +68,12 @@ class ReconReportScreen(ConsoleScreen):
         return self.module.id
 
     def crumbs(self, *, first: bool) -> tuple[str, ...]:
-        part = ("Reconciliation",)
-        return ("Integration", "Processing modules", self.module.name, *part) if first else part
+        if first:
+            return ("Integration", "Reconciliation", self.module.name)
+        stack = self.app.screen_stack
+        below = stack[stack.index(self) - 1] if self in stack and stack.index(self) else None
+        # From the module's card (its name already shown): "Reconciliation"; from the list: the module.
+        return ("Reconciliation",) if getattr(below, "SCREEN_ID", "") == "card" else (self.module.name,)
 
     def compose_content(self) -> ComposeResult:
         yield Static("", id="recon-head")
@@ -156,7 +160,7 @@ class ReconReportScreen(ConsoleScreen):
         if self.selected:
             self.say(f"Selected: {len(self.selected):,} · the action keys act on them · Space unselects")
         elif self.report is not None:
-            self.say("Cells read billing / panel; \"differs\" marks a difference · Enter: the row side by side")
+            self.say("Cells: billing / panel, \"differs\" marks a difference · Enter: side by side")
 
     # ------------------------------------------------------------------ keys
 

@@ -45,9 +45,9 @@ def read_by(report: ReportSummary) -> str:
 def report_lines(report: ReportSummary) -> Text:
     """The head of a report: the module, when read and by whom, what was read, the counts."""
     text = Text(f"{report.module_name} ({report.module_type})", style="bold")
-    text.append(f"  ·  read {format_time(report.read_at)} by {read_by(report)}  ·  "
-                f"{report.remote_total:,} on the panel")
-    text.append(f"\n{report.summary}" + (f"  ·  {report.open_rows:,} open" if report.drift else ""))
+    text.append(f"  ·  read {format_time(report.read_at)} by {read_by(report)}")
+    text.append(f"\n{report.summary}" + (f"  ·  {report.open_rows:,} open" if report.drift else "")
+                + f"  ·  {report.remote_total:,} read")
     return text
 
 

@@ -16,10 +16,16 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
+from procmod.demo.emulators.vmmanager import limit_page, ordered_page
 
 SERVER_PATH = re.compile(r"^/api/dci/v3/server/(\d+)(?:/(power_on|power_off|owner|operation/install))?$")
 TERM = re.compile(r"^\(?\s*(\w+)\s+(EQ|IS)\s+(?:'([^']*)'|(\S+?))\s*\)?$")
+
+
+def server_address(server_id: int) -> str:
+    """The IPv4 address the emulator gives server `server_id` (192.0.x.y, one per id)."""
+    return f"192.0.{2 + (server_id >> 8) % 254}.{server_id & 255}"
 
 
 def error(code: int, msg: str, status: int = 400, value: Any = None) -> Reply:
@@ -55,6 +61,10 @@ class DcimanagerState:
         {"id": 2, "email": "clients@hostco.example", "roles": ["@user"]}])
     servers: dict[int, dict[str, Any]] = field(default_factory=dict)
     operation_polls: int = 1
+    #: Faults of the server list: server ids listed twice (the list changed while it was read), servers
+    #: listed without their `domain` (the name the billing gave them).
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
     fail_operations: bool = False
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _operation_ids: Any = field(default_factory=lambda: itertools.count(7001))
@@ -75,7 +85,7 @@ class DcimanagerState:
             "location_id": location, "owner": owner, "owner_email": owner_email, "is_new": False,
             "power_status": power_status, "state": "active", "os_template": None,
             "operation": {"id": 0, "status": "complete", "status_info": {}},
-            "ip": [{"id": server_id, "name": f"192.0.2.{server_id}", "family": "ipv4", "status": "allocated"}],
+            "ip": [{"id": server_id, "name": server_address(server_id), "family": "ipv4", "status": "allocated"}],
         }
         return server_id
 
@@ -126,10 +136,16 @@ class DcimanagerApp(EmulatorApp):
             items = [item for item in items if matches(item, request.query.get("where", ""))]
         except ValueError as bad:
             return error(2001, "Invalid filter", 400, str(bad))
-        offset, _, count = request.query.get("limit", "").partition(",")
-        start = int(offset) if offset.isdigit() else 0
-        page = items[start:start + int(count)] if count.isdigit() else items[start:]
-        return Reply.json({"list": page, "size": len(items)})
+        if request.path == "/api/dci/v3/server":
+            items = as_listed(items, lambda server: str(server["id"]), "domain", twice=state.listed_twice,
+                              without_key=state.without_key)
+        page, total = ordered_page(items, request.query)
+        return Reply.json({"list": page, "size": total})
+
+    def page_of(self, request: Request) -> int | None:
+        if request.method != "GET" or request.path != "/api/dci/v3/server":
+            return None
+        return limit_page(request.query)
 
     def _public(self, server: dict[str, Any]) -> dict[str, Any]:
         """What a server read shows; a running operation moves on with each read."""

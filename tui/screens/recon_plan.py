@@ -20,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Select, Static
 
-from procmod.core.reconciliation import ActionPlan, ApplyResult, PlanMapping
+from procmod.core.reconciliation import ActionPlan, ApplyResult, PlanMapping, ReconAction, ReconRowView
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.module_actions import ModuleRef
@@ -188,3 +188,74 @@ class ReconMappingScreen(ConsoleScreen):
             self.notify(f"Not mapped: {', '.join(missing)}; their rows are refused in the plan.",
                         title="Plan → tariff", severity="warning")
         self.dismiss(True)
+
+
+class ReconActionFlow:
+    """An action key on the report (or a row's view): plan it in a worker, ask the plan → tariff mapping
+    when an import needs it, show the plan, and after the apply read the report again (a queued batch then
+    shows its progress). Mixed into the report screen, which gives `report`, `module`, `targets`, `say`."""
+
+    @dataclass
+    class Planned(Message):
+        plan: ActionPlan
+
+    @dataclass
+    class PlanFailed(Message):
+        text: str
+
+    def action_recon(self, action: str) -> None:
+        recon_action = ReconAction(action)
+        rows = [row for row in self.targets() if recon_action in row.actions]
+        if rows and not self.busy:
+            self.start_action(recon_action, rows)
+
+    def start_action(self, action: ReconAction, rows: list[ReconRowView]) -> None:
+        if self.report is None:
+            return
+        self._set_busy(True)
+        self.say(f"{action.title}: planning {len(rows):,} row(s)…")
+        self._plan(self.report.id, action, [row.id for row in rows])
+
+    @work(thread=True, group="recon-plan", exit_on_error=False)
+    def _plan(self, report_id: int, action: ReconAction, row_ids: list[int]) -> None:
+        try:
+            plan = self.backend.reconciliation.plan(report_id, action, row_ids)
+        except Exception as error:  # noqa: BLE001 - a refusal, a gone report: said in words
+            self.post_message(self.PlanFailed(f"{action.title}: {error_text(error)}"))
+        else:
+            self.post_message(self.Planned(plan))
+
+    def on_recon_action_flow_planned(self, event: Planned) -> None:
+        self._set_busy(False)
+        plan = event.plan
+        self.show_selection()
+        if plan.unmapped_plans and not self.mapped_once:
+            def mapped(saved: bool | None) -> None:
+                if saved:  # planned again once: rows still unmapped are then the plan's refusals
+                    self.mapped_once = True
+                    self._set_busy(True)
+                    self._plan(plan.report_id, plan.action, [step.row_id for step in plan.steps])
+
+            self.app.push_screen(ReconMappingScreen(self.module, plan.unmapped_plans), mapped)
+            return
+        self.mapped_once = False
+        self.app.push_screen(ReconPlanScreen(self.module, plan), self.applied)
+
+    def applied(self, result: ApplyResult | None) -> None:
+        if result is None:
+            return
+        from procmod.tui.screens.bulk_progress import BulkProgressScreen
+
+        parts = [f"{result.applied:,} done"] + ([f"{result.queued:,} queued"] if result.queued else [])
+        parts += [f"{len(result.skipped):,} skipped"] if result.skipped else []
+        self.notify(", ".join(parts) + "".join(f"\n{why}" for why in result.skipped[:3]),
+                    title=f"Reconciliation of {self.module.name}")
+        self.selected.clear()
+        self.load_report()
+        if result.batch_id is not None:
+            self.app.push_screen(BulkProgressScreen(result.batch_id))
+
+    def on_recon_action_flow_plan_failed(self, event: PlanFailed) -> None:
+        self._set_busy(False)
+        self.say(event.text, error=True)
+        self.notify(event.text, title="Reconciliation", severity="error")

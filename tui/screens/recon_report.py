@@ -1,13 +1,9 @@
 """A module's reconciliation report: what is only on the panel, only in the billing, or on both but different.
 
-`R` on a card (or on the Reconciliation list) opens this screen reading: the panel is read in a thread
-worker (`Reconciliation.reconcile`, a page at a time; the head line counts the objects read), then the
-report is shown. Its three groups (1 2 3, Tab) are each a paged table, a page of rows read at a time, each
-compared field's cell reading `billing / panel differs` (the word, not a colour). Space selects rows;
-the action keys act on the selection, else on the highlighted row, and show the plan first
-(tui/screens/recon_plan.py); import asks the panel plan → tariff mapping first when a plan has none. After
-an apply the rows are read again (a resolved row says what was done); queued operations show their batch's
-progress. `r` reads the panel again (a new report). Nothing changes until the operator applies a plan.
+`R` (card, Reconciliation list) opens it reading the panel in a thread worker, the head line counting the
+objects read. Its three groups (1 2 3, Tab) are paged tables whose compared cells read `billing / panel
+differs` (a word, not a colour). Space selects rows; the action keys act on the selection (else the
+highlighted row) through a plan (tui/screens/recon_plan.py). `r` reads the panel again (a new report).
 """
 
 from __future__ import annotations
@@ -20,17 +16,19 @@ from textual.message import Message
 from textual.widgets import Static
 
 from procmod.core.dto import Page, PageRequest
-from procmod.core.reconciliation import ActionPlan, ApplyResult, ReconAction, ReconGroup, ReconRowView, ReportSummary
+from procmod.core.reconciliation import ReconAction, ReconGroup, ReconRowView, ReportSummary
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.module_actions import ModuleRef
+from procmod.tui.screens.recon_plan import ReconActionFlow
 from procmod.tui.screens.recon_words import (FIELD_COLUMNS, GROUPS, error_text, field_cell, group_count, group_tabs,
                                              report_lines, row_state)
 from procmod.tui.widgets.lines import set_line
 from procmod.tui.widgets.paged_table import Column, PagedTable
 from procmod.tui.widgets.ticks import TICKED, UNTICKED
 
-class ReconReportScreen(ConsoleScreen):
+
+class ReconReportScreen(ReconActionFlow, ConsoleScreen):
     SCREEN_ID = "recon"
     AUTO_FOCUS = "#recon-rows > RowTable"
     BINDINGS = bindings_for("recon")
@@ -42,10 +40,6 @@ class ReconReportScreen(ConsoleScreen):
     @dataclass
     class Read(Message):
         report: ReportSummary
-
-    @dataclass
-    class Planned(Message):
-        plan: ActionPlan
 
     @dataclass
     class Failed(Message):
@@ -276,59 +270,3 @@ class ReconReportScreen(ConsoleScreen):
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.refresh_bindings()
-
-    # ------------------------------------------------------------------ actions: plan, mapping, apply
-
-    def action_recon(self, action: str) -> None:
-        recon_action = ReconAction(action)
-        rows = [row for row in self.targets() if recon_action in row.actions]
-        if rows and not self.busy:
-            self.start_action(recon_action, rows)
-
-    def start_action(self, action: ReconAction, rows: list[ReconRowView]) -> None:
-        if self.report is None:
-            return
-        self._set_busy(True)
-        self.say(f"{action.title}: planning {len(rows):,} row(s)…")
-        self._plan(self.report.id, action, [row.id for row in rows])
-
-    @work(thread=True, group="recon-plan", exit_on_error=False)
-    def _plan(self, report_id: int, action: ReconAction, row_ids: list[int]) -> None:
-        try:
-            plan = self.backend.reconciliation.plan(report_id, action, row_ids)
-        except Exception as error:  # noqa: BLE001 - a refusal, a gone report: said in words
-            self.post_message(self.Failed(f"{action.title}: {error_text(error)}"))
-        else:
-            self.post_message(self.Planned(plan))
-
-    def on_recon_report_screen_planned(self, event: Planned) -> None:
-        from procmod.tui.screens.recon_plan import ReconMappingScreen, ReconPlanScreen
-
-        self._set_busy(False)
-        plan = event.plan
-        self.show_selection()
-        if plan.unmapped_plans and not self.mapped_once:
-            def mapped(saved: bool | None) -> None:
-                if saved:  # planned again once: rows still unmapped are then the plan's refusals
-                    self.mapped_once = True
-                    self._set_busy(True)
-                    self._plan(plan.report_id, plan.action, [step.row_id for step in plan.steps])
-
-            self.app.push_screen(ReconMappingScreen(self.module, plan.unmapped_plans), mapped)
-            return
-        self.mapped_once = False
-        self.app.push_screen(ReconPlanScreen(self.module, plan), self.applied)
-
-    def applied(self, result: ApplyResult | None) -> None:
-        if result is None:
-            return
-        from procmod.tui.screens.bulk_progress import BulkProgressScreen
-
-        parts = [f"{result.applied:,} done"] + ([f"{result.queued:,} queued"] if result.queued else [])
-        parts += [f"{len(result.skipped):,} skipped"] if result.skipped else []
-        self.notify(", ".join(parts) + "".join(f"\n{why}" for why in result.skipped[:3]),
-                    title=f"Reconciliation of {self.module.name}")
-        self.selected.clear()
-        self.load_report()
-        if result.batch_id is not None:
-            self.app.push_screen(BulkProgressScreen(result.batch_id))

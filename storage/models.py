@@ -448,6 +448,8 @@ class ReconReport(Base):
     panel_only: Mapped[int] = mapped_column(Integer)
     billing_only: Mapped[int] = mapped_column(Integer)
     different: Mapped[int] = mapped_column(Integer)
+    #: Rows not resolved yet (kept by apply): the overview orders modules by it.
+    open_rows: Mapped[int] = mapped_column(Integer)
     #: What could not be read (a page failed), or None when the panel was read whole.
     incomplete: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)

@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('panel_only', sa.Integer(), nullable=False),
     sa.Column('billing_only', sa.Integer(), nullable=False),
     sa.Column('different', sa.Integer(), nullable=False),
+    sa.Column('open_rows', sa.Integer(), nullable=False),
     sa.Column('incomplete', sa.Text(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['module_id'], ['processing_module.id'], name=op.f('fk_recon_report_module_id_processing_module'), ondelete='CASCADE'),

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from procmod.core.reference import ReferenceCommands
     from procmod.core.jobs import JobEngine, JobListener
     from procmod.core.scheduler import Listener, Scheduler
+    from procmod.core.reconciliation import Reconciliation
     from procmod.core.services import ServiceOperations
 
 
@@ -68,6 +69,7 @@ class Backend:
     _integrations: Integrations | None = field(default=None, repr=False)
     _reference: ReferenceCommands | None = field(default=None, repr=False)
     _operations: ServiceOperations | None = field(default=None, repr=False)
+    _reconciliation: Reconciliation | None = field(default=None, repr=False)
 
     @property
     def read_only(self) -> bool:
@@ -85,6 +87,8 @@ class Backend:
             self._commands.read_only = True
         if self._operations is not None:
             self._operations.read_only = True
+        if self._reconciliation is not None:
+            self._reconciliation.read_only = True
 
     @property
     def commands(self) -> Commands:
@@ -132,6 +136,17 @@ class Backend:
             self._operations = ServiceOperations(self.db, self.clock, self.secrets, self.operator, self.integrations,
                                                  read_only=self.read_only)
         return self._operations
+
+    @property
+    def reconciliation(self) -> Reconciliation:
+        """Reconcile modules with their panels: reports, the plan → tariff map, plan and apply
+        (core/reconciliation.py); writes refuse when read-only."""
+        if self._reconciliation is None:
+            from procmod.core.reconciliation import Reconciliation
+
+            self._reconciliation = Reconciliation(self.db, self.clock, self.operator, self.integrations,
+                                                  lambda: self.operations, read_only=self.read_only)
+        return self._reconciliation
 
     def failure_count(self) -> int:
         """Entries in the failure queue (Failed operations): the notifications pane shows it."""

@@ -27,18 +27,17 @@ from procmod.core.arguments import DRIVER_SETTINGS, MODULE_TYPE, InstanceOf, ent
 from procmod.core.clock import Clock
 from procmod.core.dto import ApiCallRow, Page, PageRequest
 from procmod.core.lifecycle import CheckOutcome, Commands
-from procmod.core.moduletypes import module_type
 from procmod.core.queries import NotFound, _count_of, _paged
 from procmod.core.scheduler import Claim, RunGuard, RunLost, TaskOutcome
 from procmod.core.secrets import SecretBox, SecretsUnavailable
 from procmod.storage.engine import Database
-from procmod.storage.enums import ServiceStatus
-from procmod.storage.models import ApiCall, Notification, ProcessingModule, Service
+from procmod.storage.models import ApiCall, Notification, ProcessingModule
 
 log = logging.getLogger("procmod.integration")
 
 if TYPE_CHECKING:  # the drivers (httpx) load on first use: the console's first screen never needs them
     from procmod.core.drivers import Balance, CallRecord, CheckReport, ConfigPlan, DriverConfig
+    from procmod.core.reconciliation import ReportSummary
 
 log = logging.getLogger("procmod.integration")
 
@@ -50,28 +49,12 @@ CALL_LOG_KEEP = 500
 
 
 @dataclass(frozen=True)
-class SyncReport:
-    remote_total: int
-    not_in_billing: list[str] = field(default_factory=list)  # on the panel, unknown to the billing
-    not_on_panel: list[str] = field(default_factory=list)  # active in billing, absent on the panel
-    status_mismatch: list[str] = field(default_factory=list)
+class PanelRead:
+    """What a paged read of a panel got: its objects, and what it could not read (None: all of it)."""
 
-    @property
-    def drift(self) -> int:
-        return len(self.not_in_billing) + len(self.not_on_panel) + len(self.status_mismatch)
-
-    @property
-    def summary(self) -> str:
-        if not self.drift:
-            return f"In sync: {self.remote_total} service(s) on the external system match the billing"
-        parts = []
-        if self.not_in_billing:
-            parts.append(f"{len(self.not_in_billing)} on the external system not in billing")
-        if self.not_on_panel:
-            parts.append(f"{len(self.not_on_panel)} active in billing missing on the external system")
-        if self.status_mismatch:
-            parts.append(f"{len(self.status_mismatch)} with another status")
-        return "Drift: " + ", ".join(parts)
+    objects: list[Any]  # RemoteService
+    incomplete: str | None
+    pages: int
 
 
 def _driver_for(config: DriverConfig):  # noqa: ANN202
@@ -280,42 +263,49 @@ class Integrations:
 
     # ------------------------------------------------------------------ service sync
 
-    @entry_point(network=True, refuses=(DRIVER_ERROR,))
-    def sync_services(self, module_id: int, guard: RunGuard | None = None) -> SyncReport:
-        """Compare the external system's services with the billing's and record the drift (no changes)."""
+    def read_panel(self, module_id: int, guard: RunGuard | None = None,
+                   progress: Any = None, page_size: int = 500) -> PanelRead:
+        """The panel's services, a page at a time (`Driver.iter_remote_services`), with the call log saved
+        (fenced by a run's guard). A page that fails after others were read makes the read incomplete (the
+        reason says how far it got); a first page that fails raises its DriverError."""
+        from procmod.core.drivers import DriverError
+
         calls: list[CallRecord] = []
+        objects: list[Any] = []
+        pages = 0
+        incomplete: str | None = None
         try:
             with _driver_for(self._module_config(module_id, calls, guard)) as driver:
-                remote = driver.list_remote_services()
+                try:
+                    for page in driver.iter_remote_services(page_size):
+                        objects.extend(page)
+                        pages += 1
+                        if progress is not None:
+                            progress(len(objects))
+                except DriverError as error:
+                    if not pages:
+                        raise
+                    incomplete = (f"page {pages + 1} of the panel's list failed after {len(objects):,} "
+                                  f"object(s) were read: {error}")
         finally:
             self._save_calls(module_id, calls, guard)
-        with self._db.sessions() as session:
-            type_key = session.scalar(select(ProcessingModule.module_type).where(ProcessingModule.id == module_id))
-            local = dict(session.execute(
-                select(Service.remote_id, Service.status).where(
-                    Service.module_id == module_id, Service.remote_id.is_not(None),
-                    Service.status != ServiceStatus.DELETED)).all())
-        from procmod.core.drivers import RemoteStatus
+        return PanelRead(objects, incomplete, pages)
 
-        remote_by_id = {r.remote_id: r for r in remote if r.status is not RemoteStatus.DELETED}
-        report = SyncReport(
-            remote_total=len(remote_by_id),
-            not_in_billing=sorted(set(remote_by_id) - set(local)),
-            not_on_panel=sorted(rid for rid, status in local.items()
-                                if status is ServiceStatus.ACTIVE and rid not in remote_by_id),
-            status_mismatch=[] if not module_type(type_key).suspends_services else sorted(
-                rid for rid, status in local.items() if rid in remote_by_id and (
-                    (status is ServiceStatus.ACTIVE and remote_by_id[rid].status is RemoteStatus.SUSPENDED)
-                    or (status is ServiceStatus.SUSPENDED and remote_by_id[rid].status is RemoteStatus.ACTIVE))),
-        )
-        if report.drift:
-            with self._fenced(guard, "drift notification") as session:
-                if session is None:
-                    return report
+    @entry_point(network=True, refuses=(DRIVER_ERROR,))
+    def sync_services(self, module_id: int, guard: RunGuard | None = None) -> ReportSummary:
+        """The scheduled "Service sync": reconcile the module with its panel and store the report as its
+        latest (started by "schedule"); drift raises a notification saying what drifts. A run that lost its
+        claim writes nothing."""
+        from procmod.core.reconciliation import Reconciliation
+
+        def notify(session: Session, summary: ReportSummary) -> None:
+            if summary.drift:
                 session.add(Notification(module_id=module_id, kind="sync_drift",
-                                         description=f"Service sync: {report.summary}"[:500],
+                                         description=f"Service sync: {summary.summary}"[:500],
                                          created_at=self._clock.now(), read_at=None))
-        return report
+
+        reconciliation = Reconciliation(self._db, self._clock, "schedule", self, lambda: None)  # type: ignore[arg-type,return-value]
+        return reconciliation.reconcile_fenced(module_id, guard=guard, started_by="schedule", also=notify)[0]
 
     # ------------------------------------------------------------------ call log
 
@@ -346,7 +336,10 @@ class Integrations:
                 return TaskOutcome(True, f"Balance {balance.amount} {balance.currency}")
             if claim.kind == "sync_services":
                 report = self.sync_services(claim.module_id, guard)
-                return TaskOutcome(True, report.summary)
+                if not report.drift:
+                    return TaskOutcome(True, f"In sync: {report.remote_total} service(s) on the panel match "
+                                             "the billing")
+                return TaskOutcome(True, f"Drift: {report.summary}")
             return TaskOutcome(False, f"Unknown task kind {claim.kind!r}")
         except DriverError as error:
             # The message the run record keeps (secrets already masked by the driver), for the log file.

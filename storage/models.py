@@ -224,8 +224,20 @@ class Service(Base):
     #: Why the billing does not know the panel's state of this service (e.g. an operation timed out), or
     #: None; the next operation's retry reconciles it and clears this (core/services.py).
     attention: Mapped[str | None] = mapped_column(String(300))
+    #: What reconciliation matches the panel's object on (core/reconciliation.py): the type's natural key
+    #: (cPanel user name, VM name, domain); None: not known yet (matched on remote_id instead).
+    natural_key: Mapped[str | None] = mapped_column(String(255))
+    #: The package / plan / template on the panel, the primary address (domain or IP), and the status the
+    #: panel reported, as last read (import, take the panel's values).
+    panel_plan: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(255))
+    panel_status: Mapped[str | None] = mapped_column(String(16))
+    last_seen_at: Mapped[datetime | None]
 
     __table_args__ = (
+        # One live service per panel object: two operators importing at once make one (reconciliation).
+        _partial_index("uq_service_module_natural_key", "module_id", "natural_key", unique=True,
+                       where="natural_key IS NOT NULL AND status <> 'deleted'"),
         # Active-service counts per (module, tariff) on the card and the delete pre-check.
         Index("ix_service_module_tariff_status", "module_id", "tariff_id", "status"),
         # Services filtered by tariff (and status).
@@ -420,3 +432,74 @@ class TaskRunDismissal(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class ReconReport(Base):
+    """A reconciliation of a module's services with its panel (core/reconciliation.py); the latest few per
+    module are kept."""
+
+    __tablename__ = "recon_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    read_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(100))
+    remote_total: Mapped[int] = mapped_column(Integer)
+    panel_only: Mapped[int] = mapped_column(Integer)
+    billing_only: Mapped[int] = mapped_column(Integer)
+    different: Mapped[int] = mapped_column(Integer)
+    #: Rows not resolved yet (kept by apply): the overview orders modules by it.
+    open_rows: Mapped[int] = mapped_column(Integer)
+    #: What could not be read (a page failed), or None when the panel was read whole.
+    incomplete: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    # A module's latest report (card, overview, pruning).
+    __table_args__ = (Index("ix_recon_report_module_read", "module_id", "read_at"),)
+
+
+class ReconRow(Base):
+    """One drifting service or panel object of a report: both sides' values, and what was done about it."""
+
+    __tablename__ = "recon_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("recon_report.id", ondelete="CASCADE"))
+    group: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    billing_status: Mapped[str | None] = mapped_column(String(16))
+    panel_status: Mapped[str | None] = mapped_column(String(16))
+    billing_plan: Mapped[str | None] = mapped_column(String(255))
+    panel_plan: Mapped[str | None] = mapped_column(String(100))
+    billing_address: Mapped[str | None] = mapped_column(String(255))
+    panel_address: Mapped[str | None] = mapped_column(String(255))
+    billing_name: Mapped[str | None] = mapped_column(String(255))
+    panel_name: Mapped[str | None] = mapped_column(String(255))
+    #: Which compared fields differ, comma-separated ("status,plan").
+    differs: Mapped[str | None] = mapped_column(String(64))
+    #: What was applied ("Imported as service #12 by alice"), or None while open.
+    resolved: Mapped[str | None] = mapped_column(Text)
+    #: Why an open row offers no action (duplicates, no key, an incomplete read).
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        # A group of a report, a page at a time in key order.
+        Index("ix_recon_row_report_group_key", "report_id", "group", "key"),
+        Index("ix_recon_row_service", "service_id"),
+    )
+
+
+class ReconPlanMap(Base):
+    """A module's panel plan (package, OS template) → the tariff its imported services get."""
+
+    __tablename__ = "recon_plan_map"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("processing_module.id", ondelete="CASCADE"))
+    panel_plan: Mapped[str] = mapped_column(String(100))
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("tariff.id", ondelete="CASCADE"))
+
+    __table_args__ = (UniqueConstraint("module_id", "panel_plan", name="uq_recon_plan_map_module_plan"),)

@@ -65,6 +65,9 @@ NOT_ENTRY_POINTS = {
     "Integrations.call_log", "Integrations.run_task",
     # The job engine's own call (core/services.py) with a module id it read from its claimed job.
     "Integrations.module_config",
+    # Reconciliation's own read of a panel (its guard and progress come from `Reconciliation.reconcile`), and
+    # the fenced form of reconcile the scheduled sync calls with its run's guard.
+    "Integrations.read_panel", "Reconciliation.reconcile_fenced",
     # Paged lists: their PageRequest carries the previous page's own keyset (checking it is not done yet).
     "ModuleQueries.list", "ModuleQueries.history", "ModuleQueries.type_options", "TariffQueries.list",
     "NotificationService.list", "TaskQueries.list", "TaskQueries.runs",
@@ -319,7 +322,8 @@ def test_every_public_method_of_a_checked_class_is_an_entry_point() -> None:
     assert {("procmod.core.lifecycle", "Commands"), ("procmod.core.integration", "Integrations"),
             ("procmod.core.reference", "ReferenceCommands"), ("procmod.core.queries", "ModuleQueries"),
             ("procmod.core.queries", "TariffQueries"), ("procmod.core.queries", "NotificationService"),
-            ("procmod.core.queries", "TaskQueries"), ("procmod.core.scheduler", "Scheduler")} <= owners
+            ("procmod.core.queries", "TaskQueries"), ("procmod.core.scheduler", "Scheduler"),
+            ("procmod.core.reconciliation", "Reconciliation")} <= owners
     for module, qualname in owners:
         cls = importlib.import_module(module)
         for part in qualname.split("."):

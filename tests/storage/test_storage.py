@@ -111,7 +111,7 @@ def test_partial_indexes_carry_their_condition_for_both_dialects() -> None:
 
     name_postgresql_conditions()
     name_postgresql_conditions()  # idempotent
-    assert len(_PARTIAL_INDEXES) == 8  # task runs 1, notifications 2, jobs 4, api calls by job 1
+    assert len(_PARTIAL_INDEXES) == 9  # task runs 1, notifications 2, jobs 4, api calls by job 1, services by key 1
     for index, condition in _PARTIAL_INDEXES.items():
         for dialect in (sqlite.dialect(), postgresql.dialect()):
             assert str(CreateIndex(index).compile(dialect=dialect)).endswith(f"WHERE {condition}")

@@ -77,8 +77,12 @@ class DcimanagerState:
                 self.add_server("i9-9900K-64Gb-2x1024NVMe", location=2)
 
     def add_server(self, configuration: str, *, location: int = 1, owner_email: str | None = None,
-                   domain: str = "", power_status: str = "off") -> int:
-        server_id = next(self._ids)
+                   domain: str = "", power_status: str = "off", server_id: int | None = None) -> int:
+        """Add a server (a new id, or `server_id`, e.g. a billing service's remote id); returns its id."""
+        if server_id is None:
+            server_id = next(self._ids)
+            while server_id in self.servers:
+                server_id = next(self._ids)
         owner = next((u["id"] for u in self.users if u["email"] == owner_email), None)
         self.servers[server_id] = {
             "id": server_id, "name": f"srv{server_id:03d}", "domain": domain, "configuration": configuration,

@@ -70,7 +70,7 @@ class FakeReconciliation:
     def report(self, report_id: int) -> ReportSummary:
         rows = list(self.rows_by_id.values())
         count = lambda g: sum(1 for r in rows if r.group is g and r.resolved is None)  # noqa: E731
-        return ReportSummary(report_id, self.module_id, self.module_name, "cPanel", DEMO_NOW, "tester", 250,
+        return ReportSummary(report_id, self.module_id, self.module_name, "cpanel", DEMO_NOW, "tester", 250,
                              count(ReconGroup.PANEL_ONLY), count(ReconGroup.BILLING_ONLY),
                              count(ReconGroup.DIFFERENT), sum(1 for r in rows if r.resolved is None), None, 12)
 
@@ -84,8 +84,8 @@ class FakeReconciliation:
                     limit=page.limit)
 
     def overview(self, page: PageRequest = PageRequest(limit=100)) -> Page[ModuleDrift]:
-        drift = [ModuleDrift(self.module_id, self.module_name, "cPanel", self.latest(self.module_id)),
-                 ModuleDrift(self.module_id + 1000, "Never read", "Proxmox VE", None)]
+        drift = [ModuleDrift(self.module_id, self.module_name, "cpanel", self.latest(self.module_id)),
+                 ModuleDrift(self.module_id + 1000, "Never read", "cpanel", None)]
         return Page(rows=drift, total=2, offset=0, limit=page.limit)
 
     def mappings(self, module_id: int) -> list[PlanMapping]:

@@ -18,6 +18,7 @@ from procmod.core.reconciliation import ModuleDrift
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.list_base import ListScreen
 from procmod.tui.screens.module_actions import ModuleRef
+from procmod.tui.screens.recon_words import type_title
 from procmod.tui.widgets.lines import set_line
 from procmod.tui.widgets.paged_table import Column, PagedTable
 
@@ -40,7 +41,7 @@ class ReconOverviewScreen(ListScreen[Any]):
     def columns(self) -> list[Column[Any]]:
         return [
             Column("module", "Module", lambda d: d.module_name),
-            Column("type", "Type", lambda d: d.module_type),
+            Column("type", "Type", lambda d: type_title(d.module_type)),
             Column("read", "Read", lambda d: format_time(d.report.read_at) if d.report else "never"),
             Column("panel_only", "Panel", lambda d: _count(d, "panel_only"), width=7),
             Column("billing_only", "Billing", lambda d: _count(d, "billing_only"), width=7),

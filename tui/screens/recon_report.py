@@ -80,7 +80,7 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
         return [
             Column("sel", "   ", lambda r: TICKED if r.id in self.selected else UNTICKED, width=3),
             Column("key", "Key", lambda r: r.key),
-            Column("name", "Name", lambda r: r.name),
+            Column("name", "Name", lambda r: "" if r.name == r.key else r.name),
             *(Column(field, label, lambda r, f=field: field_cell(r, f)) for field, label in FIELD_COLUMNS),
             Column("state", "State", row_state),
         ]

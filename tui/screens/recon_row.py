@@ -16,7 +16,7 @@ from procmod.tui.actions import ACTIONS, bindings_for
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.module_actions import ModuleRef
 from procmod.tui.screens.notification_detail import detail_lines
-from procmod.tui.screens.recon_words import row_state
+from procmod.tui.screens.recon_words import field_verdict, row_state
 
 
 def action_key(action: ReconAction) -> str:
@@ -32,7 +32,7 @@ def difference_table(row: ReconRowView) -> Table:
     table.add_column("", no_wrap=True)
     for field in row.fields:
         table.add_row(Text(field.label), Text(field.billing or "—"), Text(field.panel or "—"),
-                      Text("differs", style="bold") if field.differs else Text("same"))
+                      Text(field_verdict(field), style="bold" if field.differs else ""))
     return table
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from procmod.core.formatting import format_time
-from procmod.core.reconciliation import ReconGroup, ReconRowView, ReportSummary
+from procmod.core.reconciliation import FieldDiff, ReconGroup, ReconRowView, ReportSummary
 
 GROUPS = (ReconGroup.PANEL_ONLY, ReconGroup.BILLING_ONLY, ReconGroup.DIFFERENT)
 #: The compared fields shown as columns of the report (every field is in a row's difference view).
@@ -23,7 +23,14 @@ def field_cell(row: ReconRowView, field: str) -> str:
         return found.billing or "—"
     if found.differs:
         return f"{found.billing or '—'} / {found.panel or '—'} differs"
-    return found.billing or "—"
+    return found.billing or found.panel or "—"
+
+
+def field_verdict(field: FieldDiff) -> str:
+    """The word of a field's two values: `differs`, `same`, or `not compared` (one side keeps none)."""
+    if field.differs:
+        return "differs"
+    return "same" if field.billing == field.panel else "not compared"
 
 
 def row_state(row: ReconRowView) -> str:
@@ -38,13 +45,20 @@ def group_count(report: ReportSummary, group: ReconGroup) -> int:
             ReconGroup.DIFFERENT: report.different}[group]
 
 
+def type_title(key: str) -> str:
+    """A module type's title (`cPanel/WHM`) from its key, as the card shows it."""
+    from procmod.core.moduletypes import module_type_or_placeholder
+
+    return module_type_or_placeholder(key).title
+
+
 def read_by(report: ReportSummary) -> str:
     return "the schedule" if report.started_by == "schedule" else report.started_by
 
 
 def report_lines(report: ReportSummary) -> Text:
     """The head of a report: the module, when read and by whom, what was read, the counts."""
-    text = Text(f"{report.module_name} ({report.module_type})", style="bold")
+    text = Text(f"{report.module_name} ({type_title(report.module_type)})", style="bold")
     text.append(f"  ·  read {format_time(report.read_at)} by {read_by(report)}")
     text.append(f"\n{report.summary}" + (f"  ·  {report.open_rows:,} open" if report.drift else "")
                 + f"  ·  {report.remote_total:,} read")

@@ -340,7 +340,6 @@ class Reconciliation:
                            f"{REPORTS_KEPT} of a module are kept).")
         return _summary_of(*row)
 
-    @entry_point()
     def rows(self, report_id: int, group: ReconGroup, page: PageRequest = PageRequest(limit=100),
              *, open_only: bool = False) -> Page[ReconRowView]:
         """A page of one group of a report, ordered by key."""
@@ -363,7 +362,6 @@ class Reconciliation:
                 raise NotFound(f"Reconciliation row #{row_id} no longer exists.")
             return _view(record, self._summary(session, record.report_id))
 
-    @entry_point()
     def overview(self, page: PageRequest = PageRequest(limit=100)) -> Page[ModuleDrift]:
         """Every module with its latest report, worst first (most open rows); never-read modules last."""
         latest = (select(ReconReport.module_id, func.max(ReconReport.id).label("report_id"))
@@ -398,12 +396,12 @@ class Reconciliation:
                     ReconRow.report_id == report_id, ReconRow.panel_plan.is_not(None)))}
             saved = dict(session.execute(select(ReconPlanMap.panel_plan, ReconPlanMap.tariff_id)
                                          .where(ReconPlanMap.module_id == module_id)).all())
-            candidates = tuple(session.execute(
+            candidates = tuple((tariff_id, name) for tariff_id, name in session.execute(
                 select(Tariff.id, Tariff.name).join(TariffModule, TariffModule.tariff_id == Tariff.id)
                 .where(TariffModule.module_id == module_id, Tariff.status != TariffStatus.DELETED)
-                .order_by(Tariff.name)).tuples())
+                .order_by(Tariff.name)).all())
             names = dict(session.execute(select(Tariff.id, Tariff.name)
-                                         .where(Tariff.id.in_(list(saved.values())))).tuples()) if saved else {}
+                                         .where(Tariff.id.in_(list(saved.values())))).all()) if saved else {}
         return [PlanMapping(plan, saved.get(plan), names.get(saved.get(plan)) if plan in saved else None, candidates)
                 for plan in sorted(plans | set(saved))]
 
@@ -450,7 +448,7 @@ class Reconciliation:
 
     def _plan(self, session: Session, report_id: int, action: ReconAction, row_ids: Sequence[int]) -> ActionPlan:
         summary = self._summary(session, report_id)
-        wanted = sorted(set(row_ids))
+        wanted = list(dict.fromkeys(row_ids))
         records = {r.id: r for r in session.scalars(select(ReconRow).where(
             ReconRow.report_id == report_id, ReconRow.id.in_(wanted)))} if wanted else {}
         service_ids = [r.service_id for r in records.values() if r.service_id is not None]
@@ -460,7 +458,7 @@ class Reconciliation:
                                         .where(ReconPlanMap.module_id == summary.module_id)).all())
         linked = dict(session.execute(select(Tariff.id, Tariff.name).join(
             TariffModule, TariffModule.tariff_id == Tariff.id).where(
-            TariffModule.module_id == summary.module_id, Tariff.status != TariffStatus.DELETED)).tuples())
+            TariffModule.module_id == summary.module_id, Tariff.status != TariffStatus.DELETED)).all())
         module_status = session.scalar(select(ProcessingModule.status)
                                        .where(ProcessingModule.id == summary.module_id))
         steps: list[PlanStep] = []
@@ -809,7 +807,7 @@ def _row(group: ReconGroup, key: str, o: RemoteService | None, b: _Billing | Non
         "billing_status": b.status.value if b else None, "panel_status": o.status.value if o else None,
         "billing_plan": _text(billing_plan if billing_plan is not None else (b.panel_plan if b else None), 255),
         "panel_plan": _text(o.plan if o else None, 100),
-        "billing_address": _text(b.address if b else None, 255), "panel_address": _text(o.address if o else None, 255),
+        "billing_address": _text(b.address if b else None, 255), "panel_address": _text((o.address or None) if o else None, 255),
         "billing_name": _text(b.name if b else None, 255), "panel_name": _text(o.name if o else None, 255),
         "differs": ",".join(differs) or None, "resolved": None, "note": _text(note, 500),
     }

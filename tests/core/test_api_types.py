@@ -70,7 +70,8 @@ NOT_ENTRY_POINTS = {
     "Integrations.read_panel", "Reconciliation.reconcile_fenced",
     # Paged lists: their PageRequest carries the previous page's own keyset (checking it is not done yet).
     "ModuleQueries.list", "ModuleQueries.history", "ModuleQueries.type_options", "TariffQueries.list",
-    "NotificationService.list", "TaskQueries.list", "TaskQueries.runs",
+    "NotificationService.list", "TaskQueries.list", "TaskQueries.runs", "Reconciliation.rows",
+    "Reconciliation.overview",
     # The scheduler's own loop: called by serve() and the worker with its clock's time and the claims it made.
     *(f"Scheduler.{name}" for name in ("tick", "next_due", "schedule_unscheduled", "claim_due", "execute",
                                        "extend_lease", "finish", "finish_many", "reap_expired", "serve",

@@ -146,7 +146,7 @@ class ReconMappingScreen(ConsoleScreen):
             for index, mapping in enumerate(self.mappings):
                 mark = " (needed)" if mapping.panel_plan in self.needed else ""
                 with Horizontal(classes="recon-map-row"):
-                    yield Static(Text(f"{mapping.panel_plan}{mark}"), classes="recon-map-plan")
+                    yield Static(Text(f"{mapping.panel_plan or '(no plan)'}{mark}"), classes="recon-map-plan")
                     yield Select([(name, tariff_id) for tariff_id, name in mapping.candidates],
                                  value=mapping.tariff_id if mapping.tariff_id is not None else Select.NULL,
                                  prompt="No tariff", id=f"map-{index}", compact=True)

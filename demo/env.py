@@ -1,5 +1,12 @@
 """The demo's live surroundings: one loopback emulator per demo module, over HTTPS with a throw-away CA,
-holding the same services the billing has, and the modules pointed at them.
+holding the services the billing has (with some drift, below), and the modules pointed at them.
+
+Every panel drifts from the billing as panels do (issue 17's reconciliation finds it): it holds `PANEL_ONLY`
+objects the billing lacks (made by hand on the panel), lacks the `GONE_FROM_PANEL` newest active billing
+services (deleted by hand), and differs on a few others: an active billing service suspended on the panel
+(a stopped VM, an expired domain), a suspended one running there, one on another package / OS template /
+configuration (`plan_drift` says which). The drift is taken from the module's newest services, so the older
+ones, which the tests and the tour work on, stay in step.
 
 So in `procmod demo` every check, balance, sync and configuration update is a real HTTP exchange. Two
 modules are broken on purpose, as in the seeded history: "VM Amsterdam 1" points at a closed port
@@ -9,8 +16,11 @@ modules are broken on purpose, as in the seeded history: "VM Amsterdam 1" points
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -27,14 +37,21 @@ from procmod.demo.emulators.cpanel import CpanelState
 from procmod.demo.emulators.dcimanager import DcimanagerState
 from procmod.demo.emulators.namecheap import NamecheapState
 from procmod.demo.emulators.proxmox import ProxmoxState
-from procmod.demo.emulators.vmmanager import VmmanagerState
+from procmod.demo.emulators.vmmanager import VmmanagerState, host_address
 from procmod.storage.enums import ServiceStatus
 from procmod.storage.models import ProcessingModule, Service
 
 UNREACHABLE_MODULE = "VM Amsterdam 1"
 REVOKED_TOKEN_MODULE = "cPanel shared-03"
-#: Services that exist on a panel but not in the billing: what a sync reports as drift.
-EXTRA_REMOTE = 2
+#: Objects each panel holds that the billing lacks: what a sync reports as drift.
+PANEL_ONLY = 3
+EXTRA_REMOTE = PANEL_ONLY  # the name older code knows it by
+#: Active billing services each panel lacks (deleted there by hand).
+GONE_FROM_PANEL = 2
+#: The plan the emulators give every object (the other one: `OTHER_PLAN`), per type; "" where a type has none.
+DEFAULT_PLAN = {"vmmanager6": "1", "cpanel": "hostco_standard", "dcimanager6": "E-2388G-32Gb-2x960SSD",
+                "proxmox": "", "namecheap": ""}
+OTHER_PLAN = {"vmmanager6": "2", "cpanel": "hostco_business", "dcimanager6": "i9-9900K-64Gb-2x1024NVMe"}
 
 
 #: What the operator types to add a module of each type on a demo emulator, in the wizard's words.
@@ -47,6 +64,74 @@ _SHEET_FIELDS = {
                   ("Client IP", "client_ip"), ("API address", "api_url"), ("CA bundle", "ca_bundle")),
 }
 _TYPE_TITLES = {"vmmanager6": "VMmanager 6", "cpanel": "cPanel/WHM", "namecheap": "Namecheap"}
+
+
+@dataclass(frozen=True)
+class BillingService:
+    """What the demo's panels are filled from: one billing service with a remote id."""
+
+    id: int
+    remote_id: str
+    name: str
+    status: ServiceStatus
+    natural_key: str = ""  # the billing's own record of it, where the schema has one
+    plan: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class PanelDrift:
+    """How one demo panel differs from its module's billing services (remote ids)."""
+
+    gone: frozenset[str] = frozenset()  # active in the billing, not on the panel
+    suspended_on_panel: frozenset[str] = frozenset()  # active in the billing; stopped / suspended / expired there
+    active_on_panel: frozenset[str] = frozenset()  # suspended in the billing; running there
+    other_plan: frozenset[str] = frozenset()  # on the panel with another package / OS template / configuration
+
+    @property
+    def differing(self) -> frozenset[str]:
+        return self.suspended_on_panel | self.active_on_panel | self.other_plan
+
+
+def plan_drift(type_key: str, services: list[BillingService]) -> PanelDrift:
+    """The drift of one panel, from its module's services: the newest active ones are gone or differ, the
+    newest suspended one runs on the panel. Types without plans get a second status difference instead;
+    a registrar (no suspension) has its domains expire."""
+    newest_active = [s.remote_id for s in sorted(services, key=lambda s: -s.id) if s.status is ServiceStatus.ACTIVE]
+    newest_suspended = [s.remote_id for s in sorted(services, key=lambda s: -s.id)
+                        if s.status is ServiceStatus.SUSPENDED]
+    gone, rest = newest_active[:GONE_FROM_PANEL], newest_active[GONE_FROM_PANEL:]
+    has_plans = type_key in OTHER_PLAN
+    suspended = rest[:1] if has_plans else rest[:2]
+    other = rest[1:2] if has_plans else []
+    active = newest_suspended[:1] if type_key != "namecheap" else []
+    return PanelDrift(frozenset(gone), frozenset(suspended), frozenset(active), frozenset(other))
+
+
+def panel_only_names(type_key: str) -> list[str]:
+    """The natural keys of the objects each panel of this type holds that the billing lacks."""
+    pattern = {"vmmanager6": "orphan-vm-{}.hostco.example", "cpanel": "orphan{}",
+               "namecheap": "not-in-billing-{}.com", "proxmox": "orphan-pve-{}.hostco.example",
+               "dcimanager6": "orphan-dedic-{}.hostco.example"}[type_key]
+    return [pattern.format(number) for number in range(1, PANEL_ONLY + 1)]
+
+
+def _optional(column: str) -> Any:
+    """A Service column reconciliation's schema adds (natural key, plan, address), when this schema has it."""
+    return getattr(Service, column, None)
+
+
+def _billing_services(session: Any, module_id: int) -> list[BillingService]:
+    extra = [column for column in ("natural_key", "plan", "address") if _optional(column) is not None]
+    rows = session.execute(
+        select(Service.id, Service.remote_id, Service.name, Service.status, *(_optional(c) for c in extra))
+        .where(Service.module_id == module_id, Service.remote_id.is_not(None),
+               Service.status != ServiceStatus.DELETED)
+        .order_by(Service.id)
+    ).all()
+    return [BillingService(row[0], str(row[1]), row[2], row[3],
+                           **{column: str(value or "") for column, value in zip(extra, row[4:], strict=True)})
+            for row in rows]
 
 
 @dataclass
@@ -87,11 +172,7 @@ def start_demo_environment(backend: Backend) -> DemoEnvironment:
         with backend.db.write() as session:
             modules = session.scalars(select(ProcessingModule).order_by(ProcessingModule.id)).all()
             for module in modules:
-                services = session.execute(
-                    select(Service.remote_id, Service.name, Service.status)
-                    .where(Service.module_id == module.id, Service.remote_id.is_not(None),
-                           Service.status != ServiceStatus.DELETED)
-                ).all()
+                services = _billing_services(session, module.id)
                 settings, secrets = _attach(env, module, services)
                 if module.name not in (UNREACHABLE_MODULE, REVOKED_TOKEN_MODULE):
                     env.logins[module.name] = (module.module_type, {**module.settings, **settings, **secrets})
@@ -103,57 +184,95 @@ def start_demo_environment(backend: Backend) -> DemoEnvironment:
     return env
 
 
-def _attach(env: DemoEnvironment, module: ProcessingModule, services: list) -> tuple[dict, dict]:  # noqa: ANN001
-    if module.module_type == "vmmanager6":
+def _on_panel(services: list[BillingService], drift: PanelDrift) -> Iterator[tuple[BillingService, bool, bool]]:
+    """The billing services the panel holds, each with whether it is suspended there and on the other plan."""
+    for service in services:
+        if service.remote_id in drift.gone:
+            continue
+        suspended = service.status is ServiceStatus.SUSPENDED
+        if service.remote_id in drift.suspended_on_panel:
+            suspended = True
+        elif service.remote_id in drift.active_on_panel:
+            suspended = False
+        yield service, suspended, service.remote_id in drift.other_plan
+
+
+def _plan(type_key: str, service: BillingService, other: bool) -> str:
+    plan = service.plan or DEFAULT_PLAN[type_key]
+    if not other:
+        return plan
+    return OTHER_PLAN[type_key] if plan != OTHER_PLAN[type_key] else DEFAULT_PLAN[type_key]
+
+
+def _attach(env: DemoEnvironment, module: ProcessingModule, services: list[BillingService]) -> tuple[dict, dict]:
+    kind = module.module_type
+    drift = plan_drift(kind, services)
+    extras = panel_only_names(kind)
+    if kind == "vmmanager6":
         state = VmmanagerState(email="billing@hostco.example", password=f"vm-{module.id}-demo-pass")
-        for remote_id, name, status in services:
-            state.hosts[int(remote_id)] = {
-                "id": int(remote_id), "name": name, "state": "stopped" if status is ServiceStatus.SUSPENDED else "active",
-                "cluster": {"id": 1}, "os": {"id": 1}, "cpu_number": 2, "ram_mib": 2048, "disk": {"disk_mib": 40960}}
-        for extra in range(EXTRA_REMOTE):
-            state.add_host(f"orphan-vm-{extra + 1}.hostco.example")
+        for service, suspended, other in _on_panel(services, drift):
+            host_id, plan = int(service.remote_id), _plan(kind, service, other)
+            state.hosts[host_id] = {
+                "id": host_id, "name": service.natural_key or service.name,
+                "state": "stopped" if suspended else "active", "cluster": {"id": 1},
+                "os": {"id": int(plan) if plan.isdigit() else 1 + other}, "cpu_number": 2, "ram_mib": 2048,
+                "disk": {"disk_mib": 40960}, "ip4": [{"id": host_id, "ip": service.address or host_address(host_id)}]}
+        for number, name in enumerate(extras):
+            state.add_host(name, "stopped" if number == PANEL_ONLY - 1 else "active", os_id=1 + number % 2)
         handle = env.handles[module.name] = start_vmmanager(https=True, state=state)
         url = handle.base_url if module.name != UNREACHABLE_MODULE else f"https://127.0.0.1:{_closed_port()}"
         return ({"url": url, "email": state.email, "ca_bundle": handle.ca_file, "cluster": "1"},
                 {"password": state.password})
-    if module.module_type == "cpanel":
+    if kind == "cpanel":
         state = CpanelState(api_token=f"DEMO{module.id:04d}WHMTOKEN", packages=["hostco_standard", "hostco_reseller",
                                                                                 "hostco_business"])
-        for remote_id, name, status in services:
-            state.add_account(remote_id, name, "hostco_standard", suspended=status is ServiceStatus.SUSPENDED)
-        for extra in range(EXTRA_REMOTE):
-            state.add_account(f"orphan{extra + 1}", f"orphan{extra + 1}.example", "hostco_standard")
+        for service, suspended, other in _on_panel(services, drift):
+            plan = _plan(kind, service, other)
+            if plan not in state.packages:
+                state.packages.append(plan)
+            state.add_account(service.remote_id, service.address or service.name, plan, suspended=suspended)
+            if service.remote_id in drift.suspended_on_panel:
+                state.accounts[service.remote_id]["suspendreason"] = "Suspended by hand on the server: abuse report"
+        for number, user in enumerate(extras):
+            state.add_account(user, f"{user}.example", "hostco_standard" if number else "hostco_business",
+                              suspended=number == PANEL_ONLY - 1)
         handle = env.handles[module.name] = start_cpanel(https=True, state=state)
         token = state.api_token if module.name != REVOKED_TOKEN_MODULE else "REVOKED-TOKEN"
         return ({"host": "127.0.0.1", "port": handle.port, "whm_user": state.whm_user, "ca_bundle": handle.ca_file},
                 {"api_token": token})
-    if module.module_type == "proxmox":
+    if kind == "proxmox":
         state = ProxmoxState(token_id=str(module.settings.get("token_id") or "billing@pve!procmod"),
                              token_secret=f"{module.id:08d}-demo-4000-8000-proxmoxtoken")
-        for remote_id, name, status in services:
-            state.add_vm(name, vmid=int(remote_id), status="stopped" if status is ServiceStatus.SUSPENDED else "running")
-        for extra in range(EXTRA_REMOTE):
-            state.add_vm(f"orphan-pve-{extra + 1}.hostco.example", node="pve2")
+        for service, suspended, _other in _on_panel(services, drift):
+            state.add_vm(service.natural_key or service.name, vmid=int(service.remote_id),
+                         status="stopped" if suspended else "running")
+        for number, name in enumerate(extras):
+            state.add_vm(name, node="pve2", status="stopped" if number == PANEL_ONLY - 1 else "running")
         handle = env.handles[module.name] = start_proxmox(https=True, state=state)
         return ({"url": handle.base_url, "ca_bundle": handle.ca_file}, {"token_secret": state.token_secret})
-    if module.module_type == "dcimanager6":
+    if kind == "dcimanager6":
         state = DcimanagerState(email="billing@hostco.example", password=f"dci-{module.id}-demo-pass")
         state.users.append({"id": 3, "email": "billing@hostco.example", "roles": ["@admin"]})
-        for remote_id, name, status in services:
-            state.add_server("E-2388G-32Gb-2x960SSD", owner_email="clients@hostco.example", domain=name,
-                             power_status="off" if status is ServiceStatus.SUSPENDED else "on")
-        for extra in range(EXTRA_REMOTE):
+        for service, suspended, other in _on_panel(services, drift):
+            server_id = state.add_server(_plan(kind, service, other), owner_email="clients@hostco.example",
+                                         domain=service.natural_key or service.name,
+                                         power_status="off" if suspended else "on", server_id=int(service.remote_id))
+            if service.address:
+                state.servers[server_id]["ip"][0]["name"] = service.address
+        for number, name in enumerate(extras):
             state.add_server("i9-9900K-64Gb-2x1024NVMe", location=2, owner_email="clients@hostco.example",
-                             domain=f"orphan-dedic-{extra + 1}.hostco.example", power_status="on")
+                             domain=name, power_status="off" if number == PANEL_ONLY - 1 else "on")
         handle = env.handles[module.name] = start_dcimanager(https=True, state=state)
         return ({"url": handle.base_url, "email": state.email, "ca_bundle": handle.ca_file},
                 {"password": state.password})
     state = NamecheapState(api_user=module.settings.get("api_user", "hostco"), user_name=module.settings.get(
         "user_name", "hostco"), api_key=f"demo{module.id:04d}namecheapkey", balance=module.balance or Decimal("0"))
-    for remote_id, _name, _status in services:
-        state.add_domain(remote_id)
-    for extra in range(EXTRA_REMOTE):
-        state.add_domain(f"not-in-billing-{extra + 1}.com")
+    for service, _suspended, _other in _on_panel(services, drift):
+        # A registrar does not suspend: the drifting domains have expired there (not renewed in time).
+        expired = service.remote_id in drift.suspended_on_panel
+        state.add_domain(service.remote_id, state.today - timedelta(days=9) if expired else None)
+    for name in extras:
+        state.add_domain(name)
     handle = env.handles[module.name] = start_namecheap(https=True, state=state)
     return ({"api_url": handle.base_url, "client_ip": "127.0.0.1", "ca_bundle": handle.ca_file},
             {"api_key": state.api_key})

@@ -7,7 +7,11 @@ then checks, for that type:
 
 - the connection check reports each stage, and names the failing one (bad credentials, closed port, TLS);
 - Update configuration is idempotent (planning twice reads the same plan and changes nothing);
-- remote services are listed completely across pages;
+- remote services are listed completely across pages, and reading them a page at a time
+  (`iter_remote_services`) gives the same objects as `list_remote_services`, each with its key (the type's
+  natural key where it declares one); a page that fails raises its typed error after the pages before it
+  were given; an object listed twice is passed on twice and one without its key field is passed on with an
+  empty natural key (reconciliation reports both; the driver drops nothing);
 - open / suspend / resume / close do what they say on the panel (a type that cannot suspend or close raises
   `Unsupported`), and repeating each is safe, including
   after a timeout that lost the panel's reply (the retry finds what the first try did);
@@ -37,6 +41,7 @@ from procmod.core.drivers import (
     DriverConfig,
     DriverError,
     PanelUnavailable,
+    RemoteService,
     RemoteStatus,
     ServiceSpec,
     Stage,
@@ -96,6 +101,20 @@ class ConformanceTarget(ABC):
 
     @abstractmethod
     def clear_faults(self) -> None: ...
+
+    # Optional: a target that cannot do these has the tests that need them skipped, saying so.
+
+    def fail_page(self, page: int) -> None:
+        """Make every read of page `page` (1-based) of the service list fail with HTTP 500."""
+        raise NotImplementedError
+
+    def list_twice(self, remote_id: str) -> None:
+        """From now on the panel's service list shows this object twice (a list changing while it is read)."""
+        raise NotImplementedError
+
+    def list_without_key(self, remote_id: str) -> None:
+        """From now on the panel's service list shows this object without its natural key's field."""
+        raise NotImplementedError
 
     @abstractmethod
     def new_service(self, index: int) -> ServiceSpec:
@@ -197,6 +216,83 @@ class DriverConformance:
         ids = [service.remote_id for service in listed]
         assert len(ids) == len(set(ids)), "a service was listed twice"
         assert opened <= set(ids) and len(ids) == target.remote_count()
+
+    @staticmethod
+    def open_some(target: ConformanceTarget, driver: Driver, count: int = 5, first: int = 300) -> set[str]:
+        return {driver.open_service(target.new_service(first + i)).remote_id for i in range(count)}
+
+    @staticmethod
+    def read_pages(driver: Driver, page_size: int = 2) -> tuple[list[list[RemoteService]], DriverError | None]:
+        """The pages read before the iteration ended, and the error that ended it (None: it ended well)."""
+        pages: list[list[RemoteService]] = []
+        try:
+            for page in driver.iter_remote_services(page_size):
+                pages.append(list(page))
+        except DriverError as error:
+            return pages, error
+        return pages, None
+
+    def test_paged_reading_gives_what_the_list_gives(self, target: ConformanceTarget, calls: CallLog) -> None:
+        with self.driver(target, calls, page_size=2) as driver:
+            opened = self.open_some(target, driver)
+            listed = driver.list_remote_services()
+            pages, error = self.read_pages(driver)
+        assert error is None, error
+        paged = [service for page in pages for service in page]
+        assert sorted(paged, key=repr) == sorted(listed, key=repr)
+        assert opened <= {service.remote_id for service in paged}
+
+    def test_each_object_is_named_by_its_natural_key(self, target: ConformanceTarget, calls: CallLog) -> None:
+        declares_one = self.description(target).natural_key != "remote id"
+        with self.driver(target, calls, page_size=2) as driver:
+            opened = self.open_some(target, driver)
+            listed = [service for service in driver.list_remote_services() if service.remote_id in opened]
+        assert len(listed) == len(opened)
+        for service in listed:
+            assert service.key, f"{service} has no key"
+            if declares_one:
+                assert service.natural_key, f"{service} has no {self.description(target).natural_key}"
+
+    def test_a_failing_page_raises_after_the_pages_before_it(self, target: ConformanceTarget,
+                                                             calls: CallLog) -> None:
+        with self.driver(target, calls, page_size=2) as driver:
+            self.open_some(target, driver)
+            healthy, _ = self.read_pages(driver)
+            failing = 2 if len(healthy) >= 2 else 1  # a type whose list is one page fails on that page
+            try:
+                target.fail_page(failing)
+            except NotImplementedError:
+                pytest.skip("the target cannot fail one page of the list (ConformanceTarget.fail_page)")
+            pages, error = self.read_pages(driver)
+        assert isinstance(error, PanelUnavailable), error
+        assert pages == healthy[: failing - 1], "the pages before the failing one were not given first"
+        self.assert_secret_free(target, error)
+
+    def test_an_object_listed_twice_is_passed_on_twice(self, target: ConformanceTarget, calls: CallLog) -> None:
+        with self.driver(target, calls, page_size=2) as driver:
+            opened = sorted(self.open_some(target, driver, count=3))
+            try:
+                target.list_twice(opened[0])
+            except NotImplementedError:
+                pytest.skip("the target cannot list an object twice (ConformanceTarget.list_twice)")
+            pages, error = self.read_pages(driver)
+        assert error is None, error
+        ids = [service.remote_id for page in pages for service in page]
+        assert ids.count(opened[0]) == 2 and all(ids.count(other) == 1 for other in opened[1:])
+
+    def test_an_object_without_its_key_is_passed_on(self, target: ConformanceTarget, calls: CallLog) -> None:
+        with self.driver(target, calls, page_size=2) as driver:
+            opened = sorted(self.open_some(target, driver, count=3))
+            try:
+                target.list_without_key(opened[0])
+            except NotImplementedError:
+                pytest.skip("the target cannot list an object without its key (ConformanceTarget.list_without_key)")
+            pages, error = self.read_pages(driver)
+        assert error is None, error
+        listed = [service for page in pages for service in page]
+        assert len(listed) == target.remote_count(), "an object without its key was dropped"
+        assert sum(1 for service in listed if not service.natural_key) >= 1
+        assert {service.natural_key for service in listed if service.remote_id in opened[1:]} != {""}
 
     def test_balance_is_read_where_the_type_reports_one(self, target: ConformanceTarget, calls: CallLog) -> None:
         with self.driver(target, calls) as driver:

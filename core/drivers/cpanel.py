@@ -9,6 +9,7 @@ proxies' and the panel's access logs would keep them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from procmod.core.drivers.base import (
@@ -21,7 +22,7 @@ from procmod.core.drivers.base import (
     ServiceSpec,
 )
 from procmod.core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
-from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded, guarded_pages
 from procmod.core.drivers.redact import is_secret_key
 
 MAX_CHUNKS = 10_000
@@ -113,33 +114,49 @@ class CpanelDriver(HttpDriver):
     def read_balance(self) -> Balance | None:
         return None
 
-    def _accounts(self, **search: str) -> list[dict[str, Any]]:
-        size = max(1, self.config.page_size)
-        accounts: list[dict[str, Any]] = []
+    def _account_pages(self, size: int, **search: str) -> Iterator[list[dict[str, Any]]]:
+        """listaccts a chunk at a time, as WHM API 1 paginates: `api.chunk.enable=1`, `api.chunk.size=N`,
+        `api.chunk.start=K` (1-based, the first record of the chunk) and `api.chunk.verbose=1`, whose reply's
+        `metadata.chunk` says `records` (all of them), `start`, `size`, `current` (the chunk) and `chunks`."""
+        size = max(1, size)
         start = 1
         for _ in range(MAX_CHUNKS):
-            params = {"api.chunk.enable": "1", "api.chunk.size": str(size), "api.chunk.start": str(start), **search}
+            params = {"api.chunk.enable": "1", "api.chunk.verbose": "1", "api.chunk.size": str(size),
+                      "api.chunk.start": str(start), **search}
             result = self._call("listaccts", params, idempotent=True, operation="list accounts")
-            chunk = [a for a in result["data"].get("acct", []) if isinstance(a, dict)]
-            accounts.extend(chunk)
+            accounts = result["data"].get("acct", [])
+            chunk = [a for a in accounts if isinstance(a, dict)] if isinstance(accounts, list) else []
+            yield chunk
             info = result["metadata"].get("chunk")
-            if not isinstance(info, dict) or len(chunk) < size or len(accounts) >= int(info.get("records", 0)):
-                break
+            records = _number(info.get("records")) if isinstance(info, dict) else None
+            if len(chunk) < size or (records is not None and start - 1 + len(chunk) >= records):
+                return
             start += size
-        return accounts
+        raise UnexpectedAnswer(f"WHM's listaccts did not end after {MAX_CHUNKS} chunks.", operation="list accounts")
+
+    def _accounts(self, **search: str) -> list[dict[str, Any]]:
+        return [account for chunk in self._account_pages(self.config.page_size, **search) for account in chunk]
 
     @staticmethod
     def _service(account: dict[str, Any]) -> RemoteService:
+        """An account as a remote service: known by its user name (also its remote id), addressed by its
+        main domain. An account listed without a user name is still returned, with an empty key."""
         suspended = str(account.get("suspended", "0")) == "1"
+        user, domain = str(account.get("user") or ""), str(account.get("domain") or "")
         return RemoteService(
-            remote_id=str(account.get("user", "")), name=str(account.get("domain", "")),
-            status=RemoteStatus.SUSPENDED if suspended else RemoteStatus.ACTIVE, plan=str(account.get("plan", "")),
+            remote_id=user, name=domain, natural_key=user, address=domain,
+            status=RemoteStatus.SUSPENDED if suspended else RemoteStatus.ACTIVE, plan=str(account.get("plan") or ""),
             details={"email": account.get("email", ""), "suspendreason": account.get("suspendreason", "")},
         )
 
+    @guarded_pages
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        for chunk in self._account_pages(page_size):
+            yield [self._service(account) for account in chunk]
+
     @guarded
     def list_remote_services(self) -> list[RemoteService]:
-        return [self._service(account) for account in self._accounts()]
+        return [service for page in self.iter_remote_services(self.config.page_size) for service in page]
 
     @guarded
     def open_service(self, spec: ServiceSpec) -> ServiceResult:
@@ -184,3 +201,10 @@ class CpanelDriver(HttpDriver):
                                  "already removed.")
         self._call("removeacct", {"username": remote_id}, idempotent=False, operation="remove account")
         return ServiceResult(remote_id, RemoteStatus.DELETED, f"Account {remote_id} removed.")
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

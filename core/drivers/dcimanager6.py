@@ -20,6 +20,7 @@ powers it on, closing powers it off and releases it (no owner, no name) back to 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from procmod.core.drivers.base import (
@@ -32,7 +33,7 @@ from procmod.core.drivers.base import (
     ServiceSpec,
 )
 from procmod.core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
-from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded, guarded_pages
 
 UNAUTHORIZED = 3001
 NOT_FOUND = 4004
@@ -110,21 +111,28 @@ class DcimanagerDriver(HttpDriver):
             self._token = None  # the session expired: log in again once
             return send(self._login())
 
-    def _list(self, what: str, where: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every item of a list, a page (`limit=offset,count`) at a time, until `size` items are read."""
-        items: list[dict[str, Any]] = []
-        count = max(1, self.config.page_size if limit is None else limit)
+    def _pages(self, what: str, where: str | None = None, *, count: int | None = None,
+               first_only: bool = False) -> Iterator[list[dict[str, Any]]]:
+        """A list a page at a time, as DCImanager 6 pages: `limit=<offset>,<count>` in a stable `orderby=id asc`,
+        until the reply's `size` (how many items there are in all) is read."""
+        count = max(1, self.config.page_size if count is None else count)
+        offset = 0
         for _page in range(MAX_PAGES):
-            params = {"limit": f"{len(items)},{count}", **({"where": where} if where else {})}
+            params = {"limit": f"{offset},{count}", "orderby": "id asc", **({"where": where} if where else {})}
             payload = self._call(f"list {what}", "GET", f"/dci/v3/{what}", params=params, idempotent=True)
             page = payload.get("list") if isinstance(payload, dict) else None
             if not isinstance(page, list):
-                raise UnexpectedAnswer(f"DCImanager's /dci/v3/{what} answer has no list.")
-            items.extend(item for item in page if isinstance(item, dict))
-            size = int(payload.get("size", len(items)))
-            if not page or len(items) >= size or limit is not None:
-                return items
+                raise UnexpectedAnswer(f"DCImanager's /dci/v3/{what} answer has no list.", operation=f"list {what}")
+            yield [item for item in page if isinstance(item, dict)]
+            offset += count
+            size = payload.get("size")
+            if first_only or len(page) < count or (isinstance(size, int) and offset >= size):
+                return
         raise UnexpectedAnswer(f"DCImanager's /dci/v3/{what} did not end after {MAX_PAGES} pages.")
+
+    def _list(self, what: str, where: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every item of a list (or only the first `limit` ones)."""
+        return [item for page in self._pages(what, where, count=limit, first_only=limit is not None) for item in page]
 
     def _server(self, server_id: int, operation: str) -> dict[str, Any] | None:
         try:
@@ -224,13 +232,25 @@ class DcimanagerDriver(HttpDriver):
     def read_balance(self) -> Balance | None:
         return None
 
+    @staticmethod
+    def _service(server: dict[str, Any]) -> RemoteService:
+        """An issued server as a remote service: known by the name the billing gave it (its `domain`),
+        addressed by its first IPv4 address; a server issued without a name keeps an empty key."""
+        name = str(server.get("domain") or "")
+        return RemoteService(remote_id=str(server.get("id")), name=name, natural_key=name, address=first_ipv4(server),
+                             status=DcimanagerDriver._status(server), plan=str(server.get("configuration") or ""),
+                             details={"owner": server.get("owner_email"), "power": server.get("power_status"),
+                                      "location": server.get("location_id")})
+
+    @guarded_pages
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        # Only servers issued to someone are services; the free pool is not (its servers have no owner).
+        for servers in self._pages("server", "is_new EQ false", count=page_size):
+            yield [self._service(server) for server in servers if server.get("owner_email")]
+
     @guarded
     def list_remote_services(self) -> list[RemoteService]:
-        return [RemoteService(remote_id=str(s.get("id")), name=str(s.get("domain") or ""), status=self._status(s),
-                              plan=str(s.get("configuration") or ""),
-                              details={"owner": s.get("owner_email"), "power": s.get("power_status"),
-                                       "location": s.get("location_id")})
-                for s in self._list("server", "is_new EQ false") if s.get("owner_email")]
+        return [service for page in self.iter_remote_services(self.config.page_size) for service in page]
 
     @guarded
     def open_service(self, spec: ServiceSpec) -> ServiceResult:
@@ -303,3 +323,15 @@ class DcimanagerDriver(HttpDriver):
         self._call("unname the server", "POST", f"/dci/v3/server/{server_id}", json_body={"domain": ""},
                    idempotent=True)
         return ServiceResult(remote_id, RemoteStatus.DELETED, f"Server {server_id} released to the free pool.")
+
+
+def first_ipv4(server: dict[str, Any]) -> str:
+    """The server's first IPv4 address as the list reports it (`ip: [{"name": ..., "family": "ipv4"}]`), or ""."""
+    addresses = server.get("ip")
+    if isinstance(addresses, list):
+        for address in addresses:
+            if isinstance(address, dict) and str(address.get("family", "ipv4")) == "ipv4":
+                value = address.get("ip") or address.get("name")
+                if value:
+                    return str(value)
+    return ""

@@ -14,7 +14,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -530,30 +530,56 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _typed(error: BaseException, driver: Any, name: str) -> DriverError:
+    """The typed, secret-free error a driver operation raises for `error`."""
+    secrets = driver.config.secret_values
+    if isinstance(error, DriverError):
+        if not error.operation:
+            error.operation = name
+        return scrub_error(error, secrets)
+    return scrub_error(
+        UnexpectedAnswer(
+            f"{driver.system} answered in a shape the driver does not understand "
+            f"({type(error).__name__} in {name}).",
+            operation=name,
+            hint="The panel's API version may be newer or older than supported.",
+        ),
+        secrets,
+    )
+
+
 def guarded(method: Callable[P, R]) -> Callable[P, R]:
     """Wrap a driver operation: typed errors are scrubbed of secrets; anything else (an answer of a
     shape we did not foresee) becomes UnexpectedAnswer instead of a traceback."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        driver = args[0]
-        secrets = driver.config.secret_values  # type: ignore[attr-defined]
         try:
             return method(*args, **kwargs)
-        except DriverError as error:
-            if not error.operation:
-                error.operation = method.__name__
-            raise scrub_error(error, secrets) from None
         except Exception as exc:
-            raise scrub_error(
-                UnexpectedAnswer(
-                    f"{driver.system} answered in a shape the driver does not understand "  # type: ignore[attr-defined]
-                    f"({type(exc).__name__} in {method.__name__}).",
-                    operation=method.__name__,
-                    hint="The panel's API version may be newer or older than supported.",
-                ),
-                secrets,
-            ) from None
+            raise _typed(exc, args[0], method.__name__) from None
+
+    return wrapper
+
+
+T = TypeVar("T")
+
+
+def guarded_pages(method: Callable[P, Iterator[T]]) -> Callable[P, Iterator[T]]:
+    """`guarded` for a generator of pages: each page is yielded as soon as it is read, and a page that
+    cannot be read raises its typed, secret-free error there, after the earlier pages were yielded."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        pages = method(*args, **kwargs)
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise _typed(exc, args[0], method.__name__) from None
+            yield page
 
     return wrapper
 

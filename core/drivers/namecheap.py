@@ -7,6 +7,7 @@ entity declaration or external reference while parsing, whatever the body's enco
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,11 +24,13 @@ from procmod.core.drivers.base import (
     ServiceSpec,
 )
 from procmod.core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, UnexpectedAnswer, Unsupported
-from procmod.core.drivers.http import Answer, HttpDriver, guarded
+from procmod.core.drivers.http import Answer, HttpDriver, guarded, guarded_pages
 
 PRODUCTION_URL = "https://api.namecheap.com"
 SANDBOX_URL = "https://api.sandbox.namecheap.com"
 MAX_PAGES = 10_000
+#: What namecheap.domains.getList accepts as PageSize.
+MIN_PAGE_SIZE, MAX_PAGE_SIZE = 10, 100
 #: Global error numbers about who is calling (user, key, IP whitelist): the credentials are at fault.
 CREDENTIAL_ERRORS = frozenset({
     1010101, 1010102, 1011102, 1010105, 1011105, 1011150, 1017150, 1017105, 1017101, 1017411,
@@ -166,34 +169,47 @@ class NamecheapDriver(HttpDriver):
     def read_balance(self) -> Balance | None:
         return self._balance("read balance")
 
-    def _domains(self, search: str = "") -> list[ET.Element]:
-        size = min(max(self.config.page_size, 10), 100)  # the API allows 10..100
-        domains: list[ET.Element] = []
+    def _domain_pages(self, page_size: int, search: str = "") -> Iterator[list[ET.Element]]:
+        """namecheap.domains.getList a page at a time: `Page` (1-based) and `PageSize` (10 to 100, as the API
+        allows); the reply's `Paging/TotalItems` says how many domains there are in all."""
+        size = min(max(page_size, MIN_PAGE_SIZE), MAX_PAGE_SIZE)
         for page in range(1, MAX_PAGES + 1):
             extra = {"Page": str(page), "PageSize": str(size), **({"SearchTerm": search} if search else {})}
             response = self._call("namecheap.domains.getList", extra, idempotent=True, operation="list domains")
             rows = response.findall("./DomainGetListResult/Domain")
-            domains.extend(rows)
+            yield rows
             total_text = (response.findtext("./Paging/TotalItems") or "0").strip()
             total = int(total_text) if total_text.isdigit() else 0
-            if not rows or len(domains) >= total:
-                break
-        return domains
+            if len(rows) < size or page * size >= total:
+                return
+        raise UnexpectedAnswer(f"Namecheap's domain list did not end after {MAX_PAGES} pages.",
+                               operation="list domains")
+
+    def _domains(self, search: str = "") -> list[ET.Element]:
+        return [row for rows in self._domain_pages(self.config.page_size, search) for row in rows]
 
     @staticmethod
     def _service(row: ET.Element) -> RemoteService:
+        """A domain as a remote service: known and addressed by its name (the key in lower case); a row
+        without a name is still returned, with an empty key."""
         expired = _flag(row.get("IsExpired"))
+        name = row.get("Name", "")
         return RemoteService(
-            remote_id=row.get("Name", ""), name=row.get("Name", ""),
+            remote_id=name, name=name, natural_key=name.strip().lower(), address=name.strip().lower(),
             status=RemoteStatus.EXPIRED if expired else RemoteStatus.ACTIVE,
             expires=_date(row.get("Expires")),
             details={"auto_renew": _flag(row.get("AutoRenew")), "id": row.get("ID", ""),
                      "locked": _flag(row.get("IsLocked"))},
         )
 
+    @guarded_pages
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        for rows in self._domain_pages(page_size):
+            yield [self._service(row) for row in rows]
+
     @guarded
     def list_remote_services(self) -> list[RemoteService]:
-        return [self._service(row) for row in self._domains()]
+        return [service for page in self.iter_remote_services(self.config.page_size) for service in page]
 
     @guarded
     def open_service(self, spec: ServiceSpec) -> ServiceResult:

@@ -22,6 +22,7 @@ operation, because VMs migrate between nodes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +36,7 @@ from procmod.core.drivers.base import (
     ServiceSpec,
 )
 from procmod.core.drivers.errors import PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
-from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded, guarded_pages
 
 API_PREFIX = "/api2/json"
 #: A refusal whose reason says the object is not there (what PVE answers for a VM not on a node).
@@ -194,11 +195,23 @@ class ProxmoxDriver(HttpDriver):
     def read_balance(self) -> Balance | None:
         return None
 
+    @staticmethod
+    def _service(vm: dict[str, Any]) -> RemoteService:
+        """A VM as a remote service: known by its name (what the billing opened it as); the cluster's resource
+        list carries no IP address, so the address stays empty. A VM without a name keeps an empty key."""
+        name = str(vm.get("name") or "")
+        return RemoteService(remote_id=str(vm.get("vmid")), name=name, natural_key=name, status=ProxmoxDriver._status(vm),
+                             details={"node": vm.get("node"), "status": vm.get("status"), "lock": vm.get("lock")})
+
+    @guarded_pages
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        # `GET /cluster/resources?type=vm` has no paging in the Proxmox VE API: the whole cluster's guests
+        # come in one answer (a cluster holds thousands at most), so one page is the honest reading.
+        yield [self._service(vm) for vm in self._vms()]
+
     @guarded
     def list_remote_services(self) -> list[RemoteService]:
-        return [RemoteService(remote_id=str(vm.get("vmid")), name=str(vm.get("name", "")), status=self._status(vm),
-                              details={"node": vm.get("node"), "status": vm.get("status"), "lock": vm.get("lock")})
-                for vm in self._vms()]
+        return [service for page in self.iter_remote_services(self.config.page_size) for service in page]
 
     @guarded
     def open_service(self, spec: ServiceSpec) -> ServiceResult:

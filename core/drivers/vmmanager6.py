@@ -7,6 +7,7 @@ as ISPsystem's own billing modules do, and polled until its status is `complete`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from procmod.core.drivers.base import (
@@ -19,9 +20,10 @@ from procmod.core.drivers.base import (
     ServiceSpec,
 )
 from procmod.core.drivers.errors import BadCredentials, PanelRefused, PanelUnavailable, Timeout, UnexpectedAnswer
-from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded
+from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded, guarded_pages
 
 UNAUTHORIZED = 3001
+MAX_PAGES = 10_000
 NOT_FOUND = 4004
 #: Task statuses that end the wait; anything else (created, pending, running, ...) is still in progress.
 TASK_DONE = "complete"
@@ -200,19 +202,45 @@ class VmmanagerDriver(HttpDriver):
     def read_balance(self) -> Balance | None:
         return None
 
+    def _host_pages(self, count: int) -> Iterator[list[dict[str, Any]]]:
+        """The host list a page at a time, as VMmanager 6 pages its lists: `limit=<offset>,<count>` with a
+        stable `orderby=id asc`; the reply's `size` is how many hosts there are in all."""
+        count, offset = max(1, count), 0
+        for _ in range(MAX_PAGES):
+            params = {"limit": f"{offset},{count}", "orderby": "id asc"}
+            payload = self._call("list host", "GET", "/vm/v3/host", params=params, idempotent=True)
+            items = payload.get("list") if isinstance(payload, dict) else None
+            if not isinstance(items, list):
+                raise UnexpectedAnswer("VMmanager's /vm/v3/host answer has no list.", operation="list host")
+            yield [item for item in items if isinstance(item, dict)]
+            offset += count
+            total = payload.get("size")
+            if len(items) < count or (isinstance(total, int) and offset >= total):
+                return
+        raise UnexpectedAnswer(f"VMmanager's /vm/v3/host did not end after {MAX_PAGES} pages.", operation="list host")
+
+    @staticmethod
+    def _service(host: dict[str, Any]) -> RemoteService:
+        """A host as a remote service: known by its name (what the billing opened it as), addressed by its
+        first IPv4 address when the list carries one; a host listed without a name keeps an empty key."""
+        state = str(host.get("state", ""))
+        os_info = host.get("os") if isinstance(host.get("os"), dict) else {}
+        cluster = host.get("cluster") if isinstance(host.get("cluster"), dict) else {}
+        name = str(host.get("name") or "")
+        return RemoteService(
+            remote_id=str(host.get("id")), name=name, natural_key=name, address=first_ipv4(host),
+            status=STATES.get(state, RemoteStatus.UNKNOWN), plan=str(os_info.get("id", "")),
+            details={"state": state, "cluster": cluster.get("id")},
+        )
+
+    @guarded_pages
+    def iter_remote_services(self, page_size: int = 500) -> Iterator[list[RemoteService]]:
+        for hosts in self._host_pages(page_size):
+            yield [self._service(host) for host in hosts]
+
     @guarded
     def list_remote_services(self) -> list[RemoteService]:
-        services = []
-        for host in self._list("host"):
-            state = str(host.get("state", ""))
-            os_info = host.get("os") if isinstance(host.get("os"), dict) else {}
-            cluster = host.get("cluster") if isinstance(host.get("cluster"), dict) else {}
-            services.append(RemoteService(
-                remote_id=str(host.get("id")), name=str(host.get("name", "")),
-                status=STATES.get(state, RemoteStatus.UNKNOWN), plan=str(os_info.get("id", "")),
-                details={"state": state, "cluster": cluster.get("id")},
-            ))
-        return services
+        return [service for page in self.iter_remote_services(self.config.page_size) for service in page]
 
     @guarded
     def open_service(self, spec: ServiceSpec) -> ServiceResult:
@@ -260,3 +288,13 @@ def _task_message(task: dict[str, Any]) -> str:
         if value not in (None, "", [], {}):
             return str(value).strip()[:500]
     return "no reason given"
+
+
+def first_ipv4(host: dict[str, Any]) -> str:
+    """The host's first IPv4 address as the list reports it (`ip4: [{"ip": ...}]`), or ""."""
+    addresses = host.get("ip4")
+    if isinstance(addresses, list):
+        for address in addresses:
+            if isinstance(address, dict) and address.get("ip"):
+                return str(address["ip"])
+    return ""

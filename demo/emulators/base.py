@@ -116,6 +116,29 @@ class EmulatorApp:
     def malformed(self, request: Request) -> Reply:
         return Reply(200, b'{"list": [{"id": 1, "name": "trunc', "application/json")
 
+    def page_of(self, request: Request) -> int | None:
+        """Which page (1-based) of the service list this request reads, in the system's own paging
+        parameters; None for any other request. `EmulatorHandle.fail_page` uses it."""
+        return None
+
+
+def as_listed(items: list[dict[str, Any]], id_of: Callable[[dict[str, Any]], str], key_field: str, *,
+              twice: set[str], without_key: set[str]) -> list[dict[str, Any]]:
+    """A list as a misbehaving panel sends it: the objects whose id is in `twice` appear twice in a row (a
+    list that changed while it was read repeats them across pages), those in `without_key` come without
+    their key field (a half-made account, a VM without a name). Copies: the state is not changed."""
+    if not twice and not without_key:
+        return items
+    listed: list[dict[str, Any]] = []
+    for item in items:
+        identity = id_of(item)
+        if identity in without_key:
+            item = {k: v for k, v in item.items() if k != key_field}
+        listed.append(item)
+        if identity in twice:
+            listed.append(dict(item))
+    return listed
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -301,6 +324,11 @@ class EmulatorHandle:
         `path_prefix` and for which `when` (if given) is true."""
         with self.lock:
             self._faults.append(Fault(FaultKind(kind), times, delay, chunked, path_prefix, when))
+
+    def fail_page(self, page: int, kind: FaultKind | str = FaultKind.ERROR_500, *, times: int | None = None) -> None:
+        """Make every read (or the next `times` reads) of page `page` (1-based) of the service list fail with
+        `kind`, the pages before and after it answering normally: a panel that answers partly."""
+        self.set_fault(kind, times=times, when=lambda request: self.app.page_of(request) == page)
 
     def clear_faults(self) -> None:
         with self.lock:

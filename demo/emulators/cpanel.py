@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
 
 
 def answer(command: str, data: Any = None, *, result: int = 1, reason: str = "OK", **extra: Any) -> Reply:
@@ -29,6 +29,10 @@ class CpanelState:
     packages: list[str] = field(default_factory=lambda: ["starter", "business", "pro"])
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)  # what createacct received, to check delivery
+    #: Faults of the list: users listed twice (the list changed while it was read), users listed without
+    #: their `user` field.
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
 
     def add_account(self, user: str, domain: str, plan: str = "starter", suspended: bool = False) -> None:
         self.accounts[user] = {
@@ -73,6 +77,15 @@ class CpanelApp(EmulatorApp):
     def cmd_listpkgs(self, q: dict[str, str]) -> Reply:
         return answer("listpkgs", {"pkg": [{"name": name, "QUOTA": "10240"} for name in self.state.packages]})
 
+    def page_of(self, request: Request) -> int | None:
+        if not request.path.endswith("/listaccts"):
+            return None
+        q = {**request.query, **(request.form() if request.method == "POST" else {})}
+        if q.get("api.chunk.enable") != "1" or q.get("search"):
+            return None
+        size = max(1, int(q.get("api.chunk.size", "100") or 100))
+        return (max(1, int(q.get("api.chunk.start", "1") or 1)) - 1) // size + 1
+
     def cmd_listaccts(self, q: dict[str, str]) -> Reply:
         accounts = sorted(self.state.accounts.values(), key=lambda a: a["user"])
         if q.get("search"):
@@ -80,13 +93,19 @@ class CpanelApp(EmulatorApp):
             wanted = q["search"]
             exact = q.get("searchmethod") == "exact"
             accounts = [a for a in accounts if (a.get(field_name) == wanted if exact else wanted in str(a.get(field_name)))]
+        else:
+            accounts = as_listed(accounts, lambda a: a["user"], "user", twice=self.state.listed_twice,
+                                 without_key=self.state.without_key)
         extra: dict[str, Any] = {}
         if q.get("api.chunk.enable") == "1":
-            size = int(q.get("api.chunk.size", "100"))
-            start = int(q.get("api.chunk.start", "1"))  # 1-based, as WHM's chunking is
+            # WHM API 1 pagination: api.chunk.size records from api.chunk.start (1-based); the metadata's
+            # `chunk` says where this chunk starts, its size, which chunk it is, how many chunks and records.
+            size = max(1, int(q.get("api.chunk.size", "100") or 100))
+            start = max(1, int(q.get("api.chunk.start", "1") or 1))
             total = len(accounts)
             accounts = accounts[start - 1 : start - 1 + size]
-            extra["chunk"] = {"start": start, "size": size, "records": total, "current_record": start + len(accounts) - 1}
+            extra["chunk"] = {"start": start, "size": size, "records": total, "current": (start - 1) // size + 1,
+                              "chunks": -(-total // size)}
         return answer("listaccts", {"acct": accounts}, **extra)
 
     def cmd_createacct(self, q: dict[str, str]) -> Reply:

@@ -16,27 +16,41 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
+from procmod.demo.emulators.vmmanager import limit_page, ordered_page
 
 SERVER_PATH = re.compile(r"^/api/dci/v3/server/(\d+)(?:/(power_on|power_off|owner|operation/install))?$")
 TERM = re.compile(r"^\(?\s*(\w+)\s+(EQ|IS)\s+(?:'([^']*)'|(\S+?))\s*\)?$")
+
+
+def server_address(server_id: int) -> str:
+    """The IPv4 address the emulator gives server `server_id` (192.0.x.y, one per id)."""
+    return f"192.0.{2 + (server_id >> 8) % 254}.{server_id & 255}"
 
 
 def error(code: int, msg: str, status: int = 400, value: Any = None) -> Reply:
     return Reply.json({"error": {"code": code, "msg": msg, "value": value}}, status)
 
 
-def matches(item: dict[str, Any], where: str) -> bool:
+def where_terms(where: str) -> list[tuple[str, str, str]]:
+    """A `where=` filter's terms (field, EQ or IS, value), parsed once per request; ValueError if not understood."""
+    terms = []
     for term in filter(None, (t.strip() for t in re.split(r"\s+AND\s+", where.strip()))):
         parsed = TERM.match(term)
         if parsed is None:
             raise ValueError(term)
         key, op, quoted, bare = parsed.groups()
+        terms.append((key, op, (quoted if quoted is not None else str(bare)).lower()))
+    return terms
+
+
+def matches(item: dict[str, Any], where: str | list[tuple[str, str, str]]) -> bool:
+    for key, op, wanted in where_terms(where) if isinstance(where, str) else where:
         value = item.get(key)
         if op == "IS":
-            if (value is None) != (str(bare).lower() == "null"):
+            if (value is None) != (wanted == "null"):
                 return False
-        elif str(value).lower() != (quoted if quoted is not None else str(bare)).lower():
+        elif str(value).lower() != wanted:
             return False
     return True
 
@@ -55,6 +69,10 @@ class DcimanagerState:
         {"id": 2, "email": "clients@hostco.example", "roles": ["@user"]}])
     servers: dict[int, dict[str, Any]] = field(default_factory=dict)
     operation_polls: int = 1
+    #: Faults of the server list: server ids listed twice (the list changed while it was read), servers
+    #: listed without their `domain` (the name the billing gave them).
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
     fail_operations: bool = False
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _operation_ids: Any = field(default_factory=lambda: itertools.count(7001))
@@ -67,15 +85,19 @@ class DcimanagerState:
                 self.add_server("i9-9900K-64Gb-2x1024NVMe", location=2)
 
     def add_server(self, configuration: str, *, location: int = 1, owner_email: str | None = None,
-                   domain: str = "", power_status: str = "off") -> int:
-        server_id = next(self._ids)
+                   domain: str = "", power_status: str = "off", server_id: int | None = None) -> int:
+        """Add a server (a new id, or `server_id`, e.g. a billing service's remote id); returns its id."""
+        if server_id is None:
+            server_id = next(self._ids)
+            while server_id in self.servers:
+                server_id = next(self._ids)
         owner = next((u["id"] for u in self.users if u["email"] == owner_email), None)
         self.servers[server_id] = {
             "id": server_id, "name": f"srv{server_id:03d}", "domain": domain, "configuration": configuration,
             "location_id": location, "owner": owner, "owner_email": owner_email, "is_new": False,
             "power_status": power_status, "state": "active", "os_template": None,
             "operation": {"id": 0, "status": "complete", "status_info": {}},
-            "ip": [{"id": server_id, "name": f"192.0.2.{server_id}", "family": "ipv4", "status": "allocated"}],
+            "ip": [{"id": server_id, "name": server_address(server_id), "family": "ipv4", "status": "allocated"}],
         }
         return server_id
 
@@ -116,20 +138,29 @@ class DcimanagerApp(EmulatorApp):
 
     def _list(self, request: Request) -> Reply:
         state = self.state
-        sources = {"/api/dci/v3/server": lambda: [self._public(s) for s in state.servers.values()],
+        sources = {"/api/dci/v3/server": lambda: list(state.servers.values()),
                    "/api/dci/v3/location": lambda: state.locations, "/api/dci/v3/os": lambda: state.os,
                    "/api/dci/v3/user": lambda: state.users}
         if request.path not in sources:
             return error(1001, f"Unknown method GET {request.path}", 404)
         items = sources[request.path]()
         try:
-            items = [item for item in items if matches(item, request.query.get("where", ""))]
+            terms = where_terms(request.query.get("where", ""))
+            items = [item for item in items if matches(item, terms)]
         except ValueError as bad:
             return error(2001, "Invalid filter", 400, str(bad))
-        offset, _, count = request.query.get("limit", "").partition(",")
-        start = int(offset) if offset.isdigit() else 0
-        page = items[start:start + int(count)] if count.isdigit() else items[start:]
-        return Reply.json({"list": page, "size": len(items)})
+        if request.path == "/api/dci/v3/server":
+            items = as_listed(items, lambda server: str(server["id"]), "domain", twice=state.listed_twice,
+                              without_key=state.without_key)
+        page, total = ordered_page(items, request.query)
+        if request.path == "/api/dci/v3/server":  # only the servers read are shown (their operations move on)
+            page = [self._public(server) for server in page]
+        return Reply.json({"list": page, "size": total})
+
+    def page_of(self, request: Request) -> int | None:
+        if request.method != "GET" or request.path != "/api/dci/v3/server":
+            return None
+        return limit_page(request.query)
 
     def _public(self, server: dict[str, Any]) -> dict[str, Any]:
         """What a server read shows; a running operation moves on with each read."""

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
 
 NS = "http://api.namecheap.com/xml.response"
 
@@ -43,6 +43,10 @@ class NamecheapState:
     price_per_year: Decimal = Decimal("10.98")
     domains: dict[str, dict[str, Any]] = field(default_factory=dict)
     today: date = date(2026, 11, 26)
+    #: Faults of the domain list: domains listed twice (the list changed while it was read), domains listed
+    #: without their `Name`.
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
 
     def add_domain(self, name: str, expires: date | None = None, auto_renew: bool = True) -> None:
         expires = expires or self.today + timedelta(days=365)
@@ -100,7 +104,16 @@ class NamecheapApp(EmulatorApp):
         )
         return envelope(command, inner)
 
+    def page_of(self, request: Request) -> int | None:
+        q = {**request.query, **(request.form() if request.method == "POST" else {})}
+        if q.get("Command") != "namecheap.domains.getList" or q.get("SearchTerm"):
+            return None
+        page = q.get("Page", "1") or "1"
+        return int(page) if page.isdigit() else None
+
     def get_list(self, command: str, q: dict[str, str]) -> Reply:
+        # Page (1-based) and PageSize (10 to 100, 20 when not given), as namecheap.domains.getList pages;
+        # Paging says how many domains there are in all, the page and its size.
         page = int(q.get("Page", "1") or 1)
         size = int(q.get("PageSize", "20") or 20)
         if not 10 <= size <= 100:
@@ -108,14 +121,17 @@ class NamecheapApp(EmulatorApp):
         names = sorted(self.state.domains)
         if q.get("SearchTerm"):
             names = [n for n in names if q["SearchTerm"] in n]
-        chunk = names[(page - 1) * size : page * size]
+            listed = [self.state.domains[n] for n in names]
+        else:
+            listed = as_listed([self.state.domains[n] for n in names], lambda d: d["Name"], "Name",
+                               twice=self.state.listed_twice, without_key=self.state.without_key)
+        chunk = listed[(page - 1) * size : page * size]
         rows = "".join(
-            "<Domain " + " ".join(f"{k}={quoteattr(v)}" for k, v in self.state.domains[n].items()) + " />"
-            for n in chunk
+            "<Domain " + " ".join(f"{k}={quoteattr(v)}" for k, v in domain.items()) + " />" for domain in chunk
         )
         inner = (
             f'<CommandResponse Type="{command}"><DomainGetListResult>{rows}</DomainGetListResult>'
-            f"<Paging><TotalItems>{len(names)}</TotalItems><CurrentPage>{page}</CurrentPage>"
+            f"<Paging><TotalItems>{len(listed)}</TotalItems><CurrentPage>{page}</CurrentPage>"
             f"<PageSize>{size}</PageSize></Paging></CommandResponse>"
         )
         return envelope(command, inner)

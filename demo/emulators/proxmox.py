@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
 
 PREFIX = "/api2/json"
 VM_PATH = re.compile(r"^/nodes/([\w.-]+)/qemu/(\d+)(?:/(clone|status/(?:current|start|stop|shutdown|suspend|resume)))?$")
@@ -47,6 +47,9 @@ class ProxmoxState:
     task_polls: int = 1  # polls a task answers "running" before it stops
     fail_tasks: bool = False
     fail_reason: str = "clone failed: storage 'local-lvm' has not enough free space"
+    #: Faults of the resource list: VM ids listed twice, VMs listed without their `name`.
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
     _pids: Any = field(default_factory=lambda: itertools.count(0x2A10))
 
     def __post_init__(self) -> None:
@@ -79,6 +82,10 @@ class ProxmoxApp(EmulatorApp):
     def malformed(self, request: Request) -> Reply:
         return Reply(200, b'{"data": [{"vmid": 100, "name": "trunc', "application/json")
 
+    def page_of(self, request: Request) -> int | None:
+        # The resource list is one page: its first and only.
+        return 1 if request.method == "GET" and request.path == PREFIX + "/cluster/resources" else None
+
     def handle(self, request: Request) -> Reply:
         state = self.state
         expected = f"PVEAPIToken={state.token_id}={state.token_secret}"
@@ -104,7 +111,9 @@ class ProxmoxApp(EmulatorApp):
                     return data([])
                 for guest in guests:
                     guest.pop("qmpstatus", None)
-                return data(guests)
+                # No paging: /cluster/resources answers with every guest of the cluster at once.
+                return data(as_listed(guests, lambda vm: str(vm["vmid"]), "name", twice=state.listed_twice,
+                                      without_key=state.without_key))
             if path == "/cluster/nextid":
                 return data(str(state.next_id()))
             task = TASK_PATH.match(path)

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request
+from procmod.demo.emulators.base import EmulatorApp, EmulatorHandle, Reply, Request, as_listed
 
 HOST_PATH = re.compile(r"^/vm/v3/host/(\d+)(?:/(start|stop|restart))?$")
 TERM = re.compile(r"\(\s*(\w+)\s+EQ\s+('([^']*)'|[^\s()]+)\s*\)")
@@ -72,6 +72,10 @@ class VmmanagerState:
     unauthorized_status: int = 401  # HTTP status sent with error code 3001
     missing_host_status: int = 404  # the answer to an action on a host that does not exist
     missing_host_code: int | None = 4004  # its error code (None: an error without a code)
+    #: Faults of the host list: host ids listed twice (the list changed while it was read), hosts listed
+    #: without their `name`.
+    listed_twice: set[str] = field(default_factory=set)
+    without_key: set[str] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(101))
     _task_ids: Any = field(default_factory=lambda: itertools.count(5001))
     _consul_ids: Any = field(default_factory=lambda: itertools.count(731207, 7))  # never equal to a task id
@@ -81,8 +85,40 @@ class VmmanagerState:
         self.hosts[host_id] = {
             "id": host_id, "name": name, "state": state, "cluster": {"id": cluster},
             "os": {"id": os_id}, "cpu_number": 1, "ram_mib": 1024, "disk": {"disk_mib": 10240},
+            "ip4": [{"id": host_id, "ip": host_address(host_id)}],
         }
         return host_id
+
+
+def host_address(host_id: int) -> str:
+    """The IPv4 address the emulator gives host `host_id` (10.x.y.z, one per id)."""
+    return f"10.{(host_id >> 16) & 255}.{(host_id >> 8) & 255}.{host_id & 255}"
+
+
+def ordered_page(items: list[dict[str, Any]], query: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+    """An ISPsystem 6 list page: `orderby=<field> asc|desc`, then `limit=<offset>,<count>` (or `limit=<count>`);
+    returns the page and how many items there are in all (the reply's `size`)."""
+    field_name, _, direction = query.get("orderby", "").strip().partition(" ")
+    if field_name:
+        def sort_key(item: dict[str, Any]) -> tuple[int, Any]:
+            value = item.get(field_name)
+            return (0, value) if isinstance(value, int) else (1, str(value if value is not None else ""))
+
+        items = sorted(items, key=sort_key, reverse=direction.strip().lower() == "desc")
+    first, _, second = query.get("limit", "").partition(",")
+    if second:
+        offset, count = (int(first) if first.strip().isdigit() else 0), (int(second) if second.strip().isdigit() else None)
+    else:
+        offset, count = 0, int(first) if first.strip().isdigit() else None
+    return (items[offset:] if count is None else items[offset:offset + count]), len(items)
+
+
+def limit_page(query: dict[str, str]) -> int | None:
+    """The 1-based page a `limit=<offset>,<count>` asks for, or None without one."""
+    first, _, second = query.get("limit", "").partition(",")
+    if not second.strip().isdigit() or int(second) < 1:
+        return None
+    return (int(first) if first.strip().isdigit() else 0) // int(second) + 1
 
 
 class VmmanagerApp(EmulatorApp):
@@ -155,7 +191,16 @@ class VmmanagerApp(EmulatorApp):
             items = [item for item in items if matches(item)]
         if request.path == "/vm/v3/task":
             items = [self._poll(task) for task in items]
-        return Reply.json({"list": items, "size": len(items)})
+        if request.path == "/vm/v3/host":
+            items = as_listed(items, lambda host: str(host["id"]), "name", twice=state.listed_twice,
+                              without_key=state.without_key)
+        page, total = ordered_page(items, request.query)
+        return Reply.json({"list": page, "size": total})
+
+    def page_of(self, request: Request) -> int | None:
+        if request.method != "GET" or request.path != "/vm/v3/host":
+            return None
+        return limit_page(request.query)
 
     def _create(self, body: dict[str, Any]) -> Reply:
         state = self.state

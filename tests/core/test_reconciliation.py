@@ -195,8 +195,10 @@ def test_a_page_that_fails_makes_the_report_incomplete_and_offers_no_billing_onl
 
     drift_world(world)
 
+    read_pages = CpanelDriver.iter_remote_services
+
     def two_pages_then_a_failure(self: CpanelDriver, page_size: int = 500) -> Iterator[list[Any]]:
-        everything = self.list_remote_services()
+        everything = [o for page in read_pages(self, page_size) for o in page]
         yield everything[:2]
         raise DriverError("WHM answered HTTP 500 for page 2")
 

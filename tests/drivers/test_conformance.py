@@ -51,6 +51,15 @@ class EmulatorTarget(ConformanceTarget):
     def clear_faults(self) -> None:
         self.handle.clear_faults()
 
+    def fail_page(self, page: int) -> None:
+        self.handle.fail_page(page)
+
+    def list_twice(self, remote_id: str) -> None:
+        self.handle.state.listed_twice.add(remote_id)
+
+    def list_without_key(self, remote_id: str) -> None:
+        self.handle.state.without_key.add(remote_id)
+
     def creates(self, request: Request) -> bool:
         raise NotImplementedError
 

@@ -42,7 +42,7 @@ def test_open_takes_a_free_server_names_assigns_installs_and_polls(dci: Emulator
     install = next(r for r in dci.requests if r.path.endswith("/operation/install"))
     assert install.json() == {"os_template": 2, "domain": "db1.example.net"}
     search = next(r for r in dci.requests if "owner_email IS null" in r.query.get("where", ""))
-    assert search.query == {"limit": "0,1", "where": f"owner_email IS null AND is_new EQ false AND "
+    assert search.query == {"limit": "0,1", "orderby": "id asc", "where": f"owner_email IS null AND is_new EQ false AND "
                                                      f"configuration EQ '{BIG}' AND location_id EQ 2"}
     assert sleeps == [0.01] * 3  # three reads while the installation ran
     assert all(r.headers.get("isp-box-instance") == "true" for r in dci.requests if "/dci/" in r.path)

@@ -303,7 +303,7 @@ class Reconciliation:
                 session.execute(insert(ReconRow), [{**r, "report_id": report.id} for r in rows])
             if seen:
                 session.execute(update(Service), [{"id": service_id, "panel_status": status, "last_seen_at": read_at}
-                                                  for service_id, status in seen.items()])
+                                                  for service_id, status in sorted(seen.items())])
             stale = list(session.scalars(select(ReconReport.id).where(ReconReport.module_id == module_id)
                                          .order_by(ReconReport.id.desc()).offset(REPORTS_KEPT)))
             if stale:

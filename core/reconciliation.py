@@ -749,7 +749,10 @@ def _compare(objects: list[RemoteService], billing: list[_Billing], plan_map: di
     plans_of_tariff: dict[int, set[str]] = {}
     for plan, tariff_id in plan_map.items():
         plans_of_tariff.setdefault(tariff_id, set()).add(plan)
-    live = [o for o in objects if o.status is not RemoteStatus.DELETED]
+    # A list that changed while it was read may hand one object on two pages (its rows shifted): one object
+    # per remote id, so that only distinct objects sharing a key count as duplicates.
+    distinct = {(o.remote_id or f"#{index}"): o for index, o in enumerate(objects)}
+    live = [o for o in distinct.values() if o.status is not RemoteStatus.DELETED]
     per_key: dict[str, int] = {}
     for o in live:
         per_key[o.key] = per_key.get(o.key, 0) + 1

@@ -224,7 +224,8 @@ def test_duplicates_and_objects_without_a_key_are_rows_with_a_note_and_no_import
     def listing(self: CpanelDriver, page_size: int = 500) -> Iterator[list[Any]]:
         yield [RemoteService("twin1", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin"),
                RemoteService("twin2", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin")]
-        yield [RemoteService("", "nameless", RemoteStatus.ACTIVE, "starter"),
+        yield [RemoteService("twin2", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin"),  # again
+               RemoteService("", "nameless", RemoteStatus.ACTIVE, "starter"),
                RemoteService("gone1", "gone.example", RemoteStatus.DELETED, "starter", natural_key="deleted")]
 
     monkeypatch.setattr(CpanelDriver, "iter_remote_services", listing)

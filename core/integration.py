@@ -264,7 +264,7 @@ class Integrations:
     # ------------------------------------------------------------------ service sync
 
     def read_panel(self, module_id: int, guard: RunGuard | None = None,
-                   progress: Any = None, page_size: int = 500) -> PanelRead:
+                   progress: Any = None, page_size: int | None = None) -> PanelRead:
         """The panel's services, a page at a time (`Driver.iter_remote_services`), with the call log saved
         (fenced by a run's guard). A page that fails after others were read makes the read incomplete (the
         reason says how far it got); a first page that fails raises its DriverError."""
@@ -277,7 +277,8 @@ class Integrations:
         try:
             with _driver_for(self._module_config(module_id, calls, guard)) as driver:
                 try:
-                    for page in driver.iter_remote_services(page_size):
+                    size = page_size or getattr(driver.config, "page_size", 500)
+                    for page in driver.iter_remote_services(size):
                         objects.extend(page)
                         pages += 1
                         if progress is not None:

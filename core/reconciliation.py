@@ -202,7 +202,7 @@ _LIVE = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 _FIELDS = (("status", "Status"), ("plan", "Plan / tariff"), ("address", "Address"), ("name", "Name"))
 #: The billing status an imported panel object gets, by the panel's status.
 _IMPORTED_STATUS = {"active": ServiceStatus.ACTIVE, "suspended": ServiceStatus.SUSPENDED,
-                    "pending": ServiceStatus.IN_PROGRESS}
+                    "expired": ServiceStatus.SUSPENDED, "pending": ServiceStatus.IN_PROGRESS}
 
 
 def _text(value: str | None, length: int) -> str | None:
@@ -303,7 +303,7 @@ class Reconciliation:
                 session.execute(insert(ReconRow), [{**r, "report_id": report.id} for r in rows])
             if seen:
                 session.execute(update(Service), [{"id": service_id, "panel_status": status, "last_seen_at": read_at}
-                                                  for service_id, status in seen.items()])
+                                                  for service_id, status in sorted(seen.items())])
             stale = list(session.scalars(select(ReconReport.id).where(ReconReport.module_id == module_id)
                                          .order_by(ReconReport.id.desc()).offset(REPORTS_KEPT)))
             if stale:
@@ -553,7 +553,7 @@ class Reconciliation:
         differs = set((record.differs or "").split(","))
         before = {"status": service.status.value, "tariff_id": service.tariff_id, "panel_plan": service.panel_plan,
                   "address": service.address}
-        if "status" in differs and record.panel_status in ("active", "suspended"):
+        if "status" in differs and record.panel_status in ("active", "suspended", "expired"):
             service.status = _IMPORTED_STATUS[record.panel_status]
         if "plan" in differs:
             if (record.panel_plan or "") in plan_map:
@@ -663,10 +663,22 @@ def _view(record: ReconRow, summary: ReportSummary) -> ReconRowView:
         elif group is ReconGroup.BILLING_ONLY:
             actions = () if summary.incomplete else (ReconAction.MARK_CLOSED, ReconAction.OPEN_AGAIN)
         else:
-            actions = (ReconAction.TAKE_PANEL, ReconAction.PUSH_BILLING) if "status" in differs else (
+            actions = (ReconAction.TAKE_PANEL, ReconAction.PUSH_BILLING) if _pushable(record, summary) else (
                 ReconAction.TAKE_PANEL,)
     return ReconRowView(record.id, group, record.key, record.name, record.service_id, record.remote_id, fields,
                         actions, record.resolved, record.note or "")
+
+
+def _pushable(record: ReconRow, summary: ReportSummary) -> bool:
+    """Whether the billing's status can be pushed to the panel: a suspend / resume the type can do."""
+    from procmod.core.moduletypes import module_type
+
+    if "status" not in (record.differs or "").split(",") or record.panel_status not in ("active", "suspended"):
+        return False
+    try:
+        return module_type(summary.module_type).suspends_services
+    except KeyError:
+        return False
 
 
 def _step(action: ReconAction, record: ReconRow, service: Service | None, summary: ReportSummary,
@@ -717,8 +729,9 @@ def _step(action: ReconAction, record: ReconRow, service: Service | None, summar
             changes.append(f"address → {record.panel_address}")
         return f"{service.name}: " + ("; ".join(changes) or "the panel's values"), None
     # PUSH_BILLING
-    if "status" not in differs:
-        return f"{key}", "only a status difference can be pushed to the panel (plan and address cannot)"
+    if not _pushable(record, summary):
+        return f"{key}", ("only a status the panel can suspend or resume can be pushed to it (a plan, an address "
+                          "or an expiry cannot)")
     if service.status not in _LIVE:
         return f"{key}", f"service #{service.id} is {service.status.label} now"
     verb = "Resume" if service.status is ServiceStatus.ACTIVE else "Suspend"
@@ -736,7 +749,10 @@ def _compare(objects: list[RemoteService], billing: list[_Billing], plan_map: di
     plans_of_tariff: dict[int, set[str]] = {}
     for plan, tariff_id in plan_map.items():
         plans_of_tariff.setdefault(tariff_id, set()).add(plan)
-    live = [o for o in objects if o.status is not RemoteStatus.DELETED]
+    # A list that changed while it was read may hand one object on two pages (its rows shifted): one object
+    # per remote id, so that only distinct objects sharing a key count as duplicates.
+    distinct = {(o.remote_id or f"#{index}"): o for index, o in enumerate(objects)}
+    live = [o for o in distinct.values() if o.status is not RemoteStatus.DELETED]
     per_key: dict[str, int] = {}
     for o in live:
         per_key[o.key] = per_key.get(o.key, 0) + 1
@@ -779,8 +795,9 @@ def _compare(objects: list[RemoteService], billing: list[_Billing], plan_map: di
         if service.status not in _LIVE:
             continue  # ordered or in progress: an operation is on its way
         differs = []
-        if suspends and ((service.status is ServiceStatus.ACTIVE and o.status is RemoteStatus.SUSPENDED)
-                         or (service.status is ServiceStatus.SUSPENDED and o.status is RemoteStatus.ACTIVE)):
+        if (suspends and ((service.status is ServiceStatus.ACTIVE and o.status is RemoteStatus.SUSPENDED)
+                          or (service.status is ServiceStatus.SUSPENDED and o.status is RemoteStatus.ACTIVE))
+                or (service.status is ServiceStatus.ACTIVE and o.status is RemoteStatus.EXPIRED)):
             differs.append("status")
         expected = {service.panel_plan} if service.panel_plan else plans_of_tariff.get(service.tariff_id, set())
         if o.plan and expected and o.plan not in expected and plan_map.get(o.plan) != service.tariff_id:

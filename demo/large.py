@@ -358,9 +358,14 @@ def _load(loader: _Loader, scale: Scale, now: datetime, secret: str | None,
     statuses = rng.choices([status.value for status in _SERVICE_STATUSES], k=total)
     minutes = [ago(60 * m) for m in range(min(total + 1, _SERVICE_MINUTES))]  # service k: minutes[k % len]
     ids = range(1, total + 1)
-    load(Service, ("id", "tariff_id", "module_id", "name", "remote_id", "status", "created_at"), zip(
-        ids, map(itemgetter(0), picks), map(itemgetter(1), picks), map("client{}.example".format, ids),
-        map(str, range(100_001, total + 100_001)), statuses, islice(cycle(minutes), 1, None)), "services")
+    # Each service's natural key and address is its name (unique, as a panel's keys are within a module).
+    names = list(map("client{}.example".format, ids))
+    load(Service, ("id", "tariff_id", "module_id", "name", "remote_id", "status", "created_at", "natural_key",
+                   "address"), zip(
+        ids, map(itemgetter(0), picks), map(itemgetter(1), picks), names,
+        map(str, range(100_001, total + 100_001)), statuses, islice(cycle(minutes), 1, None), names, names),
+        "services")
+    del names
     del picks, statuses, minutes
 
     kinds = (("check_connection", "Connection check", "*/15 * * * *"), ("sync_services", "Service sync",

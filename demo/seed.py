@@ -318,12 +318,37 @@ def _seed_services(session: Any, rng: random.Random, now: datetime,
         else:
             name = f"{word}{number}.example"
             remote = f"{word[:4]}{number}"
+        opened = status is not ServiceStatus.ORDERED
         rows.append({
             "tariff_id": tariff.id, "module_id": module.id, "name": name,
-            "remote_id": None if status is ServiceStatus.ORDERED else remote, "status": status,
+            "remote_id": remote if opened else None, "status": status,
             "created_at": now - timedelta(days=rng.randrange(1, 900), minutes=rng.randrange(1440)),
+            **(_panel_identity(module.module_type, number, name, remote, status) if opened else
+               {"natural_key": None, "panel_plan": None, "address": None, "panel_status": None}),
         })
     session.execute(insert(Service), rows)
+
+
+#: The plan each demo panel gives its objects by default, per type (the demo's emulators use the same; the
+#: panel-only ones and the drifting ones get another): cPanel's package, VMmanager's OS template id, a
+#: DCImanager server's configuration. Proxmox and the registrar have none.
+DEMO_PANEL_PLAN = {"cpanel": "hostco_standard", "vmmanager6": "1", "dcimanager6": "E-2388G-32Gb-2x960SSD"}
+
+
+def _panel_identity(type_key: str, number: int, name: str, remote: str, status: ServiceStatus) -> dict[str, Any]:
+    """What the billing knows of an opened service's object on its panel (reconciliation matches and compares
+    on it): the type's natural key, the plan, the primary address, and the status the panel last reported."""
+    by_name = type_key in ("vmmanager6", "proxmox", "dcimanager6")
+    natural_key = name if by_name else remote.lower() if type_key == "namecheap" else remote
+    if type_key in ("vmmanager6", "dcimanager6"):
+        address = f"10.{20 + number // 65_025 % 200}.{number // 255 % 255}.{number % 255 + 1}"
+    elif type_key == "proxmox":
+        address = None
+    else:
+        address = name
+    live = status in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+    return {"natural_key": natural_key, "panel_plan": DEMO_PANEL_PLAN.get(type_key), "address": address,
+            "panel_status": status.value if live else None}
 
 
 def _seed_runs_and_notifications(session: Any, rng: random.Random, now: datetime,
@@ -429,6 +454,6 @@ def _notifications_for(spec: DemoModule, module: ProcessingModule, now: datetime
     if spec.type_key == "namecheap" and spec.status is ON:
         result.append(Notification(
             module_id=module.id, kind="sync_drift",
-            description="Service sync: 2 domains on the registrar are not in billing",
+            description="Service sync: 3 only on the panel, 2 only in the billing, 1 differ",
             created_at=now - timedelta(hours=5, minutes=module.id), read_at=None))
     return result

@@ -32,17 +32,25 @@ def error(code: int, msg: str, status: int = 400, value: Any = None) -> Reply:
     return Reply.json({"error": {"code": code, "msg": msg, "value": value}}, status)
 
 
-def matches(item: dict[str, Any], where: str) -> bool:
+def where_terms(where: str) -> list[tuple[str, str, str]]:
+    """A `where=` filter's terms (field, EQ or IS, value), parsed once per request; ValueError if not understood."""
+    terms = []
     for term in filter(None, (t.strip() for t in re.split(r"\s+AND\s+", where.strip()))):
         parsed = TERM.match(term)
         if parsed is None:
             raise ValueError(term)
         key, op, quoted, bare = parsed.groups()
+        terms.append((key, op, (quoted if quoted is not None else str(bare)).lower()))
+    return terms
+
+
+def matches(item: dict[str, Any], where: str | list[tuple[str, str, str]]) -> bool:
+    for key, op, wanted in where_terms(where) if isinstance(where, str) else where:
         value = item.get(key)
         if op == "IS":
-            if (value is None) != (str(bare).lower() == "null"):
+            if (value is None) != (wanted == "null"):
                 return False
-        elif str(value).lower() != (quoted if quoted is not None else str(bare)).lower():
+        elif str(value).lower() != wanted:
             return False
     return True
 
@@ -130,20 +138,23 @@ class DcimanagerApp(EmulatorApp):
 
     def _list(self, request: Request) -> Reply:
         state = self.state
-        sources = {"/api/dci/v3/server": lambda: [self._public(s) for s in state.servers.values()],
+        sources = {"/api/dci/v3/server": lambda: list(state.servers.values()),
                    "/api/dci/v3/location": lambda: state.locations, "/api/dci/v3/os": lambda: state.os,
                    "/api/dci/v3/user": lambda: state.users}
         if request.path not in sources:
             return error(1001, f"Unknown method GET {request.path}", 404)
         items = sources[request.path]()
         try:
-            items = [item for item in items if matches(item, request.query.get("where", ""))]
+            terms = where_terms(request.query.get("where", ""))
+            items = [item for item in items if matches(item, terms)]
         except ValueError as bad:
             return error(2001, "Invalid filter", 400, str(bad))
         if request.path == "/api/dci/v3/server":
             items = as_listed(items, lambda server: str(server["id"]), "domain", twice=state.listed_twice,
                               without_key=state.without_key)
         page, total = ordered_page(items, request.query)
+        if request.path == "/api/dci/v3/server":  # only the servers read are shown (their operations move on)
+            page = [self._public(server) for server in page]
         return Reply.json({"list": page, "size": total})
 
     def page_of(self, request: Request) -> int | None:

@@ -195,8 +195,10 @@ def test_a_page_that_fails_makes_the_report_incomplete_and_offers_no_billing_onl
 
     drift_world(world)
 
+    read_pages = CpanelDriver.iter_remote_services
+
     def two_pages_then_a_failure(self: CpanelDriver, page_size: int = 500) -> Iterator[list[Any]]:
-        everything = self.list_remote_services()
+        everything = [o for page in read_pages(self, page_size) for o in page]
         yield everything[:2]
         raise DriverError("WHM answered HTTP 500 for page 2")
 
@@ -222,7 +224,8 @@ def test_duplicates_and_objects_without_a_key_are_rows_with_a_note_and_no_import
     def listing(self: CpanelDriver, page_size: int = 500) -> Iterator[list[Any]]:
         yield [RemoteService("twin1", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin"),
                RemoteService("twin2", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin")]
-        yield [RemoteService("", "nameless", RemoteStatus.ACTIVE, "starter"),
+        yield [RemoteService("twin2", "twin.example", RemoteStatus.ACTIVE, "starter", natural_key="twin"),  # again
+               RemoteService("", "nameless", RemoteStatus.ACTIVE, "starter"),
                RemoteService("gone1", "gone.example", RemoteStatus.DELETED, "starter", natural_key="deleted")]
 
     monkeypatch.setattr(CpanelDriver, "iter_remote_services", listing)
@@ -355,3 +358,69 @@ def test_the_database_refuses_a_second_live_service_for_one_panel_object(
     finally:
         built.stop()
         backend.close()
+
+
+@pytest.fixture
+def demo(tmp_path) -> Iterator[Backend]:  # noqa: ANN001
+    """The demo database with its emulators (and their drift) running, as `procmod demo` has it."""
+    from procmod.demo.env import start_demo_environment
+    from procmod.demo.seed import seed_demo
+    from tests.conftest import make_backend
+    from tests.core.ops_world import FAST
+
+    backend = make_backend(f"sqlite:///{tmp_path / 'demo.db'}")
+    backend.driver_options = dict(FAST)
+    seed_demo(backend)
+    env = start_demo_environment(backend)
+    yield backend
+    env.stop()
+    backend.close()
+
+
+@pytest.mark.parametrize("type_key", ["cpanel", "vmmanager6", "namecheap", "proxmox", "dcimanager6"])
+def test_a_demo_module_of_each_type_reconciled_end_to_end(demo: Backend, type_key: str) -> None:
+    """Report (drift in every group the demo's panel has), map its plans, apply every row's first action,
+    run the queued operations: the report again shows nothing left."""
+    from procmod.demo.env import REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE
+    from decimal import Decimal
+
+    from procmod.storage.enums import ModuleStatus, TariffStatus
+    from procmod.storage.models import ProcessingModule, TariffModule
+
+    with demo.db.sessions() as session:
+        module = session.scalars(select(ProcessingModule.id).where(
+            ProcessingModule.module_type == type_key, ProcessingModule.status == ModuleStatus.ENABLED,
+            ProcessingModule.name.not_in([REVOKED_TOKEN_MODULE, UNREACHABLE_MODULE]))
+            .order_by(ProcessingModule.id).limit(1)).one()
+        linked = session.scalar(select(func.count()).select_from(TariffModule).where(TariffModule.module_id == module))
+    recon = demo.reconciliation
+    report = recon.reconcile(module)
+    assert report.panel_only >= 3 and report.incomplete is None, report
+    if linked:  # a module with services: its panel lacks some and differs on others
+        assert report.billing_only >= 1 and report.different >= 1, report
+    if not linked:  # the newer demo modules sell nothing yet: link a tariff of their product to import into
+        from procmod.storage.models import Tariff
+
+        with demo.db.write() as session:
+            product = session.scalar(select(ProcessingModule.product_type).where(ProcessingModule.id == module))
+            tariff = session.scalars(select(Tariff.id).where(Tariff.product_type == product).limit(1)).first()
+            if tariff is None:
+                tariff_row = Tariff(name=f"Imported {product}", product_type=product,
+                                    status=TariffStatus.ACTIVE, price=Decimal("1"))
+                session.add(tariff_row)
+                session.flush()
+                tariff = tariff_row.id
+            session.add(TariffModule(tariff_id=tariff, module_id=module))
+    for mapping in recon.mappings(module):
+        recon.set_mapping(module, mapping.panel_plan, mapping.candidates[0][0])
+    for group, action in ((ReconGroup.PANEL_ONLY, ReconAction.IMPORT),
+                          (ReconGroup.BILLING_ONLY, ReconAction.MARK_CLOSED),
+                          (ReconGroup.DIFFERENT, ReconAction.TAKE_PANEL)):
+        ids = [r.id for r in recon.rows(report.id, group, open_only=True).rows]
+        if ids:
+            result = recon.apply(recon.plan(report.id, action, ids))
+            assert result.applied == len(ids), result.skipped
+    assert recon.report(report.id).open_rows == 0
+    again = recon.reconcile(module)
+    assert again.drift == 0, [(g.value, r.key, [(f.field, f.billing, f.panel) for f in r.fields if f.differs])
+                              for g in ReconGroup for r in recon.rows(again.id, g).rows]

@@ -115,3 +115,42 @@ def test_partial_indexes_carry_their_condition_for_both_dialects() -> None:
     for index, condition in _PARTIAL_INDEXES.items():
         for dialect in (sqlite.dialect(), postgresql.dialect()):
             assert str(CreateIndex(index).compile(dialect=dialect)).endswith(f"WHERE {condition}")
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_migration_0012_fills_the_natural_key_of_existing_services(dialect: str, tmp_path: Path,
+                                                                  request: pytest.FixtureRequest) -> None:
+    """Per module type, from what services already hold; only opened, live ones; of twins only the oldest."""
+    from alembic import command
+
+    from tests.conftest import new_database_url
+
+    db = Database.open(new_database_url(dialect, tmp_path, request))
+    config = migrate._config(db)  # noqa: SLF001
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0011")
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO department (id, name) VALUES (1, 'Support')"))
+        connection.execute(text("INSERT INTO tariff (id, name, product_type, status, price, sort, period) "
+                                "VALUES (1, 'T', 'vhost', 'active', 1, 1, 'month')"))
+        for module_id, type_key in enumerate(("cpanel", "vmmanager6", "namecheap", "proxmox"), start=1):
+            connection.execute(text(
+                "INSERT INTO processing_module (id, name, module_type, product_type, department_id, sort_priority, "
+                "status, settings, timezone, created_at, updated_at, version) VALUES (:id, :name, :type, 'vhost', 1, "
+                "1, 'enabled', '{}', 'UTC', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"),
+                {"id": module_id, "name": f"M{module_id}", "type": type_key})
+        services = [(1, 1, "web.example", "webuser", "active"), (2, 2, "vm1.example", "101", "active"),
+                    (3, 3, "Shop.COM", "Shop.COM", "suspended"), (4, 4, "pve1", "100", "active"),
+                    (5, 1, "old.example", "olduser", "deleted"), (6, 1, "new.example", None, "ordered"),
+                    (7, 2, "vm1.example", "102", "active")]  # a twin of service 2 (same VM name)
+        for sid, module_id, name, remote, status in services:
+            connection.execute(text(
+                "INSERT INTO service (id, tariff_id, module_id, name, remote_id, status, created_at) "
+                "VALUES (:id, 1, :module, :name, :remote, :status, CURRENT_TIMESTAMP)"),
+                {"id": sid, "module": module_id, "name": name, "remote": remote, "status": status})
+    migrate.upgrade(db)
+    with db.engine.connect() as connection:
+        keys = dict(connection.execute(text("SELECT id, natural_key FROM service")).all())
+    assert keys == {1: "webuser", 2: "vm1.example", 3: "shop.com", 4: "pve1", 5: None, 6: None, 7: None}
+    db.dispose()

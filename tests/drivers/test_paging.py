@@ -216,3 +216,19 @@ def test_cpanel_reads_the_chunk_metadata_whm_answers(cp: EmulatorHandle) -> None
         pages = list(drv.iter_remote_services(7))
     # Exactly 7 records in a chunk of 7: the metadata (records 7) ends the reading, with no empty chunk asked.
     assert [len(page) for page in pages] == [7] and len(cp.requests) == 1
+
+
+@pytest.mark.parametrize("type_key", ["vmmanager6", "proxmox"])
+def test_two_vms_of_one_name_are_both_passed_on(type_key: str) -> None:
+    """VM names are not unique on a panel: both VMs come, with one key (reconciliation reports the pair)."""
+    spec = PANELS[type_key]
+    with spec.start() as handle:
+        expected = spec.fill(handle, 3)
+        if type_key == "vmmanager6":
+            twin = handle.state.add_host("vps001.example")
+        else:
+            twin = handle.state.add_vm("vm001.example", node="pve1")
+        with driver(spec, handle) as drv:
+            listed = drv.list_remote_services()
+    named = [s for s in listed if s.natural_key == expected[1][1]]
+    assert sorted(s.remote_id for s in named) == sorted([expected[1][0], str(twin)])

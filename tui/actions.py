@@ -380,7 +380,8 @@ def bindings_for(screen_id: str) -> list:  # noqa: ANN201 - list[Binding]
 
 def mutating_actions() -> frozenset[str]:
     """Textual action names that write; read-only mode hides and refuses them via `check_action`."""
-    return frozenset(a.action for a in ACTIONS if a.mutates)
+    # By name: `check_action` gets `recon` for the action `recon('import')`.
+    return frozenset(a.action.split("(")[0] for a in ACTIONS if a.mutates)
 
 
 # ------------------------------------------------------------------ destinations of the main menu

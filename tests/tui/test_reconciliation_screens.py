@@ -210,3 +210,37 @@ async def test_the_overview_opens_a_report_or_offers_to_read(demo_backend, fake)
         await pilot.press("escape", "down", "enter")
         await pilot.pause()
         assert "never reconciled" in screen_text(app)
+
+
+async def test_keys_in_a_burst_select_in_order_and_plan_once(demo_backend, fake) -> None:  # noqa: ANN001
+    """3, Space, Space, t, t typed at once: both rows selected, one plan of both (the second t is not a
+    second plan, it arrives while the first is being made or on the plan screen, where t means nothing)."""
+    fake.reconcile(fake.module_id)
+    app = make_app(demo_backend, show_pane=False, start=f"card:{fake.module_id}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(ReconReportScreen(app.screen.target_module()))
+        await _settle(app, pilot)
+        report = app.screen
+        await pilot.press("3", "space", "space", "t", "t")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ReconPlanScreen)
+        assert [step.key for step in app.screen.plan.steps] == ["diff301", "diff302"]
+        assert sum(isinstance(s, ReconPlanScreen) for s in app.screen_stack) == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is report and len(report.selected) == 2
+
+
+async def test_read_only_offers_no_action_but_reads(demo_backend, fake) -> None:  # noqa: ANN001
+    fake.reconcile(fake.module_id)
+    app = make_app(demo_backend, show_pane=False, start=f"card:{fake.module_id}", read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(ReconReportScreen(app.screen.target_module()))
+        await _settle(app, pilot)
+        report = app.screen
+        assert report.check_action("recon", ("import",)) is False
+        await pilot.press("space", "i")
+        await _settle(app, pilot)
+        assert app.screen is report and not fake.applied

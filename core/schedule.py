@@ -143,10 +143,16 @@ def local_zone_name() -> str:
 
 
 def zone_names() -> list[str]:
-    """Every IANA zone this system knows, sorted (the time zone select's choices)."""
+    """Every IANA zone this system knows, sorted (the time zone select's choices). Read from the zone
+    database once per process (~7 ms: every form with a time zone field asks)."""
+    return list(_zone_names())
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
     from zoneinfo import available_timezones
 
-    return sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
 
 
 def valid_zone(name: str) -> bool:

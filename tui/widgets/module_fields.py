@@ -7,6 +7,8 @@ wizard and the edit form send the domain the same shape.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -45,8 +47,14 @@ def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
     fields.append(FormField("timezone", "Time zone", FieldKind.SELECT,
                             help="The clock its tasks' schedules fire by; type to jump (e.g. Europe/Am). "
                                  "Left unchosen: your own zone",
-                            choices=tuple((zone, zone) for zone in zone_names())))
+                            choices=_zone_choices()))
     return fields
+
+
+@functools.cache
+def _zone_choices() -> tuple[tuple[str, str], ...]:
+    """The time zone select's choices: one tuple for the process (a form's shape compares it by identity)."""
+    return tuple((zone, zone) for zone in zone_names())
 
 
 def setting_sections(mtype: ModuleType, groups: tuple[SettingGroup, ...],

@@ -466,6 +466,8 @@ class ProcmodApp(JobRunner, App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseEvent)):
             self.note_input()
+            if isinstance(event, events.Key) and _typed_ahead(event, self.screen_stack):
+                return  # typed before the form on screen was shown: not into a field the operator has not seen
         await super().on_event(event)
 
     def note_input(self) -> None:
@@ -570,3 +572,14 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
                       scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page,
                       live=live, page_size=page_size, config=config)
+
+
+#: Keys a text field takes besides characters: dropped like them when typed ahead of a form.
+_FIELD_KEYS = frozenset({"backspace", "delete", "ctrl+h", "ctrl+w", "ctrl+u", "ctrl+k", "ctrl+f", "ctrl+d"})
+
+
+def _typed_ahead(event: events.Key, stack: list[Any]) -> bool:
+    """A key sent before the screen on top was shown (its `typed_ahead_before`), that a field would take."""
+    if not stack or event.time >= getattr(stack[-1], "typed_ahead_before", 0.0):
+        return False
+    return event.is_printable or event.key in _FIELD_KEYS

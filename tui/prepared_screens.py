@@ -4,8 +4,8 @@ the operator reads the menu, so that a first visit costs what a later one does.
 Composing, styling and laying out a screen is most of what opening it the first time costs (60–100 ms with
 its first query). The app keeps those screens (installed) once made; `ScreenPreparer` makes them in quiet
 moments, the way an operator goes first (see `ScreenPreparer.step`), from the menu's first paint on (the
-lists need no database; the card waits for it): one step every `GAP_SECONDS` (compose one screen, lay one
-out, or paint one unseen so its widgets keep their rendered lines), and none within `AFTER_SECONDS` of a
+lists need no database; the card waits for it): one step every `GAP_SECONDS` (compose one screen, style one,
+lay one out, or paint one unseen so its widgets keep their rendered lines), and none within `AFTER_SECONDS` of a
 key, so a key waits for one step at most. A prepared screen reads its data again as it is shown
 (`ListScreen.reopen`, `ModuleCardScreen.show_module`).
 
@@ -54,6 +54,7 @@ class ScreenPreparer:
         self._app = app
         self._passes: dict[str, int] = {}  # layouts made per prepared screen
         self._rendered: set[str] = set()  # prepared screens painted once, unseen
+        self._styled: set[str] = set()  # prepared screens whose styles were worked out once composed
         self._nothing_to_edit: set[str] = set()  # module types without a module to prepare an edit form on
         self._running = False
 
@@ -108,6 +109,12 @@ class ScreenPreparer:
             return False  # composed; or shown, so prepared by being shown
         if not screen.is_mounted:
             return None
+        if name not in self._styled:
+            # What Textual does to every widget of a screen as it is shown, done now: shown under the same
+            # stylesheet and theme, the screen is not styled again (ConsoleScreen.update_node_styles).
+            self._styled.add(name)
+            screen.update_node_styles(animate=False)
+            return True
         passes = self._passes.get(name, 0)
         if passes == 0 or (needs_layout(screen) and passes < LAYOUT_PASSES):
             self._passes[name] = passes + 1

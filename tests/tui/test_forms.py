@@ -215,3 +215,21 @@ async def test_the_kept_edit_form_shows_the_next_module_afresh(demo_backend: Bac
         await drain(pilot)
     assert demo_backend.modules.name(second.id) == second.name + "x"
     assert demo_backend.modules.name(first.id) == first.name
+
+
+async def test_back_from_the_discard_question_the_focus_stays_on_the_field(demo_backend: Backend) -> None:
+    """Only a form shown with a module's values starts on its first field: back from a dialog, the operator
+    goes on where they were, and keys typed then are theirs."""
+    app = make_app(demo_backend, start=f"card:{module_of(demo_backend, 'namecheap').id}")
+    async with app.run_test(size=SIZE) as pilot:
+        edit = await open_edit(app, pilot)
+        edit.form.focus_field("sandbox")
+        await pilot.press("space")
+        await pilot.press("escape")
+        await drain(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # not discarded
+        await drain(pilot)
+        assert app.screen is edit and app.focused is edit.form.widget_of("sandbox")
+        await pilot.press("space")
+        assert edit.form.value_of("sandbox") is False

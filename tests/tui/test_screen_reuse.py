@@ -301,3 +301,47 @@ async def test_the_lists_are_prepared_while_the_database_opens_and_the_card_afte
         app.open_destination("modules")
         await pilot.pause()
         assert app.screen is app.get_screen("destination:modules") and app.screen.paged.rows
+
+
+async def test_a_kept_screen_is_styled_again_only_when_its_styles_could_have_changed(
+        demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual styles every widget of a screen each time it is shown (20 ms for the Edit form); a kept
+    screen shown again under the same stylesheet and theme keeps its styles (ConsoleScreen.update_node_styles).
+    A theme picked meanwhile, or a class of the screen changed, styles it again: what it shows follows."""
+    from procmod.tui.screens.module_edit import EditModuleScreen
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        app.open_card(1)
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        edit = app.screen
+        assert isinstance(edit, EditModuleScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        restyles = count_calls(monkeypatch, app.stylesheet, "update_nodes")
+
+        await pilot.press("e")  # the same kept form, nothing changed: not styled again
+        await pilot.pause()
+        assert app.screen is edit and restyles.count == 0
+        await pilot.press("escape")
+        await pilot.pause()
+
+        before = edit.styles.background
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        restyles.count = 0
+        await pilot.press("e")  # another theme: the whole form is styled again, and shows it
+        await pilot.pause()
+        assert app.screen is edit and restyles.count >= 1
+        assert edit.styles.background != before
+        await pilot.press("escape")
+        await pilot.pause()
+
+        restyles.count = 0
+        edit.add_class("-probe")  # a class of the screen: styled at once (Textual), and known when shown
+        await pilot.press("e")
+        await pilot.pause()
+        assert restyles.count >= 1

@@ -41,6 +41,10 @@ class ConsoleScreen(Screen[None]):
     #: one-letter global keys (q, :) are off on it; ctrl+q, ctrl+p and Esc still leave, asking first while
     #: `unsaved_changes`.
     IS_FORM: ClassVar[bool] = False
+    #: Keys the terminal sent before this moment (`Message.time`) were typed before the screen was shown:
+    #: the app drops those a field would take (characters, editing keys), so a key typed ahead never lands
+    #: in a field the operator has not seen. A form sets it as it is shown (screens/module_edit.py).
+    typed_ahead_before: float = 0.0
     #: One-letter global actions that a form leaves to its fields.
     LETTER_ACTIONS: ClassVar[frozenset[str]] = frozenset({"quit", "palette"})
 
@@ -52,6 +56,28 @@ class ConsoleScreen(Screen[None]):
     @property
     def backend(self) -> Backend:
         return self.app.backend
+
+    # ------------------------------------------------------------------ styles
+
+    #: What the screen's styles were last worked out under (`_style_inputs`).
+    _styled_under: tuple[Any, ...] | None = None
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        """Textual works out again the styles of every widget of a screen each time it is shown (~0.2 ms a
+        widget: 20 ms for the Edit form). A kept screen shown again under the same stylesheet, theme and
+        classes has the styles it had: a widget whose classes or pseudo-classes changed meanwhile was
+        restyled then, by Textual, on its own. Anything else (a theme picked, a screen's CSS added, the
+        terminal's focus, this screen's classes) styles the whole screen as before."""
+        inputs, then = self._style_inputs(), self._styled_under
+        if then is not None and inputs[0] is then[0] and inputs[1:] == then[1:]:  # the same rules, not equal ones
+            return
+        super().update_node_styles(animate=animate)
+        self._styled_under = inputs
+
+    def _style_inputs(self) -> tuple[Any, ...]:
+        app = self.app
+        return (app.stylesheet.rules, app.theme, app.ansi_color, app.app_focus, frozenset(app.classes),
+                frozenset(self.classes))
 
     def compose(self) -> ComposeResult:
         yield Breadcrumbs(id="breadcrumbs")

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -59,6 +59,7 @@ class EditModuleScreen(ConsoleScreen):
         self.mtype = module_type(form.module_type)
         self.busy = False
         self.conflict = False
+        self.fresh = True  # not shown yet with this module's values
 
     def crumbs(self, *, first: bool) -> tuple[str, ...]:
         return ("Integration", "Processing modules", self.module_name, "Edit") if first else ("Edit",)
@@ -87,39 +88,41 @@ class EditModuleScreen(ConsoleScreen):
 
     # (ConsoleScreen's own on_mount and on_screen_resume run too: Textual calls each class's handler.)
     def on_mount(self) -> None:
-        self._focus_once_shown()
+        self._focus_first_field()
 
-    def on_screen_resume(self) -> None:
-        self._focus_once_shown()
-
-    def _focus_once_shown(self) -> None:
-        """The first field takes keys once the form is on screen: a key pressed while it opens (typed ahead
-        on the card) must not land in a field the operator has not seen yet."""
-        if self.app.closing:
-            return  # made ahead and the console closed before it was composed (tui/prepared_screens.py)
-        self.set_focus(None)
-        self.call_after_refresh(self._focus_first_field)
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown with a module's values: the first field takes keys at once, in the frame that shows the form;
+        keys typed before it was shown (ahead, on the card) are not given to a field the operator has not
+        seen (`typed_ahead_before`, tui/app.py drops them). Back from a dialog, the focus stays where it was."""
+        if self.fresh:
+            self.fresh = False
+            self.typed_ahead_before = event.time
+            self._focus_first_field()
 
     def _focus_first_field(self) -> None:
+        if self.app.closing:
+            return  # made ahead and the console closed before it was composed (tui/prepared_screens.py)
         for form in self.query("#edit-form").results(SchemaForm):
             form.focus_first()
 
     # ------------------------------------------------------------------ one kept screen per module type
 
-    def fits(self, form: ModuleForm) -> bool:
-        """Whether this screen's widgets can show `form` (same type, same fields and choices)."""
+    def fits(self, form: ModuleForm, sections: list[Section]) -> bool:
+        """Whether this screen's widgets can show `form` (same type, same fields and choices), given its
+        `sections`."""
         return (self.is_mounted and self not in self.app.screen_stack and form.module_type == self.mtype.key
-                and SchemaForm.shape_of(self.sections(form), initial_values(form.params)) == self.form.shape)
+                and SchemaForm.shape_of(sections, initial_values(form.params)) == self.form.shape)
 
-    def load(self, form: ModuleForm, module_name: str) -> None:
+    def load(self, form: ModuleForm, module_name: str, sections: list[Section]) -> None:
         """Show another module of the same shape (see `fits`): its values, nothing typed, no message."""
         self.module_form = form
         self.module_name = module_name
         self.shown_module_id = form.id
         self.busy = False
         self.conflict = False
+        self.fresh = True
         self.form.validator = partial(field_errors, mtype=self.mtype, secrets_set=form.secrets_set)
-        self.form.load(self.sections(form), initial_values(form.params))
+        self.form.load(sections, initial_values(form.params))
         self.query_one("#form-title", Static).update(self._title())
         self.say("")
         self.query_one("#form-scroll", VerticalScroll).scroll_home(animate=False)
@@ -252,9 +255,11 @@ def edit_screen(app: ConsoleApp, form: ModuleForm, module_name: str) -> EditModu
     name = edit_screen_name(form.module_type)
     if app.is_screen_installed(name):
         kept = app.get_screen(name)
-        if isinstance(kept, EditModuleScreen) and kept.fits(form):
-            kept.load(form, module_name)
-            return kept
+        if isinstance(kept, EditModuleScreen):
+            sections = kept.sections(form)
+            if kept.fits(form, sections):
+                kept.load(form, module_name, sections)
+                return kept
         if kept not in app.screen_stack:
             app.uninstall_screen(name)
     screen = EditModuleScreen(form, module_name)

@@ -233,6 +233,26 @@ async def test_the_progress_window_opens_before_the_batch_is_queued(live, monkey
             assert app.screen is listing
 
 
+async def test_the_list_under_a_confirmation_reads_its_page_when_shown_not_in_between(live, monkeypatch) -> None:  # noqa: ANN001
+    """Confirming a bulk operation closes the confirmation and opens the progress window in one go: the list
+    below is not read again in between (it would delay the window), but when it is shown again."""
+    backend, _env = live
+    app = make_app(backend, show_pane=False)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await open_list(app, pilot, backend, ServiceStatus.ACTIVE)
+        reads = []
+        service_list = backend.services.list
+        monkeypatch.setattr(backend.services, "list", lambda *a, **k: reads.append(1) or service_list(*a, **k))
+        await pilot.press("space", "p")
+        await settle(app, pilot)
+        await pilot.press("right", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BulkProgressScreen) and not reads
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is listing and reads
+
+
 async def test_read_only_removes_every_operation_key(live) -> None:  # noqa: ANN001
     backend, _env = live
     first = services(backend, ServiceStatus.ACTIVE)[0]

@@ -135,8 +135,9 @@ class ServiceOperationKeys(ConsoleScreen):
                 from procmod.tui.screens.bulk_progress import BulkProgressScreen
 
                 progress = BulkProgressScreen(None, queuing=(preview.kind, preview.eligible))
-                self.app.push_screen(progress)
+                # The worker first, so that its thread starts before the window is composed, not after.
                 self._start_bulk(preview.kind, message.selection, progress)
+                self.app.push_screen(progress)
 
         title = OPERATIONS[preview.kind].title
         self.app.push_screen(ConfirmScreen(f"{title} {preview.eligible} service(s)?", preview.summary,

@@ -146,26 +146,31 @@ class JobEngine:
             postgres = session.bind.dialect.name == "postgresql"
             if postgres:
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK_KEY})
-            query = (select(Job).where(Job.state == JobState.QUEUED, Job.kind != BATCH).order_by(Job.id)
-                     .limit(CLAIM_WINDOW))
+            # The window is read as plain (id, module) rows and only the jobs chosen are loaded: a claim
+            # runs after every finished job of a bulk run, on the console's own threads beside its screens.
+            query = (select(Job.id, Job.module_id).where(Job.state == JobState.QUEUED, Job.kind != BATCH)
+                     .order_by(Job.id).limit(CLAIM_WINDOW))
             if postgres:
                 query = query.with_for_update(skip_locked=True)
-            candidates = session.scalars(query).all()
+            candidates = session.execute(query).all()
             if not candidates:
                 return []
-            modules = {job.module_id for job in candidates if job.module_id is not None}
+            modules = {module_id for _, module_id in candidates if module_id is not None}
             running = dict(session.execute(
                 select(Job.module_id, func.count()).where(Job.state == JobState.RUNNING, Job.module_id.in_(modules))
                 .group_by(Job.module_id)).all()) if modules else {}
             free = {module_id: self._per_module(module_id) - running.get(module_id, 0) for module_id in modules}
-            claims = []
-            for job in candidates:
-                if len(claims) >= limit:
+            chosen = []
+            for job_id, module_id in candidates:
+                if len(chosen) >= limit:
                     break
-                if job.module_id is not None:
-                    if free[job.module_id] <= 0:
+                if module_id is not None:
+                    if free[module_id] <= 0:
                         continue
-                    free[job.module_id] -= 1
+                    free[module_id] -= 1
+                chosen.append(job_id)
+            claims = []
+            for job in (session.scalars(select(Job).where(Job.id.in_(chosen)).order_by(Job.id)) if chosen else ()):
                 job.state, job.claim_token = JobState.RUNNING, token_source.token_hex(16)
                 job.started_at, job.lease_until, job.worker = now, now + self.lease, self.worker_id
                 job.attempts += 1
@@ -217,7 +222,10 @@ class JobEngine:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="procmod-job")
         with self._lock:
-            self._in_flight[claim.job_id] = self._executor.submit(self.execute, claim)
+            future = self._in_flight[claim.job_id] = self._executor.submit(self.execute, claim)
+        # A slot is free again: claim the next job now, not at the next poll (a bulk run of 1,000 on one
+        # module bound to 2 at a time would otherwise take a poll per pair: 500 s at the console's 1 s poll).
+        future.add_done_callback(lambda _: self._wake.set())
 
     def _forget_finished(self) -> None:
         with self._lock:

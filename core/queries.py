@@ -202,13 +202,17 @@ class TextFilter:
       entries and a rare text reads only its matches.
     - SQLite, a list in another order: the index is asked how many rows match (stopping at `FEW`); a few
       are fetched by id from it, many are found by reading the list's own order and stopping at a page.
+    - SQLite, a query that takes every match in no order (`whole=True`: a bulk selection, its count): the
+      index's matches by id, however many: there is no page to stop at, and a scan of the table reads
+      every name (1M services: ~220 ms, against ~10 ms for 10,000 matches from the index).
     - Text shorter than a trigram (or with LIKE's wildcards): the same reading in the list's order.
     """
 
     #: Up to this many matches, a list in another order than the id fetches them by id from the index.
     FEW = 2_000
 
-    def __init__(self, db: Database, model: Any, column_name: str, text: str, *, drive: bool = False) -> None:
+    def __init__(self, db: Database, model: Any, column_name: str, text: str, *, drive: bool = False,
+                 whole: bool = False) -> None:
         self.model = model
         self.column = getattr(model, column_name)
         self.text = text
@@ -221,6 +225,9 @@ class TextFilter:
             fts = table(searched.fts_table, column("rowid", Integer), column(column_name, String))
             if drive:
                 self.fts = fts
+            elif whole:
+                self._by_ids = True
+                self._ids = select(fts.c.rowid).where(self._like(fts))
             else:
                 matching = select(literal_column("1")).select_from(fts).where(self._like(fts)).limit(self.FEW + 1)
                 with db.sessions() as session:

@@ -947,8 +947,9 @@ __all__ = ["OPERATIONS", "BatchProgress", "BulkPreview", "OperationRefused", "Qu
 
 
 def _name_search(db: Any, flt: Any) -> Any:
-    """The services list's text filter (the one rule of every list), as the list itself builds it."""
+    """The services list's text filter (the one rule of every list) for a selection: every match, in no
+    order, so the text index hands over its matches however many there are (`whole`)."""
     from procmod.core.queries import TextFilter
     from procmod.storage.models import Service
 
-    return TextFilter(db, Service, "name", flt.text)
+    return TextFilter(db, Service, "name", flt.text, whole=True)

@@ -10,6 +10,8 @@ Screens and keys: a headless console made as the command line makes it, driven b
 (scripts/bench_screens.py), against the bare anchors (scripts/bench_anchors.py), timed by one harness
 (scripts/bench_harness.py), with the SQL statements each sends. On PostgreSQL: a throw-away database seeded
 with COPY, measured directly and again behind a loopback proxy adding 1 ms each way (scripts/bench_pg.py).
+Service operations (scripts/bench_services.py), on SQLite: the service card, starting a bulk operation on
+10,000 services, and a key during a bulk run of 1,000 against an emulator, in the console, each anchored.
 Prints each row with its absolute time, its anchor, the ratio, the target and PASS/MISS, and the machine's
 description and load. Not part of the test suite.
 """
@@ -400,63 +402,14 @@ def main() -> None:
     print(f"\nPASS {sum(r[6] == 'PASS' for r in report.rows if len(r) > 6)}, MISS {len(report.misses)}")
     print("trips: SQL statements + commits/rollbacks the screen sent (SQLAlchemy events); behind the proxy, "
           "/N adds the messages the proxy saw the console write (BEGIN included): its network round trips")
+    from scripts.bench_services import ANCHORS as SERVICE_ANCHORS
+
+    print(f"service operations' anchors: {SERVICE_ANCHORS}")
     if report.heavy:
         print(f"Screen opens over {ROUND_TRIP_LIMIT} round trips (statements + commits/rollbacks): "
               + "; ".join(report.heavy))
     print(f"\n{began:%Y-%m-%d %H:%M} UTC, {load()} at the end · command: python scripts/benchmark.py "
           + " ".join(sys.argv[1:]))
-
-
-def service_operations(url: str) -> tuple[list[float], list[float]]:
-    """The service card at the data set's size (a service with a history of operations and their API
-    calls), and starting a bulk operation on 10,000 selected services (queued, not run). The jobs and
-    calls written here are removed after."""
-    from sqlalchemy import delete, func, select
-
-    from procmod.core.backend import open_backend
-    from procmod.storage.enums import JobState, ServiceStatus
-    from procmod.storage.models import ApiCall, Job, Service
-
-    backend = open_backend(url)
-    operations = backend.operations
-    with backend.db.write() as session:
-        total = session.scalar(select(func.max(Service.id)))
-        samples = [session.get(Service, service_id) for service_id in range(total // 7, total, total // 7)]
-        samples = [service for service in samples if service is not None]
-        now = backend.clock.now()
-        made = []
-        for service in samples:  # a history of 20 operations with 3 calls each, on each sampled service
-            for n in range(20):
-                job = Job(kind="suspend", state=JobState.SUCCEEDED, module_id=service.module_id, service_id=service.id,
-                          attempts=1, created_by="bench", created_at=now, started_at=now, finished_at=now,
-                          outcome="done")
-                session.add(job)
-                session.flush()
-                made.append(job.id)
-                session.add_all(ApiCall(module_id=service.module_id, at=now, operation="suspend account", method="GET",
-                                        url="https://panel.example/json-api/suspendacct", status=200, duration_ms=40,
-                                        job_id=job.id) for _ in range(3))
-        selected = session.scalars(select(Service.id).where(Service.status == ServiceStatus.ACTIVE)
-                                   .order_by(Service.id).limit(10_000)).all()
-    card = []
-    for _ in range(5):
-        for service in samples:
-            started = time.perf_counter()
-            operations.card(service.id)
-            card.append((time.perf_counter() - started) * 1000)
-    bulk = []
-    for _ in range(5):
-        started = time.perf_counter()
-        batch = operations.start_bulk("suspend", selected)
-        bulk.append((time.perf_counter() - started) * 1000)
-        with backend.db.write() as session:
-            session.execute(delete(Job).where(Job.batch_id == batch))
-            session.execute(delete(Job).where(Job.id == batch))
-    with backend.db.write() as session:
-        session.execute(delete(ApiCall).where(ApiCall.job_id.in_(made)))
-        session.execute(delete(Job).where(Job.id.in_(made)))
-    backend.close()
-    return card, bulk
 
 
 def sqlite_rows(args: Any, report: Report, scale: str, measured: dict[str, Any],
@@ -496,11 +449,11 @@ def sqlite_rows(args: Any, report: Report, scale: str, measured: dict[str, Any],
     measured["SQLite"] = asyncio.run(interactive(url, repeats=repeats, interactions=interactions, settle=settle))
     measured["SQLite"].memory = rss_mb()
 
-    card, bulk = service_operations(url)  # absolute targets of the service-operations issue
-    report.add("service card (20 operations with their calls)", ms(statistics.median(card)), ms(p95(card)),
-               target="≤ 50 ms", verdict="PASS" if statistics.median(card) <= 50 else "MISS")
-    report.add("start a bulk operation on 10,000 selected (queued)", ms(statistics.median(bulk)), ms(p95(bulk)),
-               target="≤ 100 ms", verdict="PASS" if statistics.median(bulk) <= 100 else "MISS")
+    # Service operations (issue 16), in the console, each beside its own in-run anchor (scripts/bench_services.py).
+    from scripts.bench_services import rows as service_rows
+
+    for row in service_rows(url, repeats=repeats, interactions=interactions):
+        report.add(*row)
 
     # Reconciliation (issue 17): its own emulator and data set; anchored on the same panel read alone.
     from scripts.bench_recon import rows as reconciliation_rows

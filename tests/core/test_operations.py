@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -227,6 +228,32 @@ def test_bulk_queues_in_one_statement_and_respects_the_module_bound(world: World
     assert (progress.succeeded, progress.failed, progress.state) == (6, 0, JobState.SUCCEEDED)
     assert progress.outcome == "6 done, 0 failed"
     assert all(world.handles["cp-a"].state.accounts[f"bulk{n}"]["suspended"] == 1 for n in range(6))
+
+
+def test_a_serving_engine_claims_the_next_job_as_soon_as_a_slot_frees(world: World) -> None:
+    """A bulk run goes at the panel's pace, not the serving loop's poll: a finished job wakes the engine."""
+    ops = world.backend.operations
+    ids = []
+    for n in range(6):
+        world.handles["cp-a"].state.add_account(f"pace{n}", f"pace{n}.example")
+        ids.append(world.service(f"pace{n}.example", "cPanel A", "Hosting", ServiceStatus.ACTIVE, remote_id=f"pace{n}"))
+    batch = ops.start_bulk("suspend", ids)  # 6 jobs, 2 at a time on cPanel A: three rounds of claims
+    engine = world.engine(concurrency=4)
+    stop = threading.Event()
+    # Polling once an hour: only the wake of a finished job can start the second and third rounds.
+    server = threading.Thread(target=engine.serve, args=(stop,), kwargs={"poll": 3600.0}, daemon=True)
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ops.batch_progress(batch).finished:
+            assert time.monotonic() < deadline, "the engine waited for its poll between rounds"
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        engine.wake()
+        server.join(10)
+        engine.shutdown(grace=5)
+    assert ops.batch_progress(batch).succeeded == 6
 
 
 def test_a_cancelled_batch_starts_nothing_new(world: World) -> None:

@@ -282,6 +282,26 @@ def test_every_list_filters_by_text_anywhere_in_the_name_in_any_case(seeded_back
     assert seeded_backend.services.list(ServiceFilter(text="_")).total == 0
 
 
+def test_a_whole_selection_takes_every_match_from_the_text_index(seeded_backend: Backend, monkeypatch) -> None:  # noqa: ANN001
+    """A bulk selection ("select all matching") reads the text index's matches however many there are: it
+    has no page to stop at, and the fallback of a list in another order (a scan) reads every name."""
+    from procmod.core.queries import TextFilter
+
+    monkeypatch.setattr(TextFilter, "FEW", 0)  # as if "indigo-cl" matched more than a list fetches by id
+    db = seeded_backend.db
+
+    def matching(search: TextFilter) -> tuple[set[int], str]:
+        query = select(Service.id).where(*search.criteria())
+        with db.sessions() as session:
+            return set(session.scalars(query)), str(query.compile(db.engine))
+
+    listed, listed_sql = matching(TextFilter(db, Service, "name", "indigo-cl"))
+    whole, whole_sql = matching(TextFilter(db, Service, "name", "indigo-cl", whole=True))
+    assert whole == listed and whole
+    if db.dialect == "sqlite":
+        assert "service_name_fts" in whole_sql and "service_name_fts" not in listed_sql
+
+
 def test_the_text_index_follows_inserts_renames_and_deletes(backend: Backend) -> None:
     """The FTS5 table (SQLite) is kept by triggers; PostgreSQL's trigram index by the database itself."""
     from sqlalchemy import delete, update

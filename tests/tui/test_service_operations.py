@@ -182,6 +182,77 @@ async def test_bulk_suspend_on_a_selection_shows_progress_and_a_summary(live) ->
         assert listing.selected_ids == set()
 
 
+async def test_the_progress_window_opens_before_the_batch_is_queued(live, monkeypatch) -> None:  # noqa: ANN001
+    """Enter on the confirmation opens the progress window at once (queuing is a worker's); it shows the
+    batch's counts when queued, or why nothing was."""
+    import threading
+
+    from procmod.core.services import OperationRefused
+
+    backend, _env = live
+    operations = backend.operations
+    start_bulk = operations.start_bulk
+    release = threading.Event()
+    refuse = []
+
+    def slow_start_bulk(kind, selection):  # noqa: ANN001, ANN202
+        assert release.wait(30)
+        if refuse:
+            raise OperationRefused(refuse[0])
+        return start_bulk(kind, selection)
+
+    monkeypatch.setattr(operations, "start_bulk", slow_start_bulk)
+    app = make_app(backend, show_pane=False)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await open_list(app, pilot, backend, ServiceStatus.ACTIVE)
+        for attempt in ("queued", "refused"):
+            await pilot.press("space", "space")
+            await pilot.press("p")
+            await settle(app, pilot)
+            await pilot.press("right", "enter")
+            await pilot.pause()
+            progress = app.screen
+            assert isinstance(progress, BulkProgressScreen) and progress.batch_id is None
+            assert "Suspend: queuing 2 service(s)…" in screen_text(app)
+            assert progress.check_action("cancel_batch", ()) is False  # nothing to cancel yet
+            if attempt == "refused":
+                refuse.append("The console is read-only")
+            release.set()
+            await settle(app, pilot)
+            await settle(app, pilot)
+            if attempt == "queued":
+                assert progress.batch_id is not None and progress.progress is not None
+                assert progress.progress.total == 2 and "Suspend: 2 service(s), batch" in screen_text(app)
+                assert listing.selected_ids == set()  # the selection went into the batch
+            else:
+                assert progress.batch_id is None
+                assert "Nothing was queued: The console is read-only" in screen_text(app)
+            release.clear()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is listing
+
+
+async def test_the_list_under_a_confirmation_reads_its_page_when_shown_not_in_between(live, monkeypatch) -> None:  # noqa: ANN001
+    """Confirming a bulk operation closes the confirmation and opens the progress window in one go: the list
+    below is not read again in between (it would delay the window), but when it is shown again."""
+    backend, _env = live
+    app = make_app(backend, show_pane=False)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await open_list(app, pilot, backend, ServiceStatus.ACTIVE)
+        reads = []
+        service_list = backend.services.list
+        monkeypatch.setattr(backend.services, "list", lambda *a, **k: reads.append(1) or service_list(*a, **k))
+        await pilot.press("space", "p")
+        await settle(app, pilot)
+        await pilot.press("right", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BulkProgressScreen) and not reads
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is listing and reads
+
+
 async def test_read_only_removes_every_operation_key(live) -> None:  # noqa: ANN001
     backend, _env = live
     first = services(backend, ServiceStatus.ACTIVE)[0]

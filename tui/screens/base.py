@@ -104,6 +104,11 @@ class ConsoleScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self not in self.app.screen_stack:
             return  # popped on the way to another destination
+        if self.app.screen is not self:
+            # Covered again before this was handled (a confirmation closed and the window it leads to opened
+            # in one go): reading the data now would only delay that window; the resume after it reads it.
+            self.reread_on_show = True
+            return
         self.update_frame()
         if self.reread_on_show:
             self.refresh_content()

@@ -17,18 +17,22 @@ from procmod.tui.screens.base import ConsoleScreen
 
 if TYPE_CHECKING:
     from procmod.core.services import BulkPreview, Selection
+    from procmod.tui.screens.bulk_progress import BulkProgressScreen
 
 #: Operations that ask before they start, even on one service.
 CONFIRM_SINGLE = frozenset({"close"})
 
 
 class OperationNotice(Message):
-    """What starting an operation came to: a line for a toast, and the batch to follow, if any."""
+    """What starting an operation on one service came to: a line for a toast, and whether it was queued."""
 
-    def __init__(self, text: str, severity: str = "information", *, batch_id: int | None = None,
-                 queued: bool = False) -> None:
+    def __init__(self, text: str, severity: str = "information", *, queued: bool = False) -> None:
         super().__init__()
-        self.text, self.severity, self.batch_id, self.queued = text, severity, batch_id, queued
+        self.text, self.severity, self.queued = text, severity, queued
+
+
+class BulkQueued(Message):
+    """A bulk operation's batch is queued (its progress window is open already)."""
 
 
 class BulkPreviewed(Message):
@@ -127,28 +131,45 @@ class ServiceOperationKeys(ConsoleScreen):
             return
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._start_bulk(preview.kind, message.selection)
+            if yes:  # the progress window at once; the batch is queued behind it, in a worker
+                from procmod.tui.screens.bulk_progress import BulkProgressScreen
+
+                progress = BulkProgressScreen(None, queuing=(preview.kind, preview.eligible))
+                # The worker first, so that its thread starts before the window is composed, not after.
+                self._start_bulk(preview.kind, message.selection, progress)
+                self.app.push_screen(progress)
 
         title = OPERATIONS[preview.kind].title
         self.app.push_screen(ConfirmScreen(f"{title} {preview.eligible} service(s)?", preview.summary,
                                            confirm_label=f"{title} {preview.eligible}"), answered)
 
     @work(thread=True, group="service-operation", exit_on_error=False)
-    def _start_bulk(self, kind: str, selection: Selection) -> None:
-        batch_id = self.backend.operations.start_bulk(kind, selection)
-        self.post_message(OperationNotice("", batch_id=batch_id, queued=True))
+    def _start_bulk(self, kind: str, selection: Selection, progress: BulkProgressScreen) -> None:
+        from procmod.core.lifecycle import ReadOnly
+        from procmod.core.services import OperationRefused
+
+        operations = self.backend.operations
+        try:
+            batch_id = operations.start_bulk(kind, selection)
+        except (OperationRefused, ReadOnly) as refused:
+            progress.post_message(progress.NotQueued(str(refused)))
+            return
+        except Exception as failed:
+            progress.post_message(progress.NotQueued(f"{type(failed).__name__}: {failed}"))
+            raise
+        progress.post_message(progress.Read(operations.batch_progress(batch_id), []))
+        self.post_message(BulkQueued())
+
+    @on(BulkQueued)
+    def _bulk_queued(self) -> None:
+        self.app.run_jobs()
+        self.bulk_started()
 
     @on(OperationNotice)
     def _notice(self, message: OperationNotice) -> None:
         if message.queued:
             self.app.run_jobs()
-        if message.batch_id is not None:
-            from procmod.tui.screens.bulk_progress import BulkProgressScreen
-
-            self.bulk_started()
-            self.app.push_screen(BulkProgressScreen(message.batch_id))
-        elif message.text:
+        if message.text:
             self.notify(message.text, title="Service operation", severity=message.severity)  # type: ignore[arg-type]
             self.operation_noticed()
 

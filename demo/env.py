@@ -184,6 +184,23 @@ def start_demo_environment(backend: Backend) -> DemoEnvironment:
     return env
 
 
+#: An address where nothing listens on any machine (port 1, tcpmux, is never served): every call to it is
+#: refused at once, with the same words each time.
+NOBODY_LISTENS = ("127.0.0.1", 1)
+
+
+def panels_down(backend: Backend) -> None:
+    """Point every module at an address where nothing listens (`NOBODY_LISTENS`): each operation then fails
+    at once, "Nothing accepts connections at 127.0.0.1:1", as with a panel that is down (the tour's bulk
+    run; no emulator needed, no waiting on DNS)."""
+    host, port = NOBODY_LISTENS
+    url = f"https://{host}:{port}"
+    address = {"cpanel": {"host": host, "port": port}, "namecheap": {"api_url": f"{url}/xml.response"}}
+    with backend.db.write() as session:
+        for module in session.scalars(select(ProcessingModule).order_by(ProcessingModule.id)):
+            module.settings = {**module.settings, **address.get(module.module_type, {"url": url})}
+
+
 def _on_panel(services: list[BillingService], drift: PanelDrift) -> Iterator[tuple[BillingService, bool, bool]]:
     """The billing services the panel holds, each with whether it is suspended there and on the other plan."""
     for service in services:

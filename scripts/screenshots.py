@@ -19,7 +19,7 @@ from procmod.core.clock import DEMO_NOW, FixedClock  # noqa: E402
 from procmod.demo.seed import seed_demo  # noqa: E402
 from procmod.core.secrets import SecretBox  # noqa: E402
 from procmod.tui.app import make_app  # noqa: E402
-from procmod.tui.tour import SCENES, Scene  # noqa: E402
+from procmod.tui.tour import SCENES, Scene, play  # noqa: E402
 
 OUT = ROOT / "screenshots"
 
@@ -36,10 +36,7 @@ async def render(scene: Scene, workdir: Path) -> Path:
     app = make_app(backend, start=scene.start)
     try:
         async with app.run_test(size=scene.size) as pilot:
-            await pilot.pause()
-            for key in scene.press:
-                await pilot.press(key)
-            await pilot.pause()
+            await play(scene, pilot)
             await pilot.wait_for_scheduled_animations()
             path = OUT / f"{scene.name}.svg"
             path.write_text(app.export_screenshot(title=scene.caption), encoding="utf-8")

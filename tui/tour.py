@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from procmod.demo.seed import MODULES
 
@@ -30,6 +30,36 @@ class Scene:
     no_color: bool = False  # captured with NO_COLOR set: monochrome
     seeded: bool = True  # False: an empty database (the first run)
     prepare: Callable[[Backend], None] | None = None  # changes to the seeded data before the app starts
+    #: After the keys, wait (up to `UNTIL_SECONDS`) until this holds of the app: a screen whose content comes
+    #: from a worker (a bulk run, a transfer's targets) is captured once that content is there.
+    until: Callable[[Any], bool] | None = None
+    then: tuple[str, ...] = ()  # keys pressed once `until` holds
+
+
+UNTIL_SECONDS = 15.0
+
+
+async def play(scene: Scene, pilot: Any) -> None:
+    """Press the scene's keys, then wait for its `until` (the snapshot test and the screenshot script both
+    play a scene this way)."""
+    import asyncio
+    import time
+
+    await pilot.pause()
+    for key in scene.press:
+        await pilot.press(key)
+    await pilot.pause()
+    if scene.until is not None:
+        deadline = time.monotonic() + UNTIL_SECONDS
+        while not scene.until(pilot.app):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"scene {scene.name}: what it waits for did not come in {UNTIL_SECONDS:g} s")
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+        await pilot.pause()
+    for key in scene.then:
+        await pilot.press(key)
+    await pilot.pause()
 
 
 #: The demo's "cPanel staging" is seeded after every module of the demo's list (demo/seed.py).
@@ -49,6 +79,25 @@ def retire_staging(backend: Backend) -> None:
             backend.commands.set_tariff_modules(tariff.id, others)
         else:
             backend.commands.set_tariff_status(tariff.id, TariffStatus.DISABLED)
+
+
+def _screen_is(screen_id: str) -> Callable[[Any], bool]:
+    return lambda app: getattr(app.screen, "SCREEN_ID", "") == screen_id
+
+
+def _bulk_finished(app: Any) -> bool:
+    progress = getattr(app.screen, "progress", None)
+    return _screen_is("bulk")(app) and progress is not None and progress.finished
+
+
+def _transfer_targets_read(app: Any) -> bool:
+    return _screen_is("transfer")(app) and bool(getattr(app.screen, "targets", None))
+
+
+def panels_down(backend: Backend) -> None:
+    from procmod.demo.env import panels_down as down
+
+    down(backend)
 
 
 def reconcile_first_module(backend: Backend) -> None:
@@ -137,6 +186,15 @@ SCENES: tuple[Scene, ...] = (
     Scene("49_services_selected", "Space selects services (`*` every one matching the filter): the operation "
           "keys then act on the selection, confirmed with how many on which modules", start="services",
           press=("space", "space")),
+    Scene("58_bulk_confirmation", "An operation key on a selection asks first: how many services, on which "
+          "modules, and what happens", start="services", press=("down", "down", "space", "down", "down", "space", "down", "space", "p"),
+          until=lambda app: type(app.screen).__name__ == "ConfirmScreen"),
+    Scene("59_bulk_progress", "Confirmed, the bulk runs in the background: a bar with done and failed counts, "
+          "c cancels; here the panel is down, so each fails with why and lands in Failed operations",
+          start="services", press=(*("down", "down", "space", "down", "down", "space", "down", "space", "p"), "right", "enter"), prepare=panels_down, until=_bulk_finished),
+    Scene("60_transfer", "`t` on a service: move it to another enabled module of its type and a tariff that "
+          "module serves, after checking the target panel", start="services", press=("down", "enter", "t"),
+          until=_transfer_targets_read, then=("enter", "down", "enter", "tab", "enter", "down", "enter")),
     Scene("50_failed_operations", "Failed operations: failed operations and background runs, with the error, "
           "the hint and the department; r retries, x dismisses with a reason", start="failures"),
     # -------------------------------------------------------------- reading, exporting (issue 18)

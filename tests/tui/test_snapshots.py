@@ -13,7 +13,7 @@ from procmod.core.clock import DEMO_NOW, FixedClock
 from procmod.demo.seed import seed_demo
 from procmod.core.secrets import SecretBox
 from procmod.tui.app import make_app
-from procmod.tui.tour import SCENES, Scene
+from procmod.tui.tour import SCENES, Scene, play
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=[s.name for s in SCENES])
@@ -27,6 +27,7 @@ def test_tour(scene: Scene, snap_compare, tmp_path: Path, monkeypatch: pytest.Mo
     if scene.prepare is not None:
         scene.prepare(backend)
     try:
-        assert snap_compare(make_app(backend, start=scene.start), press=scene.press, terminal_size=scene.size)
+        assert snap_compare(make_app(backend, start=scene.start), terminal_size=scene.size,
+                            run_before=lambda pilot: play(scene, pilot))
     finally:
         backend.close()

@@ -15,6 +15,7 @@ from procmod.core.formatting import format_time
 from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.module_actions import ModuleRef
+from procmod.tui.widgets.lines import set_line
 from procmod.tui.widgets.paged_table import Column, PagedTable
 
 
@@ -63,14 +64,18 @@ class CallLogScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.paged.load()
+        self._title(self.paged.page)  # now, not when the page's message arrives: one layout, one frame
+
+    def _title(self, page: Page[ApiCallRow]) -> None:
+        title = (f"API calls of {self.module.name}, newest first (secrets masked)" if page.total else
+                 f"No API calls of {self.module.name} recorded yet: c on its card checks the connection")
+        set_line(self.query_one("#calls-title", Static), title)
 
     def refresh_content(self) -> None:
         self.paged.reload()
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
-        title = (f"API calls of {self.module.name}, newest first (secrets masked)" if event.page.total else
-                 f"No API calls of {self.module.name} recorded yet: c on its card checks the connection")
-        self.query_one("#calls-title", Static).update(Text(title))
+        self._title(event.page)
 
     def action_next_page(self) -> None:
         self.paged.next_page()

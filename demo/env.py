@@ -117,20 +117,24 @@ def panel_only_names(type_key: str) -> list[str]:
 
 
 def _optional(column: str) -> Any:
-    """A Service column reconciliation's schema adds (natural key, plan, address), when this schema has it."""
+    """A Service column reconciliation's schema adds (natural key, panel plan, address), when it has it."""
     return getattr(Service, column, None)
 
 
+#: BillingService's fields read from the Service columns reconciliation's schema added (migration 0012).
+_IDENTITY_COLUMNS = (("natural_key", "natural_key"), ("plan", "panel_plan"), ("address", "address"))
+
+
 def _billing_services(session: Any, module_id: int) -> list[BillingService]:
-    extra = [column for column in ("natural_key", "plan", "address") if _optional(column) is not None]
+    extra = [(field_name, column) for field_name, column in _IDENTITY_COLUMNS if _optional(column) is not None]
     rows = session.execute(
-        select(Service.id, Service.remote_id, Service.name, Service.status, *(_optional(c) for c in extra))
+        select(Service.id, Service.remote_id, Service.name, Service.status, *(_optional(c) for _f, c in extra))
         .where(Service.module_id == module_id, Service.remote_id.is_not(None),
                Service.status != ServiceStatus.DELETED)
         .order_by(Service.id)
     ).all()
     return [BillingService(row[0], str(row[1]), row[2], row[3],
-                           **{column: str(value or "") for column, value in zip(extra, row[4:], strict=True)})
+                           **{field_name: str(value or "") for (field_name, _c), value in zip(extra, row[4:], strict=True)})
             for row in rows]
 
 

@@ -151,7 +151,12 @@ async def test_r_on_the_card_reads_then_shows_the_groups_and_acts_on_a_selection
         assert app.screen is screen
         assert [s.key for s in fake.applied[0].steps] == ["web101", "web102"]
         text = screen_text(app)
-        assert "done: import by tester" in text and "Only on the panel: 1" in text
+        assert "Only on the panel: 1" in text
+        assert [screen.paged.table.get_cell(str(r.id), "state").plain for r in screen.paged.rows] == [
+            "done", "done", "open"]
+        await pilot.press("up")  # the line below the table says what was done to the row highlighted
+        await pilot.pause()
+        assert "done: import by tester" in screen_text(app)
 
 
 async def test_groups_switch_by_number_and_tab_and_keys_follow_the_group(demo_backend, fake) -> None:  # noqa: ANN001
@@ -166,7 +171,9 @@ async def test_groups_switch_by_number_and_tab_and_keys_follow_the_group(demo_ba
         assert screen.check_action("recon", ("take_panel",)) is False
         await pilot.press("3")
         assert screen.group is ReconGroup.DIFFERENT
-        assert "active / suspended differs" in screen_text(app)
+        # On both: only the fields that differ, billing / panel, under a header that says so.
+        assert "Status active / suspended" in screen_text(app)
+        assert screen.paged.table.column_labels[-1] == "Differs: billing / panel"
         assert screen.check_action("recon", ("take_panel",)) is True
         await pilot.press("tab")
         assert screen.group is ReconGroup.PANEL_ONLY

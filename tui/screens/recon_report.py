@@ -21,8 +21,8 @@ from procmod.tui.actions import bindings_for
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.module_actions import ModuleRef
 from procmod.tui.screens.recon_plan import ReconActionFlow
-from procmod.tui.screens.recon_words import (FIELD_COLUMNS, GROUPS, error_text, field_cell, group_count, group_tabs,
-                                             report_lines, row_state)
+from procmod.tui.screens.recon_words import (GROUPS, error_text, fields_cell, fields_label, group_count, group_tabs,
+                                             report_lines, row_state, row_state_word)
 from procmod.tui.widgets.lines import set_line
 from procmod.tui.widgets.paged_table import Column, PagedTable
 from procmod.tui.widgets.ticks import TICKED, UNTICKED
@@ -77,12 +77,13 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
         yield Static("", id="recon-line")
 
     def columns(self) -> list[Column[ReconRowView]]:
+        """Key, state and the compared fields in one cell, last, taking the width left: at 80 columns every
+        row's differing fields and its state show without scrolling sideways (Enter shows every field)."""
         return [
             Column("sel", "   ", lambda r: TICKED if r.id in self.selected else UNTICKED, width=3),
             Column("key", "Key", lambda r: r.key),
-            Column("name", "Name", lambda r: "" if r.name == r.key else r.name),
-            *(Column(field, label, lambda r, f=field: field_cell(r, f)) for field, label in FIELD_COLUMNS),
-            Column("state", "State", row_state),
+            Column("state", "State", row_state_word),
+            Column("fields", fields_label(self.group), fields_cell),
         ]
 
     @property
@@ -144,6 +145,7 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
 
     def show_groups(self) -> None:
         set_line(self.query_one("#recon-groups", Static), group_tabs(self.report, self.group))
+        self.paged.table.set_column_label("fields", fields_label(self.group))
 
     def say(self, text: str, *, error: bool = False) -> None:
         line = self.query_one("#recon-line", Static)
@@ -151,10 +153,13 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
         line.set_class(error, "-error")
 
     def show_selection(self) -> None:
+        row = self.paged.selected
         if self.selected:
             self.say(f"Selected: {len(self.selected):,} · the action keys act on them · Space unselects")
+        elif row is not None and (row.resolved or row.note):
+            self.say(row_state(row))  # what was done to the highlighted row, or why it offers nothing
         elif self.report is not None:
-            self.say("Cells: billing / panel, \"differs\" marks a difference · Enter: side by side")
+            self.say("Enter: every field side by side, billing and panel, marked differs or same")
 
     # ------------------------------------------------------------------ keys
 
@@ -220,6 +225,8 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
 
     def on_row_table_row_highlighted(self) -> None:
         self.refresh_bindings()
+        if not self.busy:
+            self.show_selection()
 
     def action_next_page(self) -> None:
         self.paged.next_page()

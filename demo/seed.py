@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from croniter import croniter
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from procmod.core.backend import Backend
 from procmod.core.moduletypes import module_type
@@ -286,6 +286,39 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
                        before=None, after={"name": module.name, "type": module.module_type})
             for module in [*(module for _spec, module in modules), staging]
         )
+    _seed_sync_reports(backend)
+
+
+def _seed_sync_reports(backend: Backend) -> None:
+    """The reports the seeded drift notifications' scheduled syncs stored (the sync stores its comparison as
+    the module's latest report, and its notification opens it): compared with what the demo's registrar
+    panel answers (`demo.env.registrar_panel`), at the notification's time; the notification says the
+    report's counts, as the sync's does."""
+    from procmod.core.clock import FixedClock
+    from procmod.core.integration import PanelRead
+    from procmod.core.reconciliation import Reconciliation
+    from procmod.demo.env import billing_services, registrar_panel
+
+    with backend.db.sessions() as session:  # the demo seeds drift notifications on its registrars only
+        drifts = session.execute(select(Notification.id, Notification.module_id, Notification.created_at)
+                                 .join(ProcessingModule, ProcessingModule.id == Notification.module_id)
+                                 .where(Notification.kind == "sync_drift", ProcessingModule.module_type == "namecheap")
+                                 .order_by(Notification.id)).all()
+    for notification_id, module_id, created_at in drifts:
+        with backend.db.sessions() as session:
+            objects = registrar_panel(billing_services(session, module_id))
+
+        class _Panel:
+            @staticmethod
+            def read_panel(module_id: int, guard: Any = None, progress: Any = None) -> PanelRead:
+                return PanelRead(objects, None, 1)
+
+        def say_counts(session: Any, summary: Any, notification_id: int = notification_id) -> None:
+            notification = session.get(Notification, notification_id)
+            notification.description = f"Service sync: {summary.summary}"
+
+        Reconciliation(backend.db, FixedClock(created_at), "schedule", _Panel(), lambda: None).reconcile_fenced(  # type: ignore[arg-type]
+            module_id, started_by="schedule", also=say_counts)
 
 
 def _seed_module_to_retire(session: Any, backend: Backend, now: datetime, departments: dict[str, Department],

@@ -45,9 +45,12 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
     class Failed(Message):
         text: str
 
-    def __init__(self, module: ModuleRef, *, report_id: int | None = None, read: bool = False) -> None:
+    def __init__(self, module: ModuleRef, *, report_id: int | None = None, read: bool = False,
+                 notice: str | None = None) -> None:
         super().__init__()
         self.module = module
+        #: The drift notification this report was opened from (its time and text), shown above the report.
+        self.notice = notice
         self.report_id = report_id
         self.read_on_mount = read
         self.report: ReportSummary | None = None
@@ -70,6 +73,8 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
         return ("Reconciliation",) if getattr(below, "SCREEN_ID", "") == "card" else (self.module.name,)
 
     def compose_content(self) -> ComposeResult:
+        if self.notice:
+            yield Static(Text(self.notice), id="recon-notice")
         yield Static("", id="recon-head")
         yield Static("", id="recon-warning", classes="-hidden")
         yield Static("", id="recon-groups")

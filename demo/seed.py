@@ -222,7 +222,8 @@ _TLDS = {"Domain .com": "com", "Domain .net": "net", "Domain .org": "org", "Doma
 
 
 def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
-    """Fill an empty, migrated database with the demo data set (one transaction)."""
+    """Fill an empty, migrated database with the demo data set (one transaction; then the reports the
+    seeded drift notifications' syncs stored, one transaction each)."""
     rng = random.Random(SEED)
     now = backend.clock.now()
     with backend.db.write() as session:
@@ -306,19 +307,24 @@ def _seed_sync_reports(backend: Backend) -> None:
                                  .order_by(Notification.id)).all()
     for notification_id, module_id, created_at in drifts:
         with backend.db.sessions() as session:
-            objects = registrar_panel(billing_services(session, module_id))
-
-        class _Panel:
-            @staticmethod
-            def read_panel(module_id: int, guard: Any = None, progress: Any = None) -> PanelRead:
-                return PanelRead(objects, None, 1)
+            panel = _ReadPanel(PanelRead(registrar_panel(billing_services(session, module_id)), None, 1))
 
         def say_counts(session: Any, summary: Any, notification_id: int = notification_id) -> None:
             notification = session.get(Notification, notification_id)
             notification.description = f"Service sync: {summary.summary}"
 
-        Reconciliation(backend.db, FixedClock(created_at), "schedule", _Panel(), lambda: None).reconcile_fenced(  # type: ignore[arg-type]
+        Reconciliation(backend.db, FixedClock(created_at), "schedule", panel, lambda: None).reconcile_fenced(  # type: ignore[arg-type]
             module_id, started_by="schedule", also=say_counts)
+
+
+@dataclass(frozen=True)
+class _ReadPanel:
+    """What `Reconciliation` asks of the integrations, answered with a panel read made beforehand."""
+
+    read: Any  # PanelRead
+
+    def read_panel(self, module_id: int, guard: Any = None, progress: Any = None) -> Any:
+        return self.read
 
 
 def _seed_module_to_retire(session: Any, backend: Backend, now: datetime, departments: dict[str, Department],

@@ -55,14 +55,16 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
 
             open_drift_report(self, row)
             return
-        self.action_open_detail()
+        self.open_in_full(row)
 
     def action_open_detail(self) -> None:
+        if (row := self.paged.selected) is not None:
+            self.open_in_full(row)
+
+    def open_in_full(self, row: NotificationRow) -> None:
         from procmod.tui.screens.notification_detail import NotificationScreen
 
-        row = self.paged.selected
-        if row is not None:
-            self.app.push_screen(NotificationScreen(row.id))
+        self.app.push_screen(NotificationScreen(row.id))
 
     def action_mark_read(self) -> None:
         row = self.paged.selected

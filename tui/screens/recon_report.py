@@ -2,10 +2,9 @@
 
 `R` (card, Reconciliation list) opens it reading the panel in a thread worker, the head line counting the
 objects read (a few times a second). Its three groups (1 2 3, Tab) are paged tables of key, state and the
-compared fields in one column (`fields_cell`: on both sides, only what differs, `billing / panel`). Space
-selects rows; the action keys act on the selection (else the highlighted row) through a plan
-(tui/screens/recon_plan.py). `r` reads the panel again (a new report). Opened from a drift notification, the
-notification's time and text head it.
+compared fields in one column (`fields_cell`). Space selects rows; the action keys act on the selection (else
+the highlighted row) through a plan (tui/screens/recon_plan.py). `r` reads the panel again (a new report).
+Opened from a drift notification, the notification's time and text head it.
 """
 
 from __future__ import annotations

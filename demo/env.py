@@ -116,21 +116,48 @@ def panel_only_names(type_key: str) -> list[str]:
     return [pattern.format(number) for number in range(1, PANEL_ONLY + 1)]
 
 
+def registrar_panel(services: list[BillingService]) -> list[Any]:
+    """What a demo registrar's panel answers for these billing services, read as the Namecheap driver reads it
+    (RemoteService), without starting it: its domains (`_attach`, with the drift) and the ones only there.
+    The seed stores the report of its scheduled syncs from it, so a seeded drift notification opens a report
+    that a real read of the emulator then agrees with."""
+    from procmod.core.drivers import RemoteService, RemoteStatus
+
+    drift = plan_drift("namecheap", services)
+    objects = [RemoteService(remote_id=service.remote_id, name=service.remote_id,
+                             natural_key=service.remote_id.lower(), address=service.remote_id.lower(),
+                             status=RemoteStatus.EXPIRED if service.remote_id in drift.suspended_on_panel
+                             else RemoteStatus.ACTIVE)
+               for service, _suspended, _other in _on_panel(services, drift)]
+    objects += [RemoteService(remote_id=name, name=name, natural_key=name, address=name, status=RemoteStatus.ACTIVE)
+                for name in panel_only_names("namecheap")]
+    return objects
+
+
+def billing_services(session: Any, module_id: int) -> list[BillingService]:
+    """The module's billing services that its demo panel holds (remote id known, not deleted)."""
+    return _billing_services(session, module_id)
+
+
 def _optional(column: str) -> Any:
-    """A Service column reconciliation's schema adds (natural key, plan, address), when this schema has it."""
+    """A Service column reconciliation's schema adds (natural key, panel plan, address), when it has it."""
     return getattr(Service, column, None)
 
 
+#: BillingService's fields read from the Service columns reconciliation's schema added (migration 0012).
+_IDENTITY_COLUMNS = (("natural_key", "natural_key"), ("plan", "panel_plan"), ("address", "address"))
+
+
 def _billing_services(session: Any, module_id: int) -> list[BillingService]:
-    extra = [column for column in ("natural_key", "plan", "address") if _optional(column) is not None]
+    extra = [(field_name, column) for field_name, column in _IDENTITY_COLUMNS if _optional(column) is not None]
     rows = session.execute(
-        select(Service.id, Service.remote_id, Service.name, Service.status, *(_optional(c) for c in extra))
+        select(Service.id, Service.remote_id, Service.name, Service.status, *(_optional(c) for _f, c in extra))
         .where(Service.module_id == module_id, Service.remote_id.is_not(None),
                Service.status != ServiceStatus.DELETED)
         .order_by(Service.id)
     ).all()
     return [BillingService(row[0], str(row[1]), row[2], row[3],
-                           **{column: str(value or "") for column, value in zip(extra, row[4:], strict=True)})
+                           **{field_name: str(value or "") for (field_name, _c), value in zip(extra, row[4:], strict=True)})
             for row in rows]
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from croniter import croniter
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from procmod.core.backend import Backend
 from procmod.core.moduletypes import module_type
@@ -49,7 +49,8 @@ class DemoModule:
     failing: str | None = None  # the error its connection checks report, when it is failing
     balance: Decimal | None = None
     minimal_balance: Decimal | None = None
-    #: Added lately: linked to no tariff yet, no history of runs or notifications (the demo's newer types).
+    #: Added lately (the demo's newer types): no history of runs or notifications yet; their tariffs and
+    #: services (`NEWER_TARIFFS`) are seeded after everything else, so the older data stays as it was.
     fresh: bool = False
 
 
@@ -193,6 +194,19 @@ TARIFFS: tuple[tuple[str, str, str, TariffStatus, int], ...] = (
 )
 
 SERVICE_COUNT = 2400
+#: The newer modules' own tariffs (name, product type, price, the module that serves it, its panel plan, the
+#: share of the module's services on it): seeded after the rest, with their services (`NEWER_SERVICES` per
+#: module), so that every module type has services for reconciliation to compare with its panel.
+NEWER_TARIFFS: tuple[tuple[str, str, str, str, str, int], ...] = (
+    ("VPS Proxmox S", "vds", "5.90", "Proxmox cluster 1", "", 2),
+    ("VPS Proxmox M", "vds", "9.90", "Proxmox cluster 1", "", 1),
+    ("Server E-2388G", "dedic", "89.00", "Dedicated servers", "E-2388G-32Gb-2x960SSD", 2),
+    ("Server i9-9900K", "dedic", "119.00", "Dedicated servers", "i9-9900K-64Gb-2x1024NVMe", 1),
+)
+NEWER_SERVICES = 24
+#: The VM / server id of the newer modules' first service on its panel (Proxmox VM ids start at 100; the
+#: DCImanager emulator's free pool holds servers 1-11).
+NEWER_FIRST_REMOTE_ID = 101
 #: Service status weights: most are active, every status is present.
 SERVICE_STATUS_WEIGHTS = (
     (ServiceStatus.ACTIVE, 62), (ServiceStatus.SUSPENDED, 9), (ServiceStatus.ORDERED, 4),
@@ -208,7 +222,8 @@ _TLDS = {"Domain .com": "com", "Domain .net": "net", "Domain .org": "org", "Doma
 
 
 def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
-    """Fill an empty, migrated database with the demo data set (one transaction)."""
+    """Fill an empty, migrated database with the demo data set (one transaction; then the reports the
+    seeded drift notifications' syncs stored, one transaction each)."""
     rng = random.Random(SEED)
     now = backend.clock.now()
     with backend.db.write() as session:
@@ -265,12 +280,51 @@ def seed_demo(backend: Backend, *, service_count: int = SERVICE_COUNT) -> None:
         _seed_services(session, rng, now, tariffs, service_count)
         _seed_runs_and_notifications(session, rng, now, modules)
         staging = _seed_module_to_retire(session, backend, now, departments, tariffs)
+        _seed_newer_services(session, now, {module.name: module for _spec, module in modules}, len(TARIFFS))
         session.add_all(
             AuditEntry(at=module.created_at, actor="admin", action="create", object_type="processing_module",
                        object_id=module.id, summary=f"Created processing module {module.name}",
                        before=None, after={"name": module.name, "type": module.module_type})
             for module in [*(module for _spec, module in modules), staging]
         )
+    _seed_sync_reports(backend)
+
+
+def _seed_sync_reports(backend: Backend) -> None:
+    """The reports the seeded drift notifications' scheduled syncs stored (the sync stores its comparison as
+    the module's latest report, and its notification opens it): compared with what the demo's registrar
+    panel answers (`demo.env.registrar_panel`), at the notification's time; the notification says the
+    report's counts, as the sync's does."""
+    from procmod.core.clock import FixedClock
+    from procmod.core.integration import PanelRead
+    from procmod.core.reconciliation import Reconciliation
+    from procmod.demo.env import billing_services, registrar_panel
+
+    with backend.db.sessions() as session:  # the demo seeds drift notifications on its registrars only
+        drifts = session.execute(select(Notification.id, Notification.module_id, Notification.created_at)
+                                 .join(ProcessingModule, ProcessingModule.id == Notification.module_id)
+                                 .where(Notification.kind == "sync_drift", ProcessingModule.module_type == "namecheap")
+                                 .order_by(Notification.id)).all()
+    for notification_id, module_id, created_at in drifts:
+        with backend.db.sessions() as session:
+            panel = _ReadPanel(PanelRead(registrar_panel(billing_services(session, module_id)), None, 1))
+
+        def say_counts(session: Any, summary: Any, notification_id: int = notification_id) -> None:
+            notification = session.get(Notification, notification_id)
+            notification.description = f"Service sync: {summary.summary}"
+
+        Reconciliation(backend.db, FixedClock(created_at), "schedule", panel, lambda: None).reconcile_fenced(  # type: ignore[arg-type]
+            module_id, started_by="schedule", also=say_counts)
+
+
+@dataclass(frozen=True)
+class _ReadPanel:
+    """What `Reconciliation` asks of the integrations, answered with a panel read made beforehand."""
+
+    read: Any  # PanelRead
+
+    def read_panel(self, module_id: int, guard: Any = None, progress: Any = None) -> Any:
+        return self.read
 
 
 def _seed_module_to_retire(session: Any, backend: Backend, now: datetime, departments: dict[str, Department],
@@ -296,6 +350,43 @@ def _seed_module_to_retire(session: Any, backend: Backend, now: datetime, depart
     session.execute(insert(TariffModule), [{"tariff_id": by_name[name].id, "module_id": module.id}
                                            for name in TARIFFS_OF_MODULE_TO_RETIRE])
     return module
+
+
+def _seed_newer_services(session: Any, now: datetime, modules: dict[str, ProcessingModule], sort: int) -> None:
+    """The newer modules' tariffs and services (Proxmox VMs, dedicated servers), from a random generator of
+    their own and after every other row, so the older demo data (and its recorded screens) stays as it was."""
+    rng = random.Random(SEED + 17)
+    statuses = [s for s, _ in SERVICE_STATUS_WEIGHTS]
+    weights = [w for _, w in SERVICE_STATUS_WEIGHTS]
+    by_module: dict[str, list[tuple[Tariff, str]]] = {}
+    for offset, (name, product, price, module_name, plan, share) in enumerate(NEWER_TARIFFS):
+        tariff = Tariff(name=name, product_type=product, price=Decimal(price), status=TariffStatus.ACTIVE,
+                        sort=(sort + offset) * 10, period="month")
+        session.add(tariff)
+        by_module.setdefault(module_name, []).extend([(tariff, plan)] * share)
+    session.flush()
+    session.execute(insert(TariffModule), [
+        {"tariff_id": tariff.id, "module_id": modules[module_name].id}
+        for module_name, choices in by_module.items() for tariff in dict.fromkeys(t for t, _plan in choices)])
+    rows = []
+    for module_name, choices in by_module.items():
+        module = modules[module_name]
+        prefix = "vm" if module.module_type == "proxmox" else "dedic"
+        for number in range(NEWER_FIRST_REMOTE_ID, NEWER_FIRST_REMOTE_ID + NEWER_SERVICES):
+            tariff, plan = choices[rng.randrange(len(choices))]
+            status = rng.choices(statuses, weights)[0]
+            word = _WORDS[rng.randrange(len(_WORDS))]
+            name = f"{prefix}{number}.{word}-client.example"
+            opened = status is not ServiceStatus.ORDERED
+            identity = (_panel_identity(module.module_type, number, name, str(number), status) if opened else
+                        {"natural_key": None, "panel_plan": None, "address": None, "panel_status": None})
+            if opened and plan:
+                identity["panel_plan"] = plan
+            rows.append({"tariff_id": tariff.id, "module_id": module.id, "name": name,
+                         "remote_id": str(number) if opened else None, "status": status,
+                         "created_at": now - timedelta(days=rng.randrange(1, 120), minutes=rng.randrange(1440)),
+                         **identity})
+    session.execute(insert(Service), rows)
 
 
 def _seed_services(session: Any, rng: random.Random, now: datetime,

@@ -4,6 +4,10 @@ Latency = from the action to the last frame the app writes for it. A spy on `App
 frame; after the action we wait as the test pilot does (every message handled, then the process idle for
 one 20 ms slice, longer than a frame interval, so every refresh asked for has been drawn) but without the
 frame `pilot.pause()` forces at its end, which is the pilot's, not the app's.
+
+While the app is busy with other work (a reconciliation reading a panel in a worker thread, repainting its
+progress), the process is never idle and the last frame is not the key's: `timed_change` times the action
+to the first frame painted once the key's change is there (the spy asks `changed()` at each frame).
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ class Timer:
         self.frames: list[float] = []
         self.results: dict[str, list[float]] = {}
         self.statements: dict[str, list[int]] = {}
+        #: Set by `timed_change`: asked at each frame whether it shows the change waited for.
+        self._changed: Callable[[], bool] | None = None
+        self._changed_at: float | None = None
+        self._changed_seen: Any = None  # an asyncio.Event, set by the frame that shows the change
         display = app._display
 
         def stamped(screen, renderable):  # noqa: ANN001, ANN202
             if renderable is not None:
-                self.frames.append(time.perf_counter())
+                now = time.perf_counter()
+                self.frames.append(now)
+                if self._changed is not None and self._changed_at is None and self._changed():
+                    self._changed_at = now
+                    self._changed_seen.set()
             return display(screen, renderable)
 
         app._display = stamped
@@ -61,6 +73,26 @@ class Timer:
             self.statements.setdefault(label, []).append(self.counter.count - before)
         if self.wire is not None:
             self.wire_trips.setdefault(label, []).append(self.wire.count - wire_before)
+        return elapsed
+
+    async def timed_change(self, label: str, action: Callable[[], None], changed: Callable[[], bool],
+                           timeout: float = 5.0) -> float:
+        """From the action to the first frame painted with `changed()` true (ms), recorded under `label`.
+        For keys measured while the app repaints other things too: no wait for idle, no pilot frame."""
+        import asyncio
+
+        note = getattr(self.app, "note_input", None)
+        if note is not None:
+            note()
+        self._changed, self._changed_at, self._changed_seen = changed, None, asyncio.Event()
+        started = time.perf_counter()
+        action()
+        try:
+            await asyncio.wait_for(self._changed_seen.wait(), timeout)
+        finally:
+            self._changed = None
+        elapsed = (self._changed_at - started) * 1000
+        self.results.setdefault(label, []).append(elapsed)
         return elapsed
 
     def key(self, name: str, character: str | None = None) -> Callable[[], None]:

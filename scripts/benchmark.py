@@ -455,13 +455,15 @@ def sqlite_rows(args: Any, report: Report, scale: str, measured: dict[str, Any],
     for row in service_rows(url, repeats=repeats, interactions=interactions):
         report.add(*row)
 
-    # Reconciliation (issue 17): its own emulator and data set; anchored on the same panel read alone.
+    # Reconciliation (issue 17): its own emulator and data set; the report anchored on the same panel read
+    # alone, a key on the report screen while it reads anchored on the same key at rest.
     from scripts.bench_recon import rows as reconciliation_rows
 
     recon_db = directory / "reconciliation.db"
     for stale in directory.glob("reconciliation.db*"):
         stale.unlink()
-    for row in reconciliation_rows(f"sqlite:///{recon_db}", repeats=2 if args.quick else 3):
+    for row in reconciliation_rows(f"sqlite:///{recon_db}", repeats=2 if args.quick else 3,
+                                   samples=30 if args.quick else 60):
         report.add(*row)
 
 

@@ -63,3 +63,29 @@ def test_benchmark_lists_its_modes() -> None:
     out = subprocess.run([sys.executable, BENCHMARK, "--help"], capture_output=True, text=True, check=True).stdout
     for option in ("--quick", "--no-postgres", "--pg-db", "--postgres-only"):
         assert option in out
+
+
+async def test_timed_change_times_a_key_to_the_frame_that_shows_it() -> None:
+    """`Timer.timed_change`: from the key to the first frame painted with the change there (not a frame of
+    other work); a key that changes nothing is a TimeoutError, not a figure."""
+    from textual.app import App, ComposeResult
+
+    from procmod.tui.widgets.row_table import RowTable
+    from scripts.bench_harness import Timer
+
+    class Table(App[None]):
+        def compose(self) -> ComposeResult:
+            table = RowTable()
+            table.add_column("Name")
+            table.set_rows((str(n), (f"row {n}",)) for n in range(5))
+            yield table
+
+    app = Table()
+    timer = Timer(app)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        table = app.query_one(RowTable)
+        elapsed = await timer.timed_change("down", timer.key("down"), lambda: table.cursor_row == 1)
+        assert 0 < elapsed < 5000 and timer.results["down"] == [elapsed]
+        with pytest.raises(TimeoutError):
+            await timer.timed_change("nothing", lambda: None, lambda: table.cursor_row == 3, timeout=0.2)

@@ -61,7 +61,7 @@ FOOTER_SPARE = frozenset({
     "card.services", "card.notifications", "card.tasks", "card.history", "card.call_log", "card.balance",
     "module.enable", "module.disable", "module.delete", "tariff.enable", "tariff.disable",
     "task.enable", "task.disable", "task.history",
-    "runs.previous_page", "calls.previous_page", "blockers.recheck", "tariff.archive",
+    "runs.previous_page", "calls.previous_page", "blockers.recheck", "tariff.archive", "notifications.detail",
 })
 
 
@@ -87,7 +87,8 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists
     OperatorAction("list.open", "enter", "open_row", "Open",
-                   "Open the selected row (a notification opens in full and is marked read)", LIST_SCREENS,
+                   "Open the selected row (a notification opens in full and is marked read; a drift notification "
+                   "opens its module's latest reconciliation report, and is marked read)", LIST_SCREENS,
                    show=False),
     OperatorAction("list.filter", "slash", "filter", "Filter", "Filter the list by text (Enter or Esc to close)",
                    LIST_SCREENS, key_display="/", priority=True),
@@ -113,6 +114,9 @@ ACTIONS: tuple[OperatorAction, ...] = (
                    "Show the previous page (also: up on the first row)", LIST_SCREENS, key_display="["),
     OperatorAction("list.reload", "ctrl+r", "reload", "Reload", "Read the list again from the database",
                    LIST_SCREENS, show=False),
+    OperatorAction("notifications.detail", "v", "open_detail", "In full",
+                   "The selected notification in full: its text, module, the task run that raised it, what to do "
+                   "(marks it read)", _on("notifications")),
     OperatorAction("notifications.read", "r", "mark_read", "Mark read", "Mark the selected notification read",
                    _on("notifications"), mutates=True),
     OperatorAction("notifications.read_all", "R", "mark_all_read", "All read",
@@ -354,8 +358,9 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("recon_map.save", "ctrl+s", "save", "Save",
                    "Save the panel plan → tariff mapping of this module (audited), then plan the import",
                    _on("recon_map"), mutates=True),
-    OperatorAction("notification.report", "o", "open_report", "Report",
-                   "A drift notification: open the module's latest reconciliation report", _on("notification")),
+    OperatorAction("notification.report", "enter,o", "open_report", "Report",
+                   "A drift notification: open the module's latest reconciliation report (also o)",
+                   _on("notification"), key_display="Enter"),
     OperatorAction("transfer.move", "ctrl+s", "move", "Move",
                    "Move the services found on the target panel (one transaction)", _on("transfer"), mutates=True),
     OperatorAction("transfer.open", "ctrl+o", "open_missing", "Open on target",

@@ -101,7 +101,7 @@ def panels_down(backend: Backend) -> None:
 
 
 def reconcile_first_module(backend: Backend) -> None:
-    """The demo's first module (cPanel shared-01) reconciled against its emulator, which is stopped again:
+    """The demo's first module (VM Frankfurt 1) reconciled against its emulator, which is stopped again:
     the report is stored, and the scene shows it (a stored report reads no panel)."""
     from procmod.demo.env import start_demo_environment
 
@@ -210,8 +210,9 @@ SCENES: tuple[Scene, ...] = (
           press=("X",)),
     # -------------------------------------------------------------- reconciliation (issue 17)
     Scene("56_recon_report", "Integration › Reconciliation, Enter: a module's report, what is only on the panel, "
-          "only in the billing or different, each in a group (1 2 3), Space selects, the action keys show a plan",
-          start="reconciliation", press=("enter",), prepare=reconcile_first_module),
+          "only in the billing or different, each in a group (1 2 3; here 3: only the fields that differ, billing / "
+          "panel), Space selects, the action keys show a plan",
+          start="reconciliation", press=("enter", "3"), prepare=reconcile_first_module),
     Scene("57_recon_difference", "Enter on a row of the report: each field, the billing's value, the panel's and "
           "the word \"differs\" (here under NO_COLOR)", start="reconciliation", press=("enter", "3", "enter"),
           no_color=True, prepare=reconcile_first_module),

@@ -30,6 +30,11 @@ def test_demo_covers_the_required_shapes(seeded_backend: Backend) -> None:
     assert sum(1 for n in links.values() if n > 1) >= 10  # several tariffs link several modules
     services = grouped_counts(seeded_backend, Service.status)
     assert sum(services.values()) >= 2000 and set(services) == set(ServiceStatus)
+    with seeded_backend.db.sessions() as session:  # every type's modules hold live services on their panels
+        live_types = set(session.scalars(select(ProcessingModule.module_type).join(
+            Service, Service.module_id == ProcessingModule.id).where(
+            Service.status.in_((ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)), Service.remote_id.is_not(None))))
+    assert live_types == set(types)
     runs = grouped_counts(seeded_backend, TaskRun.result)
     assert runs[RunResult.IN_PROGRESS] == 1 and runs[RunResult.UNSUCCESSFUL] >= 3 and runs[RunResult.SUCCESSFUL] > 100
     with seeded_backend.db.sessions() as session:

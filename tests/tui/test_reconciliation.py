@@ -55,33 +55,6 @@ def module_id(backend: Backend, name: str) -> int:
     return next(r.id for r in backend.modules.list(ModuleFilter(text=name)).rows if r.name == name)
 
 
-def serve_a_tariff(backend: Backend, target: int) -> None:
-    """The demo's newer modules (Proxmox, DCImanager) serve no tariff yet, so an import has no tariff to map
-    a panel plan to: link one of their product type, as an operator does first (Tariff plans › l)."""
-    from procmod.core.dto import PageRequest, TariffFilter, TariffStatus
-
-    if backend.tariffs.list(TariffFilter(module_id=target), PageRequest(limit=1)).total:
-        return
-    for tariff in backend.tariffs.list(TariffFilter(status=TariffStatus.ACTIVE), PageRequest(limit=500)).rows:
-        choices = backend.tariffs.module_choices(tariff.id)
-        if any(int(option.value) == target for option, _ in choices):
-            linked = [int(option.value) for option, on in choices if on]
-            backend.commands.set_tariff_modules(tariff.id, [*linked, target])
-            return
-    # None of its product type in the demo (dedicated servers): the tariff an operator would add first.
-    from decimal import Decimal
-
-    from procmod.storage.models import ProcessingModule, Tariff, TariffModule
-
-    with backend.db.write() as session:
-        module = session.get(ProcessingModule, target)
-        tariff = Tariff(name=f"{module.name} plan", product_type=module.product_type, status=TariffStatus.ACTIVE,
-                        price=Decimal("99.00"))
-        session.add(tariff)
-        session.flush()
-        session.add(TariffModule(tariff_id=tariff.id, module_id=target))
-
-
 async def settle(app, pilot) -> None:  # noqa: ANN001
     for _ in range(3):
         await app.workers.wait_for_complete()
@@ -133,21 +106,19 @@ async def resolve_group(app, pilot, report: ReconReportScreen, group: ReconGroup
 @pytest.mark.parametrize("name", ONE_OF_EACH_TYPE)
 async def test_reconcile_each_type_end_to_end(live, name: str) -> None:  # noqa: ANN001
     backend, _env = live
-    serve_a_tariff(backend, module_id(backend, name))
     app = make_app(backend, show_pane=False, start=f"card:{module_id(backend, name)}")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         report = await reconcile_on_card(app, pilot)
         first = report.report
-        assert first.drift, f"{name}: the demo holds no drift to find"
+        assert first.panel_only and first.billing_only and first.different, f"{name}: {first.summary}"
         assert not first.incomplete, first.incomplete
         text = screen_text(app)
         assert f"1 {ReconGroup.PANEL_ONLY.title}: {first.panel_only}" in text
         assert f"2 {ReconGroup.BILLING_ONLY.title}: {first.billing_only}" in text
         assert f"3 {ReconGroup.DIFFERENT.title}: {first.different}" in text
         for group in (ReconGroup.PANEL_ONLY, ReconGroup.BILLING_ONLY, ReconGroup.DIFFERENT):
-            if getattr(first, group.value):
-                await resolve_group(app, pilot, report, group)
+            await resolve_group(app, pilot, report, group)
         await pilot.press("r")  # read the panel again: nothing is left
         await settle(app, pilot)
         again = report.report
@@ -163,14 +134,16 @@ async def test_enter_shows_a_row_side_by_side_and_push_shows_the_batch(live) -> 
         await pilot.pause()
         report = await reconcile_on_card(app, pilot)
         assert report.report.different, "the demo holds no difference on cPanel shared-01"
-        await pilot.press("3", "enter")
+        await pilot.press("3")
+        await pilot.pause()
+        # A status difference (a plan cannot be pushed to the panel, only a suspend or a resume can).
+        pushable = next(i for i, r in enumerate(report.paged.rows) if ReconAction.PUSH_BILLING in r.actions)
+        await pilot.press(*["down"] * pushable, "enter")
         await pilot.pause()
         row = app.screen
         assert isinstance(row, ReconRowScreen)
         text = screen_text(app)
         assert "Billing" in text and "Panel" in text and "differs" in text
-        if ReconAction.PUSH_BILLING not in row.row.actions:
-            pytest.skip(f"the row offers no push: {row.row.actions}")
         await pilot.press("p")
         await settle(app, pilot)
         assert isinstance(app.screen, ReconPlanScreen), screen_text(app)
@@ -183,8 +156,22 @@ async def test_enter_shows_a_row_side_by_side_and_push_shows_the_batch(live) -> 
         assert app.screen is report
 
 
-async def test_a_drift_notification_opens_the_modules_report(live) -> None:  # noqa: ANN001
-    """The scheduled sync stores its comparison as the module's latest report; its notification opens it."""
+async def open_notifications_at(app, pilot, notification_id: int) -> None:  # noqa: ANN001
+    """The Notifications list, its cursor on one notification."""
+    from procmod.tui.screens.notification_list import NotificationListScreen
+
+    app.open_destination("notifications")
+    await settle(app, pilot)
+    assert isinstance(app.screen, NotificationListScreen)
+    table = app.screen.paged.table
+    table.move_cursor(row=table.get_row_index(str(notification_id)))
+    await pilot.pause()
+
+
+async def test_enter_on_a_drift_notification_opens_the_modules_report(live) -> None:  # noqa: ANN001
+    """The scheduled sync stores its comparison as the module's latest report; Enter on its notification (in
+    the list, or on the notification's own screen) opens that report, headed by the notification's text, and
+    marks it read; `v` still opens the notification in full."""
     backend, _env = live
     from procmod.core.dto import NotificationFilter, PageRequest
     from procmod.tui.screens.notification_detail import NotificationScreen
@@ -192,17 +179,69 @@ async def test_a_drift_notification_opens_the_modules_report(live) -> None:  # n
     target = module_id(backend, "Namecheap main")
     backend.integrations.sync_services(target)
     latest = backend.reconciliation.latest(target)
-    assert latest is not None and latest.drift
+    assert latest is not None and latest.drift and latest.started_by == "schedule"
     notifications = backend.notifications.list(NotificationFilter(module_id=target), PageRequest(limit=50)).rows
     newest = max((n for n in notifications if n.kind == "sync_drift"), key=lambda n: (n.created_at, n.id))
-    assert latest.summary in newest.description
+    assert newest.description == f"Service sync: {latest.summary}" and newest.unread
     app = make_app(backend, show_pane=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.push_screen(NotificationScreen(newest.id))
-        await pilot.pause()
-        await pilot.press("o")
+        await open_notifications_at(app, pilot, newest.id)
+        listing = app.screen
+        await pilot.press("enter")
         await settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, ReconReportScreen)
-        assert screen.report is not None and screen.report.id == latest.id
+        report = app.screen
+        assert isinstance(report, ReconReportScreen), screen_text(app)
+        assert report.report is not None and report.report.id == latest.id
+        text = screen_text(app)
+        assert newest.description in text and "Only on the panel" in text
+        unread = {n.id for n in backend.notifications.list(NotificationFilter(module_id=target, unread_only=True),
+                                                            PageRequest(limit=50)).rows}
+        assert newest.id not in unread  # opened: read, as opening it in full marks it
+        await pilot.press("escape", "v")  # the notification in full, still
+        await settle(app, pilot)
+        assert isinstance(app.screen, NotificationScreen) and app.screen.notification_id == newest.id
+        assert newest.description in screen_text(app)
+        await pilot.press("enter")  # on its own screen too, Enter opens the report
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReconReportScreen) and app.screen.report.id == latest.id
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.screen is listing
+
+
+async def test_enter_on_another_notification_opens_it_in_full(demo_backend) -> None:  # noqa: ANN001
+    from procmod.core.dto import NotificationFilter, PageRequest
+    from procmod.tui.screens.notification_detail import NotificationScreen
+
+    other = next(n for n in demo_backend.notifications.list(NotificationFilter(), PageRequest(limit=50)).rows
+                 if n.kind == "low_balance")
+    app = make_app(demo_backend, show_pane=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_notifications_at(app, pilot, other.id)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, NotificationScreen) and app.screen.notification_id == other.id
+        assert app.screen.check_action("open_report", ()) is False  # no report behind a balance notification
+
+
+async def test_the_demos_drift_notifications_open_the_report_their_sync_stored(demo_backend) -> None:  # noqa: ANN001
+    """The seeded history's drift notifications (the registrars') have the report their sync stored."""
+    from procmod.core.dto import NotificationFilter, PageRequest
+
+    drifts = [n for n in demo_backend.notifications.list(NotificationFilter(), PageRequest(limit=50)).rows
+              if n.kind == "sync_drift"]
+    assert drifts
+    app = make_app(demo_backend, show_pane=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for notification in drifts:
+            report = demo_backend.reconciliation.latest(notification.module_id)
+            assert report is not None and notification.description == f"Service sync: {report.summary}"
+            await open_notifications_at(app, pilot, notification.id)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ReconReportScreen) and app.screen.report.id == report.id
+            await pilot.press("escape", "escape")
+            await pilot.pause()

@@ -91,6 +91,18 @@ async def test_long_cells_are_cropped_with_an_ellipsis_and_the_header_shows() ->
         assert table.get_cell("a", "note").plain == long_note  # the cell itself is whole
 
 
+async def test_a_column_renamed_shows_its_new_header_at_its_new_width() -> None:
+    app = TableApp([("a", ("short", "ok", "n"))])
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        table = app.query_one(RowTable)
+        table.set_column_label("name", "A longer name")
+        await pilot.pause()
+        assert texts(table)[0].split() == ["A", "longer", "name", "Status", "Note"]
+        assert table.column_labels[0] == "A longer name"
+        assert texts(table)[1].startswith(" short          ok ")  # the column widened to its header
+
+
 async def test_columns_wider_than_the_floor_scroll_sideways() -> None:
     name, note = "a name of twenty-five ch", "a note"
     app = TableApp([("a", (name, "ok", note))])

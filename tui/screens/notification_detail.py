@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from procmod.core.dto import NotificationDetail, TaskFilter
+from procmod.core.dto import NotificationDetail, NotificationRow, TaskFilter
 from procmod.core.errors import NotFound
 from procmod.core.formatting import format_duration, format_time
 from procmod.core.schedule import describe
@@ -31,6 +31,21 @@ def detail_lines(pairs: list[tuple[str, str | Text]], *, label_width: int = 14) 
         text.append(f"{label:<{label_width}}", style="bold")
         text.append(value if isinstance(value, Text) else Text(str(value)))
     return text
+
+
+def open_drift_report(screen: ConsoleScreen, notification: NotificationRow | NotificationDetail) -> None:
+    """A drift notification's report: the module's latest reconciliation (the sync stored it), headed by the
+    notification's text and time; the notification is marked read, as opening it in full does."""
+    from procmod.tui.screens.module_actions import ModuleRef
+    from procmod.tui.screens.recon_report import ReconReportScreen
+
+    assert notification.module_id is not None
+    if notification.read_at is None:
+        screen.backend.notifications.mark_read([notification.id])
+        screen.app.pane_feed.invalidate()
+    notice = f"Notification of {format_time(notification.created_at)}: {notification.description}"
+    screen.app.push_screen(ReconReportScreen(ModuleRef(notification.module_id, notification.module_name or ""),
+                                             notice=notice))
 
 
 class NotificationScreen(ConsoleScreen):
@@ -86,8 +101,8 @@ class NotificationScreen(ConsoleScreen):
         self.query_one("#detail-title", Static).update(
             Text(KIND_TITLES.get(detail.kind, detail.kind.replace("_", " ").capitalize()), style="bold"))
         self.query_one("#detail-body", Static).update(detail_lines(pairs))
-        advice = detail.advice + ("\no opens the module's reconciliation report: which services drift and how, "
-                                  "with the actions to fix them." if detail.kind == "sync_drift" else "")
+        advice = detail.advice + ("\nEnter (or o) opens the module's reconciliation report: which services drift "
+                                  "and how, with the actions to fix them." if detail.kind == "sync_drift" else "")
         self.query_one("#detail-advice", Static).update(Text(advice))
         self.refresh_bindings()
 
@@ -99,12 +114,9 @@ class NotificationScreen(ConsoleScreen):
 
     def action_open_report(self) -> None:
         """A sync_drift notification: the module's latest reconciliation report (the sync stored it)."""
-        from procmod.tui.screens.module_actions import ModuleRef
-        from procmod.tui.screens.recon_report import ReconReportScreen
-
         detail = self.detail
         if detail is not None and detail.kind == "sync_drift" and detail.module_id is not None:
-            self.app.push_screen(ReconReportScreen(ModuleRef(detail.module_id, detail.module_name or "")))
+            open_drift_report(self, detail)
 
     def action_open_module(self) -> None:
         if self.detail is not None and self.detail.module_id is not None:

@@ -47,7 +47,21 @@ class NotificationListScreen(ListScreen[NotificationFilter]):
             self.paged.refresh_rows()
 
     def open_row(self, row: NotificationRow) -> None:
-        """Enter: the notification in full on its own screen (which marks it read)."""
+        """Enter: what the notification is about. A drift notification opens its module's latest
+        reconciliation report (the sync stored it; the notification is marked read and its text heads the
+        report); any other opens in full on its own screen (which marks it read). `v` opens any in full."""
+        if row.kind == "sync_drift" and row.module_id is not None:
+            from procmod.tui.screens.notification_detail import open_drift_report
+
+            open_drift_report(self, row)
+            return
+        self.open_in_full(row)
+
+    def action_open_detail(self) -> None:
+        if (row := self.paged.selected) is not None:
+            self.open_in_full(row)
+
+    def open_in_full(self, row: NotificationRow) -> None:
         from procmod.tui.screens.notification_detail import NotificationScreen
 
         self.app.push_screen(NotificationScreen(row.id))

@@ -8,22 +8,28 @@ from procmod.core.formatting import format_time
 from procmod.core.reconciliation import FieldDiff, ReconGroup, ReconRowView, ReportSummary
 
 GROUPS = (ReconGroup.PANEL_ONLY, ReconGroup.BILLING_ONLY, ReconGroup.DIFFERENT)
-#: The compared fields shown as columns of the report (every field is in a row's difference view).
-FIELD_COLUMNS = (("status", "Status"), ("plan", "Plan / tariff"), ("address", "Address"))
+#: The compared fields the report's table sums up in one column (every field is in a row's difference view).
+TABLE_FIELDS = ("status", "plan", "address")
+_SHORT_LABELS = {"status": "Status", "plan": "Plan", "address": "Address", "name": "Name"}
 
 
-def field_cell(row: ReconRowView, field: str) -> str:
-    """One compared field of a row: the side it exists on, or `billing / panel differs` when both differ."""
-    found = next((f for f in row.fields if f.field == field), None)
-    if found is None:
-        return ""
-    if row.group is ReconGroup.PANEL_ONLY:
-        return found.panel or "—"
-    if row.group is ReconGroup.BILLING_ONLY:
-        return found.billing or "—"
-    if found.differs:
-        return f"{found.billing or '—'} / {found.panel or '—'} differs"
-    return found.billing or found.panel or "—"
+def fields_label(group: ReconGroup) -> str:
+    """The header of the report's fields column, which reads differently by group (see `fields_cell`)."""
+    if group is ReconGroup.DIFFERENT:
+        return "Differs: billing / panel"
+    return f"Status · plan · address ({'panel' if group is ReconGroup.PANEL_ONLY else 'billing'})"
+
+
+def fields_cell(row: ReconRowView) -> str:
+    """A row's compared fields in one cell, so that at 80 columns they show beside the key and the state:
+    on one side only, that side's status · plan · address ("—" where it keeps none); on both, only the
+    fields that differ, each with its billing / panel values (`Status Active / Suspended · Plan 1 / 2`)."""
+    if row.group is ReconGroup.DIFFERENT:
+        return " · ".join(f"{_SHORT_LABELS.get(f.field, f.label)} {f.billing or '—'} / {f.panel or '—'}"
+                          for f in row.fields if f.differs) or "—"
+    panel = row.group is ReconGroup.PANEL_ONLY
+    by_field = {f.field: (f.panel if panel else f.billing) for f in row.fields}
+    return " · ".join(by_field.get(field) or "—" for field in TABLE_FIELDS)
 
 
 def field_verdict(field: FieldDiff) -> str:
@@ -38,6 +44,15 @@ def row_state(row: ReconRowView) -> str:
     if row.resolved:
         return f"done: {row.resolved}"
     return row.note or "open"
+
+
+def row_state_word(row: ReconRowView) -> str:
+    """The report table's State cell, one word or two, so the compared fields keep the width at 80 columns:
+    `open`, `done` or `no action` (the whole state is on the line below the table for the row highlighted,
+    and in the row's own view)."""
+    if row.resolved:
+        return "done"
+    return "no action" if row.note else "open"
 
 
 def group_count(report: ReportSummary, group: ReconGroup) -> int:

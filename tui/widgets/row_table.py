@@ -279,6 +279,12 @@ class RowTable(ScrollView, can_focus=True):
         self._rows_changed((), everything=True)
         return key
 
+    def set_column_label(self, key: str, label: str | Text) -> None:
+        """Rename a column (a list whose column means another thing by mode); measured again, repainted."""
+        column = self._columns[self._column_index(key)]
+        column.label = as_cell(label)
+        self._rows_changed((), everything=True)
+
     @property
     def column_keys(self) -> list[str]:
         return [column.key for column in self._columns]

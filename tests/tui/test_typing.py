@@ -130,3 +130,18 @@ async def test_a_burst_across_fields_lands_in_each_field_in_order(demo_backend: 
         assert form.value_of("whm_user") == "root"
         assert form.value_of("api_token") == "TOKEN-1"
         assert wizard.step == 3 and wizard.form("step-parameters").value_of("name") == "web 9"
+
+
+async def test_enter_enter_after_a_filter_typed_in_a_burst_opens_the_row_it_found(demo_backend: Backend) -> None:
+    """`/`, a name, Enter, Enter, as SSH delivers them: the filter is applied and closed by the first Enter,
+    in order, so the second opens the module found (not lost on the closing filter, nor the row that was
+    first before the filter)."""
+    from procmod.tui.screens.module_card import ModuleCardScreen
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        burst(app, "slash", *"Proxmox", "enter", "enter")
+        await drain(pilot)
+        assert isinstance(app.screen, ModuleCardScreen)
+        assert app.screen.card.name == "Proxmox cluster 1"

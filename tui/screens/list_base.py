@@ -194,8 +194,18 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         else:
             super().action_back()
 
+    def action_enter_field(self) -> None:
+        """Enter in the filter: applied and closed now, in order with the keys around it (a second Enter in
+        the same burst then opens the row the filter found, not the row that was first before it)."""
+        if self.filter_open and self.focused is self.filter_input:
+            self.close_filter()
+        else:
+            super().action_enter_field()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.filter_open:
+            return True
+        if action == "enter_field" and self.focused is self.filter_input:
             return True
         if action == "filter" and self.focused is self.filter_input:
             return False  # / typed in the filter is a character of it

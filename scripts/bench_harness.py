@@ -97,14 +97,38 @@ class Timer:
 
     def key(self, name: str, character: str | None = None) -> Callable[[], None]:
         """A key as the terminal sends it (no pilot waits around it)."""
-        from textual import events
+        return key_sender(self.app, name, character)
 
-        def send() -> None:
-            event = events.Key(name, character)
-            event.set_sender(self.app)
-            self.app._driver.send_message(event)
 
-        return send
+def key_sender(app: Any, name: str, character: str | None = None) -> Callable[[], None]:
+    """A key as the terminal sends it: given to the app's driver, as a key read from the terminal would be."""
+    from textual import events
+
+    def send() -> None:
+        event = events.Key(name, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+    return send
+
+
+def add_emulated_cpanel(session: Any, backend: Any, *, name: str, tariff_id: int, department_id: int, port: int,
+                        ca_file: str, token: str) -> Any:
+    """A cPanel module on a loopback emulator at `port` (its CA in `ca_file`, its API token sealed), linked
+    to the tariff: the panel the reconciliation and service-operation benchmarks drive. Returns the module."""
+    from procmod.storage.enums import ModuleStatus
+    from procmod.storage.models import ProcessingModule, TariffModule
+
+    now = backend.clock.now()
+    module = ProcessingModule(
+        name=name, module_type="cpanel", product_type="vhost", department_id=department_id,
+        sort_priority=1, status=ModuleStatus.ENABLED, created_at=now, updated_at=now,
+        settings={"host": "127.0.0.1", "port": port, "whm_user": "root", "ca_bundle": ca_file},
+        secrets=backend.secrets.seal({"api_token": token}))
+    session.add(module)
+    session.flush()
+    session.add(TariffModule(tariff_id=tariff_id, module_id=module.id))
+    return module
 
 
 class StatementCounter:

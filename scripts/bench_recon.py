@@ -60,8 +60,10 @@ def add_module(backend: Any, port: int, ca_file: str, name: str = "Bench") -> in
     `name` tells apart the data sets of the rows (department, tariff and module names are unique)."""
     from sqlalchemy import insert
 
-    from procmod.storage.enums import ModuleStatus, ServiceStatus, TariffStatus
-    from procmod.storage.models import Department, ProcessingModule, Service, Tariff, TariffModule
+    from scripts.bench_harness import add_emulated_cpanel
+
+    from procmod.storage.enums import ServiceStatus, TariffStatus
+    from procmod.storage.models import Department, Service, Tariff
 
     now = backend.clock.now()
     with backend.db.write() as session:
@@ -69,14 +71,8 @@ def add_module(backend: Any, port: int, ca_file: str, name: str = "Bench") -> in
         tariff = Tariff(name=f"{name} hosting", product_type="vhost", status=TariffStatus.ACTIVE, price=Decimal("1"))
         session.add_all([department, tariff])
         session.flush()
-        module = ProcessingModule(
-            name=f"{name} cPanel", module_type="cpanel", product_type="vhost", department_id=department.id,
-            sort_priority=1, status=ModuleStatus.ENABLED, created_at=now, updated_at=now,
-            settings={"host": "127.0.0.1", "port": port, "whm_user": "root", "ca_bundle": ca_file},
-            secrets=backend.secrets.seal({"api_token": TOKEN}))
-        session.add(module)
-        session.flush()
-        session.add(TariffModule(tariff_id=tariff.id, module_id=module.id))
+        module = add_emulated_cpanel(session, backend, name=f"{name} cPanel", tariff_id=tariff.id,
+                                     department_id=department.id, port=port, ca_file=ca_file, token=TOKEN)
         session.execute(insert(Service), [
             {"tariff_id": tariff.id, "module_id": module.id, "name": f"site{n:05d}.example",
              "remote_id": f"u{n:05d}", "natural_key": f"u{n:05d}", "status": ServiceStatus.ACTIVE,

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.bench_harness import SIZE  # noqa: E402 - after the path is set
+from scripts.bench_harness import SIZE, add_emulated_cpanel, key_sender  # noqa: E402 - after the path is set
 
 BULK, RUN = 10_000, 1_000
 BULK_TEXT, RUN_TEXT = "bulk-", "run-"
@@ -101,8 +101,8 @@ class BenchData:
 def add_bench_data(backend: Any, port: int, ca_file: str) -> BenchData:
     from sqlalchemy import func, insert, select
 
-    from procmod.storage.enums import JobState, ModuleStatus, ServiceStatus, TariffStatus
-    from procmod.storage.models import ApiCall, Job, ProcessingModule, Service, Tariff, TariffModule
+    from procmod.storage.enums import JobState, ServiceStatus, TariffStatus
+    from procmod.storage.models import ApiCall, Job, ProcessingModule, Service, Tariff
 
     now = backend.clock.now()
     with backend.db.write() as session:
@@ -111,14 +111,8 @@ def add_bench_data(backend: Any, port: int, ca_file: str) -> BenchData:
                         price=Decimal("1"))
         session.add(tariff)
         session.flush()
-        module = ProcessingModule(
-            name="Bench cPanel (issue 16)", module_type="cpanel", product_type="vhost", department_id=department,
-            sort_priority=1, status=ModuleStatus.ENABLED, created_at=now, updated_at=now,
-            settings={"host": "127.0.0.1", "port": port, "whm_user": "root", "ca_bundle": ca_file},
-            secrets=backend.secrets.seal({"api_token": TOKEN}))
-        session.add(module)
-        session.flush()
-        session.add(TariffModule(tariff_id=tariff.id, module_id=module.id))
+        module = add_emulated_cpanel(session, backend, name="Bench cPanel (issue 16)", tariff_id=tariff.id,
+                                     department_id=department, port=port, ca_file=ca_file, token=TOKEN)
         rows = [(f"bulk-{n:05d}.bench", f"bk{n:05d}") for n in range(BULK)] + [
             (f"run-{n:04d}.bench", f"rn{n:04d}") for n in range(RUN)]
         session.execute(insert(Service), [
@@ -206,14 +200,7 @@ class FrameProbe:
 
     def key(self, name: str, character: str | None = None) -> Callable[[], None]:
         """A key as the terminal sends it."""
-        from textual import events
-
-        def send() -> None:
-            event = events.Key(name, character)
-            event.set_sender(self.app)
-            self.app._driver.send_message(event)
-
-        return send
+        return key_sender(self.app, name, character)
 
     async def time(self, action: Callable[[], None], checks: dict[str, Callable[[Any], bool]],
                    timeout: float = 30.0) -> dict[str, float]:

@@ -574,12 +574,10 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
                       live=live, page_size=page_size, config=config)
 
 
-#: Keys a text field takes besides characters: dropped like them when typed ahead of a form.
-_FIELD_KEYS = frozenset({"backspace", "delete", "ctrl+h", "ctrl+w", "ctrl+u", "ctrl+k", "ctrl+f", "ctrl+d"})
-
-
 def _typed_ahead(event: events.Key, stack: list[Any]) -> bool:
     """A key sent before the screen on top was shown (its `typed_ahead_before`), that a field would take."""
     if not stack or event.time >= getattr(stack[-1], "typed_ahead_before", 0.0):
         return False
-    return event.is_printable or event.key in _FIELD_KEYS
+    from procmod.tui.widgets.inputs import FIELD_KEYS
+
+    return event.is_printable or event.key in FIELD_KEYS

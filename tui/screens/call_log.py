@@ -6,7 +6,6 @@ duration come right after the operation so they show at 80 columns; the URL and 
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 

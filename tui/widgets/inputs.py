@@ -24,6 +24,11 @@ _EDITING_KEYS: dict[str, Binding] = {
 }
 
 
+#: Every key a text field takes besides characters (Backspace, Delete, the arrows, ctrl+w…): what the app
+#: drops, with characters, when it was typed before a form was shown (tui/app.py).
+FIELD_KEYS = frozenset(_EDITING_KEYS)
+
+
 #: A screen action that Enter in a field runs instead of submitting it (a form: on to the next field).
 ENTER_ACTION = "enter_field"
 

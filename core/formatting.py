@@ -40,3 +40,14 @@ def format_age(moment: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} d ago"
+
+
+def sentence(text: str) -> str:
+    """`text` ending with exactly one full stop (or its own `!`, `?` or `…`); empty stays empty: a message
+    built from parts (a driver's reason, a validation error) never reads `..`."""
+    text = text.strip()
+    if not text:
+        return ""
+    while text.endswith("..") and not text.endswith("..."):
+        text = text[:-1]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."

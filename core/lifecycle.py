@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from procmod.core.arguments import MODULE_TYPE, Column, entry_point
 from procmod.core.clock import Clock
 from procmod.core.errors import Blocker, DeleteBlocked
-from procmod.core.formatting import format_time
+from procmod.core.formatting import format_time, sentence
 from procmod.core.moduletypes import PRODUCT_TYPE_NAMES, ModuleType, ModuleTypeUnavailable
 from procmod.core.moduletypes import module_type as _any_module_type
 from procmod.core.schedule import NEVER_RUNS, ScheduleNeverRuns, check_fires, local_zone_name, next_fire_time, valid_zone
@@ -76,7 +76,7 @@ class ConnectionCheckFailed(RuntimeError):
     def __init__(self, outcome: CheckOutcome) -> None:
         self.outcome = outcome
         stage = f" ({outcome.stage})" if outcome.stage else ""
-        super().__init__(f"Connection check failed{stage}: {outcome.message}. Nothing was saved.")
+        super().__init__(f"Connection check failed{stage}: {sentence(outcome.message)} Nothing was saved.")
 
 
 @dataclass(frozen=True)

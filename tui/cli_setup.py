@@ -87,7 +87,7 @@ def add_setup_commands(commands: Any) -> None:  # noqa: ANN401 - argparse's priv
     actions = module.add_subparsers(dest="setup_action", metavar="ACTION", required=True)
     add = leaf(actions, "add", "add a processing module; its connection is checked first, as in the wizard")
     add.add_argument("--type", required=True, dest="module_type", metavar="TYPE",
-                     help="the module type: vmmanager6, cpanel or namecheap")
+                     help="a module type key, e.g. cpanel (procmod module-types lists the installed ones)")
     add.add_argument("--product-type", metavar="CODE", help="default: the first the type serves")
     add.add_argument("--name", required=True)
     add.add_argument("--department", required=True, metavar="DEPARTMENT", help="name or id")

@@ -218,3 +218,10 @@ def test_read_only_refuses_every_change(backend: Backend) -> None:
             call()
     with backend.db.sessions() as session:
         assert session.get(ProcessingModule, module_id).status is ModuleStatus.ENABLED
+
+
+def test_a_failed_check_reads_as_sentences_whatever_the_drivers_reason_ends_with() -> None:
+    """A driver's reason ends with its own full stop: the refusal still reads `… refused). Nothing was saved.`"""
+    for reason in ("Nothing accepts connections at 127.0.0.1:1 (connection refused).", "timed out"):
+        message = str(ConnectionCheckFailed(CheckOutcome(False, reason, "Connect")))
+        assert ".." not in message and message.endswith(". Nothing was saved.")

@@ -1,14 +1,9 @@
 """Messages built from parts (a reason from a driver, an error from validation) read as one sentence each:
-never `..` where a part already ends with its own full stop."""
+never `..` where a part already ends with its own full stop. The rule lives in the domain's formatting (core
+messages follow it too); the console's screens import it from here."""
 
 from __future__ import annotations
 
+from procmod.core.formatting import sentence
 
-def sentence(text: str) -> str:
-    """`text` ending with exactly one full stop (or its own `!`, `?` or `…`); empty stays empty."""
-    text = text.strip()
-    if not text:
-        return ""
-    while text.endswith("..") and not text.endswith("..."):
-        text = text[:-1]
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
+__all__ = ["sentence"]

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from textual.widgets import Select
 
 from procmod.core.dto import ServiceFilter, TariffFilter
-from procmod.storage.enums import ServiceStatus, TariffStatus
-from procmod.storage.models import ProcessingModule, Service
+from procmod.storage.enums import JobState, ServiceStatus, TariffStatus
+from procmod.storage.models import Job, ProcessingModule, Service
 from procmod.tui.app import make_app
 from procmod.tui.screens.bulk_progress import BulkProgressScreen
 from procmod.tui.screens.confirm import ConfirmScreen
@@ -30,6 +30,12 @@ def live_services(backend, module: int) -> int:  # noqa: ANN001
     with backend.db.sessions() as session:
         return session.scalar(select(func.count()).select_from(Service).where(
             Service.module_id == module, Service.status != ServiceStatus.DELETED))
+
+
+def failed_jobs(backend) -> list[tuple[str | None, str | None, str | None]]:  # noqa: ANN001
+    """What each failed job said (shown when the test fails)."""
+    with backend.db.sessions() as session:
+        return list(session.execute(select(Job.kind, Job.error_kind, Job.outcome).where(Job.state == JobState.FAILED)))
 
 
 async def test_a_module_holding_services_is_emptied_and_deleted_from_the_console(live) -> None:  # noqa: ANN001, F811
@@ -99,7 +105,8 @@ async def test_a_module_holding_services_is_emptied_and_deleted_from_the_console
         assert isinstance(progress, BulkProgressScreen)
         progress.read_progress()
         await settle(app, pilot)
-        assert progress.progress.finished and (progress.progress.succeeded, progress.progress.failed) == (holding, 0)
+        assert progress.progress.finished
+        assert (progress.progress.succeeded, progress.progress.failed) == (holding, 0), failed_jobs(backend)
         assert live_services(backend, source) == 0
         created = {host["name"] for host in env.handles[TARGET].state.hosts.values()}
         assert created >= names  # each was really opened on the target panel

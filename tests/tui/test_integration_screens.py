@@ -41,7 +41,9 @@ from procmod.tui.widgets.row_table import RowTable
 
 SIZE = (80, 24)
 HEALTHY_VM = "VM Frankfurt 1"
-FAST_DRIVERS = {"connect_timeout": 1.0, "read_timeout": 1.0, "deadline": 3.0, "backoff": 0.001,
+# Quick retries and task polls; timeouts that a loaded CI machine cannot trip on a healthy emulator (a 1 s read
+# timeout once failed one of 49 opens in a full run), while a refused connection or a 500 still fails at once.
+FAST_DRIVERS = {"connect_timeout": 5.0, "read_timeout": 5.0, "deadline": 15.0, "backoff": 0.001,
                 "max_backoff": 0.01, "task_poll_interval": 0.01, "task_timeout": 1.0}
 
 

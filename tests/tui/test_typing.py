@@ -145,3 +145,19 @@ async def test_enter_enter_after_a_filter_typed_in_a_burst_opens_the_row_it_foun
         await drain(pilot)
         assert isinstance(app.screen, ModuleCardScreen)
         assert app.screen.card.name == "Proxmox cluster 1"
+
+
+async def test_enter_and_a_key_in_one_burst_act_on_the_screen_enter_opened(demo_backend: Backend) -> None:
+    """Enter on a row and `e` in one burst: Enter opens the row's card at once, in order, so `e` edits that
+    module from its card (it was lost: the card opened after `e` had already been handled by the list)."""
+    from procmod.tui.screens.module_card import ModuleCardScreen
+
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chosen = app.screen.paged.selected
+        burst(app, "enter", "e")
+        await drain(pilot)
+        assert isinstance(app.screen, EditModuleScreen), type(app.screen).__name__
+        assert app.screen.shown_module_id == chosen.id
+        assert isinstance(app.screen_stack[-2], ModuleCardScreen)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
@@ -281,6 +282,10 @@ class ListScreen(ConsoleScreen, Generic[FilterT]):
         self.notify(f"Copied {table.column_labels[column]}: {text[:60]}", title="Clipboard")
 
     def action_open_row(self) -> None:
+        """Enter on the list (a priority key: run when the app reads it, in order with the keys after it, so
+        `Enter e` edits the module Enter opened); in the filter or elsewhere, Enter is theirs."""
+        if self.focused is not self.paged.table:
+            raise SkipAction()
         row = self.paged.selected
         if row is not None:
             self.open_row(row)

@@ -14,6 +14,7 @@ from time import monotonic
 
 from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Static
@@ -222,6 +223,8 @@ class ReconReportScreen(ReconActionFlow, ConsoleScreen):
         self.open_row(event.row)
 
     def action_open_row(self) -> None:
+        if self.focused is not self.paged.table:
+            raise SkipAction()  # Enter is a priority key (opened in key order): elsewhere it is the widget's
         if (row := self.paged.selected) is not None:
             self.open_row(row)
 

@@ -256,7 +256,7 @@ class Commands:
 
     @entry_point()
     def edit_form(self, module_id: int) -> ModuleForm:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             module = session.get(ProcessingModule, module_id)
             if module is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
@@ -357,7 +357,7 @@ class Commands:
 
     @entry_point()
     def delete_blockers(self, module_id: int) -> list[Blocker]:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             if session.get(ProcessingModule, module_id) is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
             return self._blockers(session, module_id)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Integer, Select, String, and_, column, func, literal_column, or_
-from sqlalchemy import select, table, update
+from sqlalchemy import JSON, ColumnElement, FromClause, Integer, Select, String, and_, column, func, literal_column, or_
+from sqlalchemy import literal, select, table, type_coerce, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from procmod.core.arguments import Int, entry_point
@@ -76,6 +76,24 @@ COUNT_LOOKAHEAD = 10_000
 #: How many related rows the card shows per block before pointing at the full, filtered list.
 CARD_TARIFF_LIMIT = 50
 CARD_NOTIFICATION_LIMIT = 20
+
+
+def _json_rows(session: Session, rows: FromClause) -> Any:
+    """The rows of `rows` (a small, limited subquery) as one JSON array of arrays, a column of the statement
+    that holds it: a few rows beside a main row without a round trip of their own. Read back as lists."""
+    cols = list(rows.c)
+    if session.get_bind().dialect.name == "postgresql":
+        value = func.coalesce(func.json_agg(func.json_build_array(*cols)), literal_column("'[]'::json"))
+    else:
+        value = func.json_group_array(func.json_array(*cols))
+    return type_coerce(select(value).select_from(rows).scalar_subquery(), JSON)
+
+
+def _json_time(text: str) -> datetime:
+    """A timestamp read from `_json_rows` (ISO text: naive UTC on SQLite, with an offset on PostgreSQL), as
+    the ORM gives it: aware UTC."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _paged(
@@ -230,7 +248,7 @@ class TextFilter:
                 self._ids = select(fts.c.rowid).where(self._like(fts))
             else:
                 matching = select(literal_column("1")).select_from(fts).where(self._like(fts)).limit(self.FEW + 1)
-                with db.sessions() as session:
+                with db.reads() as session:
                     few = session.execute(select(func.count()).select_from(matching.subquery())).scalar_one()
                 if few <= self.FEW:
                     self._by_ids = True
@@ -346,13 +364,13 @@ class ModuleQueries:
                 health_checked_at=r[12],
             )
 
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=m), page, sorts, "priority",
                           m.id, to_row)
 
     @entry_point()
     def name(self, module_id: int) -> str:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             found = session.scalar(select(ProcessingModule.name).where(ProcessingModule.id == module_id))
         if found is None:
             raise NotFound(f"Processing module #{module_id} no longer exists.")
@@ -364,7 +382,7 @@ class ModuleQueries:
         query = (select(ProcessingModule.id, ProcessingModule.name)
                  .where(*TextFilter(self._db, ProcessingModule, "name", text).criteria())
                  .order_by(ProcessingModule.name).limit(limit))
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return [Option(str(i), n) for i, n in session.execute(query)]
 
     def history(self, module_id: int, page: PageRequest = PageRequest(limit=50)) -> Page[AuditRow]:
@@ -372,7 +390,7 @@ class ModuleQueries:
         criteria = [AuditEntry.object_type == "processing_module", AuditEntry.object_id == module_id]
         query = select(AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.summary,
                        AuditEntry.before, AuditEntry.after).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=AuditEntry),
                           replace(page, sort="at", descending=True), {"at": AuditEntry.at}, "at",
                           AuditEntry.id, lambda r: AuditRow(*r))
@@ -383,16 +401,25 @@ class ModuleQueries:
 
     @entry_point()
     def card(self, module_id: int) -> ModuleCard:
-        with self._db.sessions() as session:
+        """Three statements, whatever the latency to the database: the module with its two counts and its
+        latest unread notifications (as one JSON value), its tariffs, its tasks."""
+        with self._db.reads() as session:
+            unread = (Notification.module_id == module_id, Notification.read_at.is_(None))
+            latest = (select(Notification.id, Notification.description, Notification.created_at).where(*unread)
+                      .order_by(Notification.created_at.desc(), Notification.id.desc())
+                      .limit(CARD_NOTIFICATION_LIMIT).subquery())
             row = session.execute(
-                select(ProcessingModule, Department.name, DataCenter.name)
+                select(ProcessingModule, Department.name, DataCenter.name,
+                       _count_of(TariffModule.module_id == module_id, model=TariffModule).scalar_subquery(),
+                       _count_of(*unread, model=Notification).scalar_subquery(),
+                       _json_rows(session, latest))
                 .join(Department, Department.id == ProcessingModule.department_id)
                 .outerjoin(DataCenter, DataCenter.id == ProcessingModule.datacenter_id)
                 .where(ProcessingModule.id == module_id)
             ).one_or_none()
             if row is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
-            module, department_name, datacenter_name = row
+            module, department_name, datacenter_name, tariff_total, unread_total, notifications = row
             mtype = module_type_or_placeholder(module.module_type)
             return ModuleCard(
                 id=module.id, name=module.name, module_type=mtype.key, module_type_title=mtype.title,
@@ -407,23 +434,12 @@ class ModuleQueries:
                 timezone=module.timezone or "UTC",
                 settings=self._settings_groups(module),
                 tariffs=self._card_tariffs(session, module_id),
-                tariff_total=session.execute(
-                    _count_of(TariffModule.module_id == module_id, model=TariffModule)
-                ).scalar_one(),
+                tariff_total=tariff_total,
                 tasks=self._card_tasks(session, module_id),
-                notifications=[
-                    CardNotification(id=n.id, description=n.description, created_at=n.created_at)
-                    for n in session.scalars(
-                        select(Notification)
-                        .where(Notification.module_id == module_id, Notification.read_at.is_(None))
-                        .order_by(Notification.created_at.desc(), Notification.id.desc())
-                        .limit(CARD_NOTIFICATION_LIMIT)
-                    )
-                ],
-                unread_notification_total=session.execute(
-                    _count_of(Notification.module_id == module_id, Notification.read_at.is_(None),
-                              model=Notification)
-                ).scalar_one(),
+                notifications=sorted(
+                    (CardNotification(id=i, description=d, created_at=_json_time(t)) for i, d, t in notifications),
+                    key=lambda n: (n.created_at, n.id), reverse=True),
+                unread_notification_total=unread_total,
                 health_ok=module.health_ok, health_summary=module.health_summary,
                 health_checked_at=module.health_checked_at,
                 type_unavailable=mtype.unavailable_reason,
@@ -512,7 +528,7 @@ class TariffQueries:
         sorts = {"name": func.lower(Tariff.name), "status": Tariff.status, "price": Tariff.price,
                  "id": search.row_id}
         count = select(func.count()).select_from(search.source()).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             page_rows = _paged(session, query, count, page, sorts, "name", search.row_id, tuple)
             names = self._module_names(session, [r[0] for r in page_rows.rows])
         rows = [
@@ -541,7 +557,7 @@ class TariffQueries:
 
     @entry_point()
     def name(self, tariff_id: int) -> str:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             found = session.scalar(select(Tariff.name).where(Tariff.id == tariff_id))
         if found is None:
             raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
@@ -552,7 +568,7 @@ class TariffQueries:
         """The Modules dialog of a tariff: modules of its product type (and any linked one), with whether
         each is linked now; lowest sort priority first."""
         linked = select(TariffModule.module_id).where(TariffModule.tariff_id == tariff_id)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             product_type = session.scalar(select(Tariff.product_type).where(Tariff.id == tariff_id))
             if product_type is None:
                 raise NotFound(f"Tariff plan #{tariff_id} no longer exists.")
@@ -569,7 +585,7 @@ class TariffQueries:
         search = TextFilter(self._db, Tariff, "name", text)
         query = (select(Tariff.id, Tariff.name).select_from(search.source()).where(*search.criteria())
                  .order_by(Tariff.name, Tariff.id).limit(limit))
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return [Option(str(i), n) for i, n in session.execute(query)]
 
 
@@ -608,7 +624,7 @@ class ServiceQueries:
                               status=r[5], created_at=r[6])
 
         count = select(func.count()).select_from(search.source()).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, count, page, sorts, "id", search.row_id, to_row)
 
 
@@ -643,7 +659,7 @@ class NotificationService:
     ) -> Page[NotificationRow]:
         criteria = self._criteria(flt)
         sorts = {"created": Notification.created_at, "id": Notification.id}
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, self._query().where(*criteria), _count_of(*criteria, model=Notification),
                           page, sorts, "created", Notification.id,
                           self._to_row)
@@ -654,7 +670,7 @@ class NotificationService:
         the task's last run up to it. A notification deleted meanwhile (its module was) is NotFound."""
         self.mark_read([notification_id])
         n = Notification
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             row = session.execute(
                 select(n.id, n.module_id, ProcessingModule.name, n.kind, n.description, n.created_at, n.read_at,
                        n.occurrences, n.task_id, BackgroundTask.name, BackgroundTask.schedule)
@@ -682,7 +698,7 @@ class NotificationService:
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return [self._to_row(r) for r in session.execute(query)]
 
     @entry_point()
@@ -690,7 +706,7 @@ class NotificationService:
         criteria = [Notification.read_at.is_(None)]
         if module_id is not None:
             criteria.append(Notification.module_id == module_id)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return session.execute(_count_of(*criteria, model=Notification)).scalar_one()
 
     @entry_point()
@@ -749,7 +765,7 @@ class TaskQueries:
 
         # Without a result filter the count needs no join (one row per task either way).
         count = select(func.count()).select_from(joined if flt.result is not None else BackgroundTask)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, count.where(*criteria), page, sorts, "module", BackgroundTask.id,
                           to_row)
 
@@ -763,7 +779,7 @@ class TaskQueries:
             return TaskRunRow(id=r[0], scheduled_for=r[1], started_at=r[2], finished_at=r[3], result=r[4],
                               message=r[5] or "", duration=_duration(r[2], r[3]))
 
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=TaskRun),
                           replace(page, sort="started", descending=True),
                           {"started": TaskRun.started_at}, "started", TaskRun.id, to_row)
@@ -776,7 +792,7 @@ class TaskQueries:
             .join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
             .where(BackgroundTask.module_id == module_id, TaskRun.result == RunResult.IN_PROGRESS)
         )
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return session.execute(query).scalar_one()
 
 
@@ -786,22 +802,33 @@ class ProviderQueries:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    OPTION_LIMIT = 500
+
     def department_options(self) -> list[Option]:
-        with self._db.sessions() as session:
-            return [Option(str(i), n) for i, n in
-                    session.execute(select(Department.id, Department.name).order_by(Department.name).limit(500))]
+        return self.parameter_options()[1]
 
     def datacenter_options(self) -> list[Option]:
-        with self._db.sessions() as session:
-            return [Option(str(i), n) for i, n in
-                    session.execute(select(DataCenter.id, DataCenter.name).order_by(DataCenter.name).limit(500))]
+        return self.parameter_options()[0]
+
+    def parameter_options(self) -> tuple[list[Option], list[Option]]:
+        """The data centers and the departments a module's form offers, by name, in one statement."""
+        branches = [select(literal(kind).label("kind"), model.id, model.name,
+                           func.row_number().over(order_by=model.name).label("place"))
+                    .order_by(model.name).limit(self.OPTION_LIMIT).subquery()
+                    for kind, model in ((0, DataCenter), (1, Department))]
+        both = union_all(*(select(*b.c) for b in branches)).subquery()
+        found: tuple[list[Option], list[Option]] = ([], [])
+        with self._db.reads() as session:
+            for kind, i, name, _place in session.execute(select(*both.c).order_by(both.c.kind, both.c.place)):
+                found[kind].append(Option(str(i), name))
+        return found
 
     def departments(self, page: PageRequest = PageRequest(), text: str = "") -> Page[DepartmentRow]:
         criteria = [Department.name.icontains(text, autoescape=True)] if text else []
         modules = select(func.count()).where(ProcessingModule.department_id == Department.id).scalar_subquery()
         query = select(Department.id, Department.name, modules, Department.email, Department.notify_email
                        ).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=Department), page,
                           {"name": Department.name}, "name", Department.id,
                           lambda r: DepartmentRow(id=r[0], name=r[1], module_count=r[2], email=r[3],
@@ -812,7 +839,7 @@ class ProviderQueries:
         modules = select(func.count()).where(ProcessingModule.datacenter_id == DataCenter.id).scalar_subquery()
         query = select(DataCenter.id, DataCenter.name, DataCenter.external_id, modules, DataCenter.code,
                        DataCenter.location).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=DataCenter), page,
                           {"name": DataCenter.name}, "name", DataCenter.id,
                           lambda r: DataCenterRow(id=r[0], name=r[1], external_id=r[2], module_count=r[3],

@@ -320,14 +320,14 @@ class Reconciliation:
     @entry_point()
     def latest(self, module_id: int) -> ReportSummary | None:
         """The module's latest report, or None when it was never reconciled."""
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             report_id = session.scalar(select(ReconReport.id).where(ReconReport.module_id == module_id)
                                        .order_by(ReconReport.id.desc()).limit(1))
             return None if report_id is None else self._summary(session, report_id)
 
     @entry_point()
     def report(self, report_id: int) -> ReportSummary:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return self._summary(session, report_id)
 
     @staticmethod
@@ -345,7 +345,7 @@ class Reconciliation:
         """A page of one group of a report, ordered by key."""
         from procmod.core.queries import _count_of, _paged
 
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             summary = self._summary(session, report_id)
             criteria = [ReconRow.report_id == report_id, ReconRow.group == group.value]
             if open_only:
@@ -356,7 +356,7 @@ class Reconciliation:
 
     @entry_point()
     def row(self, row_id: int) -> ReconRowView:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             record = session.get(ReconRow, row_id)
             if record is None:
                 raise NotFound(f"Reconciliation row #{row_id} no longer exists.")
@@ -366,7 +366,7 @@ class Reconciliation:
         """Every module with its latest report, worst first (most open rows); never-read modules last."""
         latest = (select(ReconReport.module_id, func.max(ReconReport.id).label("report_id"))
                   .group_by(ReconReport.module_id).subquery())
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             total = session.scalar(select(func.count()).select_from(ProcessingModule)) or 0
             found = session.execute(
                 select(ProcessingModule.id, ProcessingModule.name, ProcessingModule.module_type, ReconReport)
@@ -385,7 +385,7 @@ class Reconciliation:
     @entry_point()
     def mappings(self, module_id: int) -> list[PlanMapping]:
         """The panel plans of the module's latest report and the saved map, each with its tariff."""
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             if session.get(ProcessingModule, module_id) is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
             report_id = session.scalar(select(ReconReport.id).where(ReconReport.module_id == module_id)

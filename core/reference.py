@@ -375,7 +375,7 @@ class ReferenceCommands:
     @entry_point(spec=SPEC)
     def values(self, spec: EntitySpec, object_id: int) -> dict[str, Any]:
         """The current values, as the edit form starts from them."""
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             record = session.get(spec.model, object_id)
             if record is None:
                 raise NotFound(f"{spec.title} #{object_id} no longer exists.")
@@ -440,7 +440,7 @@ class ReferenceCommands:
 
     @entry_point(spec=SPEC)
     def blockers(self, spec: EntitySpec, object_id: int) -> list[Blocker]:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             if session.get(spec.model, object_id) is None:
                 raise NotFound(f"{spec.title} #{object_id} no longer exists.")
             return self._blockers(session, spec, object_id)
@@ -474,7 +474,7 @@ class ReferenceCommands:
     def card_title(self, kind: str, object_id: int) -> str:
         """A record's name (filters say which record they narrow to); NotFound once it is gone."""
         spec = ENTITIES[kind]
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             name = session.scalar(select(spec.model.name).where(spec.model.id == object_id))
         if name is None:
             raise NotFound(f"{spec.title} #{object_id} no longer exists.")
@@ -482,7 +482,7 @@ class ReferenceCommands:
 
     @entry_point(spec=SPEC)
     def card(self, spec: EntitySpec, object_id: int) -> ReferenceCard:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             record = session.get(spec.model, object_id)
             if record is None:
                 raise NotFound(f"{spec.title} #{object_id} no longer exists.")
@@ -525,7 +525,7 @@ class ReferenceCommands:
 
     @entry_point()
     def tariff_links(self, tariff_id: int) -> list[TariffLink]:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return [TariffLink(m, p) for m, p in session.execute(
                 select(TariffModule.module_id, TariffModule.sort_priority)
                 .where(TariffModule.tariff_id == tariff_id).order_by(TariffModule.sort_priority))]
@@ -536,7 +536,7 @@ class ReferenceCommands:
         linked now), lowest sort priority first."""
         types = [key for key, mtype in _module_types().items() if product_type in mtype.product_types]
         linked: dict[int, int] = {}
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             if tariff_id is not None:
                 linked = dict(session.execute(select(TariffModule.module_id, TariffModule.sort_priority)
                                               .where(TariffModule.tariff_id == tariff_id)).all())

@@ -485,7 +485,7 @@ class ServiceOperations:
         return cancelled
 
     def batch_progress(self, batch_id: int) -> BatchProgress:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             batch = session.get(Job, batch_id)
             if batch is None:
                 raise NotFound(f"Batch #{batch_id} no longer exists.")
@@ -498,7 +498,7 @@ class ServiceOperations:
 
     def batch_failures(self, batch_id: int, limit: int = 50) -> list[tuple[str, str]]:
         """The failed operations of a batch: (service name, why), for its summary."""
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return [(name, outcome or "") for name, outcome in session.execute(
                 select(Service.name, Job.outcome).join(Service, Service.id == Job.service_id)
                 .where(Job.batch_id == batch_id, Job.state.in_([JobState.FAILED, JobState.INTERRUPTED]))
@@ -580,7 +580,7 @@ class ServiceOperations:
 
     def card(self, service_id: int, *, history: int = 20, calls_per_operation: int = 12) -> ServiceCard:
         """The service, and its latest operations each with its API calls (index lookups only)."""
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             row = session.execute(
                 select(Service, Tariff.name, ProcessingModule.name, ProcessingModule.module_type,
                        ProcessingModule.status)
@@ -915,7 +915,7 @@ def _failure_queries() -> tuple[Any, Any]:
 def failure_count(db: Database) -> int:
     """Entries in the failure queue (the notifications pane's count): two indexed counts."""
     jobs, runs = _failure_queries()
-    with db.sessions() as session:
+    with db.reads() as session:
         return (session.scalar(select(func.count()).select_from(jobs.subquery()))
                 + session.scalar(select(func.count()).select_from(runs.subquery())))
 
@@ -924,7 +924,7 @@ def failure_page(db: Database, offset: int = 0, limit: int = 100) -> tuple[list[
     """A page of the failure queue, newest first, and the total."""
     jobs, runs = _failure_queries()
     union = jobs.union_all(runs).subquery()
-    with db.sessions() as session:
+    with db.reads() as session:
         total = session.scalar(select(func.count()).select_from(union))
         rows = session.execute(
             select(union, ProcessingModule.name, Department.name)

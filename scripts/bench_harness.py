@@ -140,9 +140,15 @@ class StatementCounter:
 
         self.count = 0
 
+        from procmod.storage.engine import is_read_only
+
         def one(*_: Any, **__: Any) -> None:
             self.count += 1
 
+        def end(connection: Any) -> None:
+            if not is_read_only(connection):  # a screen's read sends no COMMIT/ROLLBACK (Database.reads)
+                self.count += 1
+
         event.listen(engine, "before_cursor_execute", one)
-        event.listen(engine, "commit", one)
-        event.listen(engine, "rollback", one)
+        event.listen(engine, "commit", end)
+        event.listen(engine, "rollback", end)

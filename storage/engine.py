@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 ENV_DATABASE_URL = "PROCMOD_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: The execution option that marks a connection of `Database.reads`: no BEGIN, no COMMIT/ROLLBACK sent.
+READ_ONLY_OPTION = "procmod_reads"
 
 
 def default_database_path() -> Path:
@@ -47,9 +49,22 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAP
 
 
 def _sqlite_begin(connection) -> None:  # noqa: ANN001
-    """Writers take SQLite's write lock up front, so a check-then-write cannot interleave."""
-    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    """Writers take SQLite's write lock up front, so a check-then-write cannot interleave. A screen's read
+    (`Database.reads`) sends no BEGIN: each statement reads on its own."""
+    options = connection.get_execution_options()
+    if options.get(READ_ONLY_OPTION):
+        return
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
+
+
+
+def is_read_only(connection) -> bool:  # noqa: ANN001
+    """Whether this connection belongs to `Database.reads` (its transaction ends send nothing)."""
+    return bool(connection.get_execution_options().get(READ_ONLY_OPTION))
+
+
+def _refuse_writes(session: Session, _context, _instances) -> None:  # noqa: ANN001
+    raise RuntimeError("a Database.reads() session never writes: use Database.write()")
 
 
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
@@ -83,13 +98,28 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     _writer: sessionmaker[Session] = field(repr=False)
+    _reader: sessionmaker[Session] = field(repr=False)
 
     @classmethod
     def open(cls, url: str | None = None) -> Database:
         engine = make_engine(url)
-        writer_bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        sqlite = engine.dialect.name == "sqlite"
+        writer_bind = engine.execution_options(sqlite_begin="IMMEDIATE") if sqlite else engine
+        # PostgreSQL: autocommit, so a screen's read is its statements alone on the wire (no BEGIN, no
+        # ROLLBACK); under READ COMMITTED each statement saw its own snapshot anyway. SQLite: no BEGIN.
+        reader_bind = engine.execution_options(**{READ_ONLY_OPTION: True},
+                                                **({} if sqlite else {"isolation_level": "AUTOCOMMIT"}))
+        reader = sessionmaker(reader_bind, expire_on_commit=False, autoflush=False)
+        event.listen(reader, "before_flush", _refuse_writes)
         return cls(engine, sessionmaker(engine, expire_on_commit=False),
-                   sessionmaker(writer_bind, expire_on_commit=False))
+                   sessionmaker(writer_bind, expire_on_commit=False), reader)
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """A session for what a screen shows: statements only, each reading the latest committed data, in
+        as few round trips as the statements themselves (a list page and its count: two). Never writes."""
+        with self._reader() as session:
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -33,12 +33,13 @@ PARAMETER_KEYS = ("name", "datacenter_id", "department_id", "sort_priority", "mi
 def parameter_fields(mtype: ModuleType, backend: Backend) -> list[FormField]:
     fields = [FormField("name", "Name", required=True, help="How the module is called in lists and cards",
                         max_length=NAME_MAX)]
+    datacenters, departments = backend.provider.parameter_options()
     if mtype.supports_datacenter:
         fields.append(FormField("datacenter_id", "Data center", FieldKind.SELECT, required=True, choices=tuple(
-            (o.value, o.label) for o in backend.provider.datacenter_options())))
+            (o.value, o.label) for o in datacenters)))
     fields.append(FormField("department_id", "Responsible department", FieldKind.SELECT, required=True,
                             help="Receives the module's tasks and notifications",
-                            choices=tuple((o.value, o.label) for o in backend.provider.department_options())))
+                            choices=tuple((o.value, o.label) for o in departments)))
     fields.append(FormField("sort_priority", "Sort priority", FieldKind.NUMBER, required=True,
                             help="Lower is tried first when a tariff links several modules", max_length=NUMBER_MAX))
     if mtype.reports_balance:

@@ -177,7 +177,7 @@ class Integrations:
     def check_module(self, module_id: int, guard: RunGuard | None = None) -> CheckReport:
         """Staged check of a saved module; its outcome becomes the module's health badge (a reading: the
         module's edit version does not move). A run's guard fences the call log and the badge."""
-        from procmod.core.drivers.redact import scrub_text
+        from procmod.core.redaction import scrub_text
 
         calls: list[CallRecord] = []
         config = self._module_config(module_id, calls, guard)

@@ -235,7 +235,7 @@ class Commands:
         if checked is not None:
             # The Finish check is the module's first health record: its card says "OK · just now", not
             # "not checked yet", until the first scheduled check replaces it.
-            from procmod.core.drivers.redact import scrub_text
+            from procmod.core.redaction import scrub_text
 
             columns.update(health_ok=True, health_checked_at=now,
                            health_summary=scrub_text(checked.message or "Connection OK", secrets.values())[:500])

@@ -808,7 +808,7 @@ class ServiceOperations:
             message = result.message + (" (found as the first try left it)" if result.already_existed else "")
             return JobOutcome(True, message or f"{name} {op.done}", effects=effects)
         assert error is not None
-        from procmod.core.drivers.redact import scrub_text
+        from procmod.core.redaction import scrub_text
 
         known = config.secret_values if config is not None else ()
         return JobOutcome(False, scrub_text(error.message, known), error.kind, scrub_text(error.hint or "", known),

@@ -38,7 +38,7 @@ def start_logging(path: Path | None = None) -> Path | None:
         handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError:
         return None
-    from procmod.core.drivers.redact import RedactingLogFilter, install_log_redaction
+    from procmod.core.redaction import RedactingLogFilter, install_log_redaction
 
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingLogFilter())

@@ -23,7 +23,7 @@ from procmod.core.drivers.base import (
 )
 from procmod.core.drivers.errors import PanelRefused, PanelUnavailable, UnexpectedAnswer
 from procmod.core.drivers.http import Answer, HttpDriver, decode_json, guarded, guarded_pages
-from procmod.core.drivers.redact import is_secret_key
+from procmod.core.redaction import is_secret_key
 
 MAX_CHUNKS = 10_000
 

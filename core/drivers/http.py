@@ -31,7 +31,7 @@ from procmod.core.drivers.errors import (
     UnexpectedAnswer,
     Unreachable,
 )
-from procmod.core.drivers.redact import install_log_redaction, redact_headers, redact_url, scrub_text
+from procmod.core.redaction import install_log_redaction, redact_headers, redact_url, scrub_text
 
 install_log_redaction()
 

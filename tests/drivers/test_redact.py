@@ -7,7 +7,7 @@ import string
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from procmod.core.drivers.redact import (
+from procmod.core.redaction import (
     MASK,
     URL_MASK,
     is_secret_key,

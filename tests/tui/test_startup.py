@@ -101,8 +101,8 @@ def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
 
 
 def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path: Path) -> None:
-    """Start-up cost: opening a migrated database and showing a list imports no driver, HTTP client, scheduler
-    or Alembic; those load when first used (a check, a command, the scheduler after the first paint). Nor
+    """Start-up cost: opening a migrated database, starting the console's log and showing a list (with the
+    pane's counts) imports no driver, HTTP client, scheduler or Alembic; those load when first used (a check, a command, the scheduler after the first paint). Nor
     croniter (a schedule's next run), cryptography (a secret opened) or, on SQLite, PostgreSQL's dialect."""
     import subprocess
 
@@ -118,7 +118,8 @@ def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path:
         "import procmod.tui.app, procmod.tui.cli\n"
         "from procmod.tui.screens.module_list import ModuleListScreen\n"
         f"backend = open_backend({url!r}, secrets=SecretBox.generate(), operator='t')\n"
-        "backend.warm_up(); backend.modules.list(); backend.notifications.unread_count()\n"
+        "backend.warm_up(); backend.modules.list(); backend.notifications.unread_count(); backend.failure_count()\n"
+        f"from procmod.tui.logfile import start_logging; start_logging(__import__('pathlib').Path({str(tmp_path / 'log')!r}))\n"
         "heavy = {'httpx', 'alembic', 'procmod.core.integration', 'procmod.core.scheduler', 'procmod.core.drivers', 'procmod.demo.emulators',\n"
         "         'croniter', 'cryptography', 'sqlalchemy.dialects.postgresql'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from procmod.core.jobs import JobEngine, JobListener
     from procmod.core.scheduler import Listener, Scheduler
     from procmod.core.reconciliation import Reconciliation
+    from procmod.core.dto import NotificationRow
     from procmod.core.services import ServiceOperations
 
 
@@ -153,6 +154,14 @@ class Backend:
         from procmod.core.services import failure_count
 
         return failure_count(self.db)
+
+    def pane(self, limit: int) -> tuple[list[NotificationRow], int, int]:
+        """What the notifications pane shows: the newest unread notifications, how many are unread, and the
+        failure queue's entries, read in one statement (two when nothing is unread)."""
+        from procmod.core.services import failure_counts
+
+        latest, unread, failures = self.notifications.latest_with_counts(limit, failure_counts())
+        return latest, unread, sum(failures)
 
     def make_job_engine(self, *, worker_id: str, listener: JobListener | None = None, concurrency: int = 4,
                         clock: Clock | None = None, lease: Any = None) -> JobEngine:

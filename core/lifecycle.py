@@ -364,16 +364,18 @@ class Commands:
 
     @staticmethod
     def _blockers(session: Session, module_id: int) -> list[Blocker]:
-        tariffs = session.scalar(
+        """What stops the module's deletion: four counts, read in one statement."""
+        tariffs, active, pending, running = session.execute(select(
             select(func.count()).select_from(TariffModule).join(Tariff, Tariff.id == TariffModule.tariff_id)
-            .where(TariffModule.module_id == module_id, Tariff.status == TariffStatus.ACTIVE))
-        active = session.scalar(select(func.count()).where(
-            Service.module_id == module_id, Service.status == ServiceStatus.ACTIVE))
-        pending = session.scalar(select(func.count()).where(
-            Service.module_id == module_id, Service.status.not_in([ServiceStatus.ACTIVE, ServiceStatus.DELETED])))
-        running = session.scalar(
+            .where(TariffModule.module_id == module_id, Tariff.status == TariffStatus.ACTIVE).scalar_subquery(),
+            select(func.count()).where(
+                Service.module_id == module_id, Service.status == ServiceStatus.ACTIVE).scalar_subquery(),
+            select(func.count()).where(
+                Service.module_id == module_id,
+                Service.status.not_in([ServiceStatus.ACTIVE, ServiceStatus.DELETED])).scalar_subquery(),
             select(func.count()).select_from(TaskRun).join(BackgroundTask, BackgroundTask.id == TaskRun.task_id)
-            .where(BackgroundTask.module_id == module_id, TaskRun.result == RunResult.IN_PROGRESS))
+            .where(BackgroundTask.module_id == module_id, TaskRun.result == RunResult.IN_PROGRESS).scalar_subquery(),
+        )).one()
         blockers = []
         if tariffs:
             # Only an Active tariff blocks: the manual's "transfer to another module or disable" (DOMAIN.md §5).

@@ -701,6 +701,22 @@ class NotificationService:
         with self._db.reads() as session:
             return [self._to_row(r) for r in session.execute(query)]
 
+    def latest_with_counts(self, limit: int, counts: Sequence[Any] = ()) -> tuple[list[NotificationRow], int, list[int]]:
+        """The pane's reading in one statement (two when nothing is unread): the newest unread notifications,
+        how many are unread, and the given scalar counts, riding on the rows as columns read once."""
+        unread_total = _count_of(Notification.read_at.is_(None), model=Notification).scalar_subquery()
+        query = (
+            self._query().add_columns(unread_total, *counts)
+            .where(Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+        with self._db.reads() as session:
+            rows = session.execute(query).all()
+            if rows:
+                return [self._to_row(r) for r in rows], rows[0][7], list(rows[0][8:])
+            return [], 0, list(session.execute(select(*counts)).one()) if counts else []
+
     @entry_point()
     def unread_count(self, module_id: int | None = None) -> int:
         criteria = [Notification.read_at.is_(None)]

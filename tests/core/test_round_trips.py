@@ -60,6 +60,7 @@ READS: dict[str, Callable[[Backend, int], object]] = {
     "departments list": lambda b, _m: b.provider.departments(),
     "data centers list": lambda b, _m: b.provider.datacenters(),
     "module card": lambda b, m: b.modules.card(m),
+    "delete pre-check": lambda b, m: b.commands.delete_blockers(m),
     "Edit form (the module and its choices)": lambda b, m: (b.commands.edit_form(m), b.provider.parameter_options()),
 }
 
@@ -110,3 +111,20 @@ def test_a_read_session_refuses_to_write(seeded_backend: Backend) -> None:
             session.flush()
     with seeded_backend.db.sessions() as session:
         assert session.get(ProcessingModule, module.id).name != "renamed by mistake"
+
+
+def test_the_pane_reads_in_one_statement_what_three_reads_would_say(seeded_backend: Backend) -> None:
+    expected = ([n.id for n in seeded_backend.notifications.latest_unread(limit=20)],
+                seeded_backend.notifications.unread_count(), seeded_backend.failure_count())
+    assert expected[0], "the seeded data has unread notifications"
+    with round_trips(seeded_backend) as sent:
+        latest, unread, failures = seeded_backend.pane(20)
+    assert len(sent) == 1, sent
+    assert ([n.id for n in latest], unread, failures) == expected
+
+
+def test_the_pane_with_nothing_unread_still_counts_the_failures(backend: Backend) -> None:
+    failures = backend.failure_count()
+    assert failures > 0, "the demo has failed background runs"
+    backend.notifications.mark_all_read()
+    assert backend.pane(20) == ([], 0, failures)

@@ -118,7 +118,7 @@ def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path:
         "import procmod.tui.app, procmod.tui.cli\n"
         "from procmod.tui.screens.module_list import ModuleListScreen\n"
         f"backend = open_backend({url!r}, secrets=SecretBox.generate(), operator='t')\n"
-        "backend.warm_up(); backend.modules.list(); backend.notifications.unread_count(); backend.failure_count()\n"
+        "backend.warm_up(); backend.modules.list(); backend.pane(20)\n"
         f"from procmod.tui.logfile import start_logging; start_logging(__import__('pathlib').Path({str(tmp_path / 'log')!r}))\n"
         "heavy = {'httpx', 'alembic', 'procmod.core.integration', 'procmod.core.scheduler', 'procmod.core.drivers', 'procmod.demo.emulators',\n"
         "         'croniter', 'cryptography', 'sqlalchemy.dialects.postgresql'}\n"

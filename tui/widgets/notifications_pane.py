@@ -65,9 +65,7 @@ class PaneFeed:
         return self._read_at is None or self._monotonic() - self._read_at > self.MAX_AGE
 
     def read(self, backend: Backend) -> None:
-        latest = backend.notifications.latest_unread(limit=self.limit)
-        self.total = backend.notifications.unread_count()
-        self.failures = backend.failure_count()
+        latest, self.total, self.failures = backend.pane(self.limit)
         self.latest = sorted(latest, key=lambda n: (n.created_at, n.id), reverse=True)
         self._read_at = self._monotonic()
 

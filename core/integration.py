@@ -131,7 +131,7 @@ class Integrations:
         return config.with_changes(before_call=before_call, sleeper=sleeper)
 
     def _saved_module_config(self, module_id: int, calls: list[CallRecord]) -> DriverConfig:
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             module = session.get(ProcessingModule, module_id)
             if module is None:
                 raise NotFound(f"Processing module #{module_id} no longer exists.")
@@ -314,7 +314,7 @@ class Integrations:
         criteria = [ApiCall.module_id == module_id]
         query = select(ApiCall.id, ApiCall.at, ApiCall.operation, ApiCall.method, ApiCall.url, ApiCall.status,
                        ApiCall.duration_ms, ApiCall.error).where(*criteria)
-        with self._db.sessions() as session:
+        with self._db.reads() as session:
             return _paged(session, query, _count_of(*criteria, model=ApiCall),
                           replace(page, sort="at", descending=True), {"at": ApiCall.at}, "at",
                           ApiCall.id, lambda r: ApiCallRow(*r))

@@ -72,6 +72,8 @@ NOT_ENTRY_POINTS = {
     "ModuleQueries.list", "ModuleQueries.history", "ModuleQueries.type_options", "TariffQueries.list",
     "NotificationService.list", "TaskQueries.list", "TaskQueries.runs", "Reconciliation.rows",
     "Reconciliation.overview",
+    # The pane's one-statement reading, called by Backend.pane with the failure queue's counts (SQL expressions).
+    "NotificationService.latest_with_counts",
     # The scheduler's own loop: called by serve() and the worker with its clock's time and the claims it made.
     *(f"Scheduler.{name}" for name in ("tick", "next_due", "schedule_unscheduled", "claim_due", "execute",
                                        "extend_lease", "finish", "finish_many", "reap_expired", "serve",

@@ -138,7 +138,7 @@ async def test_a_list_opened_while_screens_are_prepared_is_the_prepared_one(demo
 async def test_opening_screens_reads_the_pane_once_until_something_changes(demo_backend: Backend,
                                                                              monkeypatch) -> None:  # noqa: ANN001
     original = demo_backend.notifications.unread_count
-    reads = count_calls(monkeypatch, demo_backend.notifications, "unread_count")
+    reads = count_calls(monkeypatch, demo_backend, "pane")
     app = make_app(demo_backend, start="modules")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
@@ -159,21 +159,10 @@ def test_the_pane_feed_goes_stale_with_time_or_when_invalidated() -> None:
     feed = PaneFeed(monotonic=lambda: now[0])
     assert feed.stale  # never read
 
-    class Notifications:
-        @staticmethod
-        def latest_unread(limit: int) -> list[object]:
-            return []
-
-        @staticmethod
-        def unread_count() -> int:
-            return 7
-
     class FakeBackend:
-        notifications = Notifications()
-
         @staticmethod
-        def failure_count() -> int:
-            return 2
+        def pane(limit: int) -> tuple[list[object], int, int]:
+            return [], 7, 2  # the latest unread, how many are unread, the failure queue's entries
 
     feed.read(FakeBackend())  # type: ignore[arg-type]
     assert not feed.stale and feed.total == 7 and feed.failures == 2

@@ -692,29 +692,23 @@ class NotificationService:
     @entry_point(limit=LIMIT)
     def latest_unread(self, limit: int = 20) -> list[NotificationRow]:
         """The newest unread notifications for the side pane."""
-        query = (
-            self._query()
-            .where(Notification.read_at.is_(None))
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
         with self._db.reads() as session:
-            return [self._to_row(r) for r in session.execute(query)]
+            return [self._to_row(r) for r in session.execute(self._latest_unread(limit))]
+
+    def _latest_unread(self, limit: int) -> Select[Any]:
+        return (self._query().where(Notification.read_at.is_(None))
+                .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
 
     def latest_with_counts(self, limit: int, counts: Sequence[Any] = ()) -> tuple[list[NotificationRow], int, list[int]]:
         """The pane's reading in one statement (two when nothing is unread): the newest unread notifications,
         how many are unread, and the given scalar counts, riding on the rows as columns read once."""
         unread_total = _count_of(Notification.read_at.is_(None), model=Notification).scalar_subquery()
-        query = (
-            self._query().add_columns(unread_total, *counts)
-            .where(Notification.read_at.is_(None))
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
+        query = self._latest_unread(limit).add_columns(unread_total, *counts)
         with self._db.reads() as session:
             rows = session.execute(query).all()
             if rows:
-                return [self._to_row(r) for r in rows], rows[0][7], list(rows[0][8:])
+                unread, *counted = rows[0][-(len(counts) + 1):]  # after each notification's own columns
+                return [self._to_row(r) for r in rows], unread, counted
             return [], 0, list(session.execute(select(*counts)).one()) if counts else []
 
     @entry_point()
@@ -815,10 +809,11 @@ class TaskQueries:
 class ProviderQueries:
     """Departments and data centers (Provider → Departments, Integration → Data centers)."""
 
+    #: Choices a module form's data center and department selects offer at most.
+    OPTION_LIMIT = 500
+
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    OPTION_LIMIT = 500
 
     def department_options(self) -> list[Option]:
         return self.parameter_options()[1]

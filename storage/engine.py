@@ -57,7 +57,6 @@ def _sqlite_begin(connection) -> None:  # noqa: ANN001
     connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
-
 def is_read_only(connection) -> bool:  # noqa: ANN001
     """Whether this connection belongs to `Database.reads` (its transaction ends send nothing)."""
     return bool(connection.get_execution_options().get(READ_ONLY_OPTION))

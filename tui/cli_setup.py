@@ -280,9 +280,9 @@ def _add_module(backend: Any, args: argparse.Namespace) -> dict[str, Any]:  # no
     if mtype is None:
         raise Refused(f"--type: unknown module type {args.module_type!r} (known: {', '.join(MODULE_TYPES)})")
     settings = _settings(mtype, args)
-    department = _option_id(backend.provider.department_options(), args.department, "department")
-    datacenter = (_option_id(backend.provider.datacenter_options(), args.datacenter, "data center")
-                  if args.datacenter else None)
+    datacenters, departments = backend.provider.parameter_options()
+    department = _option_id(departments, args.department, "department")
+    datacenter = _option_id(datacenters, args.datacenter, "data center") if args.datacenter else None
     params = ModuleParams(name=args.name, department_id=department, datacenter_id=datacenter,
                           sort_priority=args.priority, minimal_balance=args.minimal_balance, settings=settings)
     product_type = args.product_type or mtype.product_types[0]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import subprocess
 
     from procmod.core.backend import Backend
-    from procmod.core.dto import Page, PageRequest
+    from procmod.core.paging import Page, PageRequest
 
 #: Rows on a list's page (the console's `PagedTable` uses the same number).
 PAGE_SIZE = 100
@@ -67,7 +67,7 @@ def _tasks(backend: Backend, page: PageRequest) -> Page[Any]:
 
 
 def _failures(backend: Backend, page: PageRequest) -> Page[Any]:
-    from procmod.core.dto import Page
+    from procmod.core.paging import Page
     from procmod.core.services import failure_page
 
     entries, total = failure_page(backend.db, page.offset, page.limit)
@@ -100,7 +100,7 @@ def read_first_page(url: str | None, destination: str, limit: int = PAGE_SIZE) -
 
     from procmod.core.backend import Backend
     from procmod.core.clock import SystemClock
-    from procmod.core.dto import PageRequest
+    from procmod.core.paging import PageRequest
     from procmod.core.secrets import SecretBox
     from procmod.storage import migrate
     from procmod.storage.engine import Database, resolve_database_url

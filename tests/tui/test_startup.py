@@ -100,6 +100,21 @@ def test_tui_app_import_leaves_sqlalchemy_for_later(tmp_path: Path) -> None:
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 
+def test_the_menu_paints_before_the_data_classes_and_the_package_metadata_load() -> None:
+    """Start to menu: the command line's parser and the menu screen import neither core/dto.py (26 frozen
+    dataclasses, ~13 ms to create; the lists' paging lives in core/paging.py) nor importlib.metadata
+    (read for `--version` only, ~7 ms)."""
+    import subprocess
+
+    probe = ("import sys, procmod.tui.cli, procmod.tui.app\n"
+             "from procmod.tui.screens.menu import MenuScreen\n"
+             "procmod.tui.cli._parser()\n"
+             "print('procmod.core.dto' in sys.modules, 'importlib.metadata' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
 def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path: Path) -> None:
     """Start-up cost: opening a migrated database, starting the console's log and showing a list (with the
     pane's counts) imports no driver, HTTP client, scheduler or Alembic; those load when first used (a check, a command, the scheduler after the first paint). Nor

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from procmod.core.dto import Page, PageRequest
+from procmod.core.paging import Page, PageRequest
 from procmod.core.first_page import PAGE_SIZE
 from procmod.tui.widgets.row_table import RowTable
 from procmod.tui.widgets.lines import set_line

@@ -143,3 +143,19 @@ def test_the_first_list_needs_neither_the_http_stack_nor_the_scheduler(tmp_path:
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_console_options_parse_alike_without_the_commands_parsers() -> None:
+    """`procmod [options]` is parsed without building the commands' parsers (start to menu); it must read
+    exactly what the full parser reads, and anything else goes to the full parser."""
+    import argparse
+
+    from procmod.tui import cli
+
+    for argv in ([], ["--db", "x.db", "--operator", "bob", "--open", "tasks"],
+                 ["--read-only", "--no-scheduler", "--lease", "60", "--deadline", "30"], ["--db", "demo"]):
+        _, quick = cli._parse(argv)
+        assert vars(quick) == vars(cli._parser().parse_args(argv)), argv
+    for argv in (["demo"], ["--db", "x.db", "worker", "--concurrency", "2"], ["export", "modules"]):
+        parser, args = cli._parse(argv)
+        assert isinstance(parser, argparse.ArgumentParser) and args.command == argv[-1 if len(argv) == 1 else 2 if argv[0] == "--db" else 0]

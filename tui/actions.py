@@ -82,7 +82,7 @@ ACTIONS: tuple[OperatorAction, ...] = (
     OperatorAction("app.help", "question_mark", "help", "Keys", "Show the keys of this screen",
                    _on(EVERYWHERE), key_display="?"),
     OperatorAction("app.palette", "colon", "palette", "Go to", "Jump to any section (also ctrl+p)",
-                   _on(EVERYWHERE), show=False, key_display=":"),
+                   _on(EVERYWHERE), show=False, key_display=":", priority=True),
     OperatorAction("app.pane", "f2", "app.toggle_pane", "Pane",
                    "Show or hide the pane of the latest unread notifications", _on(EVERYWHERE)),
     # -------------------------------------------------------------- lists

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from textual import events
 
 from procmod.core.backend import Backend
@@ -161,3 +163,30 @@ async def test_enter_and_a_key_in_one_burst_act_on_the_screen_enter_opened(demo_
         assert isinstance(app.screen, EditModuleScreen), type(app.screen).__name__
         assert app.screen.shown_module_id == chosen.id
         assert isinstance(app.screen_stack[-2], ModuleCardScreen)
+
+
+@pytest.mark.parametrize(("start", "opener"), [("menu", "colon"), ("modules", "colon"), ("modules", "ctrl+p")])
+async def test_the_palette_and_what_is_typed_after_it_in_one_burst(demo_backend: Backend, start: str,
+                                                                  opener: str) -> None:
+    """`:reconc⏎` in one burst goes where it says: the letters were lost (they reached the menu, or the
+    palette before its input was there) and Enter ran whatever the palette listed first."""
+    from procmod.tui.screens.recon_overview import ReconOverviewScreen
+
+    app = make_app(demo_backend, start=start)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        burst(app, opener, *"reconc", "enter")
+        await drain(pilot)
+        assert isinstance(app.screen, ReconOverviewScreen), type(app.screen).__name__
+
+
+async def test_a_colon_in_a_text_field_is_typed_not_the_palette(demo_backend: Backend) -> None:
+    """`:` opens the palette as soon as it is read, except in a text field (a URL, a time), whose it is."""
+    app = make_app(demo_backend, start="modules")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        burst(app, "/", "a", ":", "b")
+        await drain(pilot)
+        field = app.screen.query_one("#filter-input", InOrderInput)
+        assert field.value == "a:b" and app.focused is field
+        assert not any(type(screen).__name__ == "CommandPalette" for screen in app.screen_stack)

@@ -199,6 +199,13 @@ class ConsoleScreen(Screen[None]):
         await self.app.action_quit()  # the app asks first if a form below holds unsaved changes
 
     def action_palette(self) -> None:
+        """`:` is a priority key (run when the app reads it, so the keys typed after it in one burst go into
+        the palette, in order); in a text field, `:` is the field's."""
+        from textual.actions import SkipAction
+        from textual.widgets import Input, TextArea
+
+        if isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()
         self.app.action_command_palette()
 
     def action_help(self) -> None:

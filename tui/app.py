@@ -27,6 +27,7 @@ from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 
 from procmod.core.errors import NotFound
 from procmod.storage.enums import RunResult
@@ -36,6 +37,7 @@ from procmod.tui.messages import DataChanged, SchedulerActivity
 from procmod.tui.idle_gc import QUIET_SECONDS, IdleCollector
 from procmod.tui.job_runner import JobRunner
 from procmod.tui.prepared_screens import CARD_SCREEN, GAP_SECONDS, ScreenPreparer, destination_name
+from procmod.tui.textual_private import run_key_binding
 from procmod.tui.screens import destination_screen
 from procmod.tui.screens.base import ConsoleScreen
 from procmod.tui.screens.menu import MenuScreen
@@ -468,6 +470,10 @@ class ProcmodApp(JobRunner, App[None]):
             self.note_input()
             if isinstance(event, events.Key) and _typed_ahead(event, self.screen_stack):
                 return  # typed before the form on screen was shown: not into a field the operator has not seen
+            if isinstance(event, events.Key) and not event.is_forwarded and _bindings_take(event, self.screen):
+                if (await run_key_binding(self, event.key, priority=True)
+                        or await run_key_binding(self, event.key, priority=False)):
+                    return
         await super().on_event(event)
 
     def note_input(self) -> None:
@@ -572,6 +578,23 @@ def make_app(backend: BackendSource, *, show_pane: bool = True, start: str = "me
     return ProcmodApp(backend, show_pane=show_pane, start=start, read_only=read_only, scheduler=scheduler,
                       scheduler_poll=scheduler_poll, prepare_screens=prepare_screens, first_page=first_page,
                       live=live, page_size=page_size, config=config)
+
+
+def _bindings_take(event: events.Key, screen: Screen[Any]) -> bool:
+    """Whether only bindings can take `event` on `screen`: no widget from the focused one up handles keys
+    itself (a text field, a drop-down's list; `key_<name>` methods), and nothing is maximized. Such a key is
+    run as the app reads it, in the order typed. Textual would first hand it to the focused widget's queue
+    and run its binding when it comes back up, after the app had already handed on the keys typed behind
+    it: `Down Down Enter` in one burst opened the row the cursor was on before the Downs."""
+    if screen.maximized is not None:
+        return False
+    node: Any = screen.focused or screen
+    method = f"key_{event.name}"
+    while node is not None and node is not screen.app:
+        if type(node)._on_key is not Widget._on_key or hasattr(node, method):
+            return False
+        node = node.parent
+    return True
 
 
 def _typed_ahead(event: events.Key, stack: list[Any]) -> bool:

@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 
 #: Every private name used here, as `Class.name`: the tests check each one still exists and works.
-PRIVATE_NAMES = ("App._register", "Screen._refresh_layout", "Screen._layout_required")
+PRIVATE_NAMES = ("App._register", "Screen._refresh_layout", "Screen._layout_required", "App._check_bindings")
 
 
 def start_unshown(app: App[Any], screen: Screen[Any]) -> None:
@@ -39,3 +39,11 @@ def lay_out_unshown(screen: Screen[Any], size: Size) -> None:
     current screen: widgets get their sizes and resize events, and the pending layout request is cleared."""
     screen._refresh_layout(size)  # noqa: SLF001
     screen._layout_required = False  # noqa: SLF001
+
+
+async def run_key_binding(app: App[Any], key: str, *, priority: bool) -> bool:
+    """Run the binding of `key` as Textual does, from the focused widget up (`priority=False`) or the
+    priority bindings from the app down: True when a binding took the key (an action raising SkipAction
+    did not). What the app does with a key before it reaches the focused widget's queue (priority), and
+    when it comes back up from it (the rest)."""
+    return await app._check_bindings(key, priority=priority)  # noqa: SLF001

@@ -9,13 +9,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
 from procmod.tui import textual_private
-from procmod.tui.textual_private import PRIVATE_NAMES, lay_out_unshown, needs_layout, start_unshown
+from procmod.tui.textual_private import PRIVATE_NAMES, lay_out_unshown, needs_layout, run_key_binding, start_unshown
 
 SIZE = (80, 24)
 
@@ -54,7 +56,8 @@ async def settle(pilot: Any, until: Callable[[], bool]) -> bool:
 
 
 def test_every_private_name_is_covered_here() -> None:
-    assert PRIVATE_NAMES == ("App._register", "Screen._refresh_layout", "Screen._layout_required")
+    assert PRIVATE_NAMES == ("App._register", "Screen._refresh_layout", "Screen._layout_required",
+                             "App._check_bindings")
     source = open(textual_private.__file__, encoding="utf-8").read()
     for name in PRIVATE_NAMES:
         assert f".{name.split('.')[1]}" in source, name
@@ -109,3 +112,35 @@ async def test_screen_layout_required_tells_a_layout_is_wanted() -> None:
             lay_out_unshown(screen, app.size)
             assert needs_layout(screen) is False, "laying out does not clear the request"
             assert screen.query_one("#line", Static).size.height == 3
+
+
+class Bound(Screen[None]):
+    BINDINGS = [Binding("x", "mark('x')", "X"), Binding("y", "skip", "Y"), Binding("z", "mark('z')", "Z", priority=True)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("bound")
+
+    def action_mark(self, what: str) -> None:
+        self.marks.append(what)
+
+    def action_skip(self) -> None:
+        raise SkipAction()
+
+
+async def test_app_check_bindings_runs_a_keys_binding_from_the_focus_up_or_the_priority_ones() -> None:
+    app = Minimal()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = Bound()
+        app.push_screen(screen)
+        await pilot.pause()
+        with private("App._check_bindings"):
+            assert await run_key_binding(app, "x", priority=False) is True and screen.marks == ["x"]
+            assert await run_key_binding(app, "x", priority=True) is False  # not a priority binding
+            assert await run_key_binding(app, "z", priority=True) is True and screen.marks == ["x", "z"]
+            assert await run_key_binding(app, "y", priority=False) is False  # SkipAction: not taken
+            assert await run_key_binding(app, "w", priority=False) is False  # unbound

@@ -190,3 +190,27 @@ async def test_a_colon_in_a_text_field_is_typed_not_the_palette(demo_backend: Ba
         field = app.screen.query_one("#filter-input", InOrderInput)
         assert field.value == "a:b" and app.focused is field
         assert not any(type(screen).__name__ == "CommandPalette" for screen in app.screen_stack)
+
+
+@pytest.mark.parametrize("start", ["modules", "menu"])
+async def test_moves_then_enter_in_one_burst_open_the_row_moved_to(demo_backend: Backend, start: str) -> None:
+    """`Down Down Enter` in one burst opens the third row (Enter, run as the app read it, used to open the
+    row the cursor was on before the two Downs had come back from the list's queue)."""
+    from procmod.tui.screens.module_card import ModuleCardScreen
+    from procmod.tui.screens.module_list import ModuleListScreen
+
+    app = make_app(demo_backend, start=start)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        if start == "menu":  # the menu's third entry is Reconciliation; Up Down Down Enter reaches it too
+            burst(app, "down", "up", "down", "down", "enter")
+            await drain(pilot)
+            assert type(app.screen).__name__ == "ReconOverviewScreen", type(app.screen).__name__
+            return
+        assert isinstance(app.screen, ModuleListScreen)
+        third = app.screen.paged.rows[2]
+        burst(app, "down", "down", "enter", "e")
+        await drain(pilot)
+        assert isinstance(app.screen, EditModuleScreen), type(app.screen).__name__
+        assert app.screen.shown_module_id == third.id
+        assert isinstance(app.screen_stack[-2], ModuleCardScreen) and app.screen_stack[-2].card.id == third.id

@@ -91,6 +91,28 @@ async def test_long_cells_are_cropped_with_an_ellipsis_and_the_header_shows() ->
         assert table.get_cell("a", "note").plain == long_note  # the cell itself is whole
 
 
+async def test_a_fitted_cell_shortens_itself_and_the_recon_pairs_keep_both_sides() -> None:
+    """A reconciliation row's differing plans at 80 columns: both heads show, not the billing's whole and
+    the panel's cut off (`Plan E-2388G-32Gb-2x960SSD / i9-9…` before)."""
+    from procmod.tui.screens.recon_words import _pairs_text
+    from procmod.tui.widgets.row_table import FittedCell
+
+    pairs = [("Plan", "E-2388G-32Gb-2x960SSD", "i9-9900K-64Gb-2x1024NVMe")]
+    assert _pairs_text(pairs, None) == "Plan E-2388G-32Gb-2x960SSD / i9-9900K-64Gb-2x1024NVMe"
+    assert _pairs_text(pairs, 36) == "Plan E-2388G-32Gb-… / i9-9900K-64Gb…"
+    assert _pairs_text(pairs, 80) == _pairs_text(pairs, None)  # room for all: whole
+    two = [("Status", "Active", "Suspended"), *pairs]
+    assert _pairs_text(two, 50) == "Status Active / Suspend… · Plan E-2388G… / i9-990…"  # short values give spare
+    assert len(_pairs_text(two, 36)) == 36
+    cell = FittedCell(_pairs_text(pairs, None), lambda width: _pairs_text(pairs, width))
+    app = TableApp([("a", ("short", "ok", cell))])
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        await pilot.pause()
+        first = texts(app.query_one(RowTable))[1]
+        assert "Plan E-" in first and " / i9-" in first and first.rstrip().endswith("…"), first
+        assert len(first) == WIDTH
+
+
 async def test_a_column_renamed_shows_its_new_header_at_its_new_width() -> None:
     app = TableApp([("a", ("short", "ok", "n"))])
     async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from procmod.core.formatting import format_time
 from procmod.core.reconciliation import FieldDiff, ReconGroup, ReconRowView, ReportSummary
+from procmod.tui.widgets.row_table import FittedCell
 
 GROUPS = (ReconGroup.PANEL_ONLY, ReconGroup.BILLING_ONLY, ReconGroup.DIFFERENT)
 #: The compared fields the report's table sums up in one column (every field is in a row's difference view).
@@ -20,16 +21,41 @@ def fields_label(group: ReconGroup) -> str:
     return f"Status · plan · address ({'panel' if group is ReconGroup.PANEL_ONLY else 'billing'})"
 
 
-def fields_cell(row: ReconRowView) -> str:
+def fields_cell(row: ReconRowView) -> str | FittedCell:
     """A row's compared fields in one cell, so that at 80 columns they show beside the key and the state:
     on one side only, that side's status · plan · address ("—" where it keeps none); on both, only the
     fields that differ, each with its billing / panel values (`Status Active / Suspended · Plan 1 / 2`)."""
     if row.group is ReconGroup.DIFFERENT:
-        return " · ".join(f"{_SHORT_LABELS.get(f.field, f.label)} {f.billing or '—'} / {f.panel or '—'}"
-                          for f in row.fields if f.differs) or "—"
+        pairs = [(_SHORT_LABELS.get(f.field, f.label), f.billing or "—", f.panel or "—")
+                 for f in row.fields if f.differs]
+        if not pairs:
+            return "—"
+        return FittedCell(_pairs_text(pairs, None), lambda width: _pairs_text(pairs, width))
     panel = row.group is ReconGroup.PANEL_ONLY
     by_field = {f.field: (f.panel if panel else f.billing) for f in row.fields}
     return " · ".join(by_field.get(field) or "—" for field in TABLE_FIELDS)
+
+
+def _pairs_text(pairs: list[tuple[str, str, str]], width: int | None) -> str:
+    """`Status Active / Suspended · Plan 1 / 2`; in `width` cells, every value cut to a share of the width
+    left by the labels and separators (a short value gives its spare to the long ones), so that both sides
+    of each pair stay in view: the panel's plan was cut off whole at 80 columns, after the billing's."""
+    values = [value for _, billing, panel in pairs for value in (billing, panel)]
+    if width is not None:
+        fixed = sum(len(label) + 4 for label, _, _ in pairs) + 3 * (len(pairs) - 1)  # "L " + " / ", " · "
+        budget = width - fixed
+        if budget >= 2 * len(values) and sum(map(len, values)) > budget:
+            cap = max(c for c in range(2, max(map(len, values)) + 1)
+                      if sum(min(len(v), c) for v in values) <= budget)
+            spare = budget - sum(min(len(v), cap) for v in values)
+            shortened = []
+            for value in values:
+                room = cap
+                if len(value) > cap and spare:
+                    room, spare = cap + 1, spare - 1
+                shortened.append(value if len(value) <= room else value[:room - 1] + "…")
+            values = shortened
+    return " · ".join(f"{label} {values[2 * i]} / {values[2 * i + 1]}" for i, (label, _, _) in enumerate(pairs))
 
 
 def field_verdict(field: FieldDiff) -> str:

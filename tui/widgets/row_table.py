@@ -21,7 +21,7 @@ styles change, and moving the cursor repaints two lines. It holds what a console
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, Literal, NamedTuple
@@ -67,6 +67,20 @@ class _Palette(NamedTuple):
     even: Style
     odd: Style
     cursor: Style
+
+
+class FittedCell(Text):
+    """A cell that shortens itself to a column narrower than it (`fit`), where cutting its end would hide
+    what matters: a pair of values keeps the head of both (`Plan E-2388G-32… / i9-9900K-64G…`)."""
+
+    def __init__(self, plain: str, fit: Callable[[int], str]) -> None:
+        super().__init__(plain)
+        self._fit = fit
+
+    def fit(self, width: int) -> Text:
+        text = Text(self._fit(width))
+        text.truncate(width, overflow="ellipsis")  # never wider than asked, whatever `fit` made
+        return text
 
 
 def cell_width(text: Text) -> int:
@@ -673,8 +687,11 @@ class RowTable(ScrollView, can_focus=True):
                 continue
             length = cell_width(text)
             if length > inner:
-                text = text.copy()
-                text.truncate(inner, overflow="ellipsis")
+                if isinstance(text, FittedCell):
+                    text = text.fit(inner)
+                else:
+                    text = text.copy()
+                    text.truncate(inner, overflow="ellipsis")
                 length = text.cell_len
             segments.append(Segment(pad, row_style))
             if text.spans or text.style:  # Text.render leaves the text's own base style out

@@ -476,6 +476,15 @@ class ProcmodApp(JobRunner, App[None]):
                     return
         await super().on_event(event)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, as Textual opens it, but closed once (tui/screens/palette.py)."""
+        from textual.command import CommandPalette
+
+        from procmod.tui.screens.palette import ConsolePalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
+
     def note_input(self) -> None:
         """The operator is busy (a key, a click): no full collection and no screen preparing just now."""
         self.idle_gc.touch()

@@ -214,3 +214,22 @@ async def test_moves_then_enter_in_one_burst_open_the_row_moved_to(demo_backend:
         assert isinstance(app.screen, EditModuleScreen), type(app.screen).__name__
         assert app.screen.shown_module_id == third.id
         assert isinstance(app.screen_stack[-2], ModuleCardScreen) and app.screen_stack[-2].card.id == third.id
+
+
+async def test_keys_typed_past_the_palettes_command_neither_crash_nor_run_it_twice(demo_backend: Backend) -> None:
+    """`:reconc⏎ ↓↓⏎` in one burst: the second Enter reached the palette before it had closed, and Textual's
+    palette dismissed itself twice (popping the menu: "Can't pop screen", the console crashed) and ran the
+    command twice. The keys typed past the command are dropped, as typed before the screen it opens showed."""
+    from procmod.tui.screens.recon_overview import ReconOverviewScreen
+
+    app = make_app(demo_backend, start="menu")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        burst(app, "colon", *"reconc", "enter", "down", "down", "enter")
+        await drain(pilot)
+        assert [type(screen).__name__ for screen in app.screen_stack] == ["MenuScreen", "ReconOverviewScreen"]
+        assert isinstance(app.screen, ReconOverviewScreen)
+        burst(app, "colon", *"modul", "enter", "enter", "enter")  # and again from a list
+        await drain(pilot)
+        assert type(app.screen).__name__ in ("ModuleListScreen", "ModuleCardScreen"), type(app.screen).__name__
+        assert len(app.screen_stack) <= 4

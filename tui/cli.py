@@ -36,36 +36,36 @@ class _NotTheConsoleAlone(Exception):
 
 
 class _ConsoleOptionsParser(argparse.ArgumentParser):
+    """The console's options alone. While it parses, a mistake hands the command line to the full parser;
+    after (`_run_timing`'s checks), an error is said with the full parser's usage line."""
+
+    parsing = True
+
     def error(self, message: str) -> NoReturn:
-        raise _NotTheConsoleAlone(message)
+        if self.parsing:
+            raise _NotTheConsoleAlone(message)
+        _parser().error(message)
+        raise AssertionError("unreachable")  # argparse's error exits
 
 
 def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     """The command line, parsed. `procmod [--db URL] [--open LIST] ...` (the console, the common case) is
     parsed without building the commands' parsers (19 of them: ~5 ms before the first frame); anything
     else (a command, --help, --version, a mistake) goes to the full parser, which also gives every error
-    its message. The parser returned is the full one's kind: `_run_timing` reports through it."""
+    its message."""
     words = list(sys.argv[1:] if argv is None else argv)
     if not {"-h", "--help", "--version"} & set(words):
+        quick = _parser(commands=False, parser_class=_ConsoleOptionsParser)
         try:
-            quick = _parser(commands=False, parser_class=_ConsoleOptionsParser)
             args, rest = quick.parse_known_args(words)
         except _NotTheConsoleAlone:
-            pass
-        else:
-            if not rest:
-                args.command = None
-                return _LazyParser(), args
+            rest = words
+        if not rest:
+            quick.parsing = False
+            args.command = None
+            return quick, args
     parser = _parser()
     return parser, parser.parse_args(words)
-
-
-class _LazyParser:
-    """Stands for the full parser where only its `error` may be needed (after a quick parse)."""
-
-    def error(self, message: str) -> NoReturn:
-        _parser().error(message)
-        raise AssertionError("unreachable")  # argparse's error exits
 
 
 def _parser(*, commands: bool = True, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser
@@ -198,7 +198,7 @@ def _timing_options(parser: argparse.ArgumentParser, whose: str, dest_prefix: st
                              "3/4 of a shorter lease)")
 
 
-def _run_timing(parser: Any, lease: float | None, deadline: float | None
+def _run_timing(parser: argparse.ArgumentParser, lease: float | None, deadline: float | None
                 ) -> tuple[float, float] | None:
     """(lease, deadline) in seconds from the options, or None for the defaults; a deadline must be shorter."""
     if lease is None and deadline is None:

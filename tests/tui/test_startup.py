@@ -156,6 +156,7 @@ def test_the_console_options_parse_alike_without_the_commands_parsers() -> None:
                  ["--read-only", "--no-scheduler", "--lease", "60", "--deadline", "30"], ["--db", "demo"]):
         _, quick = cli._parse(argv)
         assert vars(quick) == vars(cli._parser().parse_args(argv)), argv
-    for argv in (["demo"], ["--db", "x.db", "worker", "--concurrency", "2"], ["export", "modules"]):
+    for argv, command in ((["demo"], "demo"), (["--db", "x.db", "worker", "--concurrency", "2"], "worker"),
+                          (["export", "modules"], "export")):
         parser, args = cli._parse(argv)
-        assert isinstance(parser, argparse.ArgumentParser) and args.command == argv[-1 if len(argv) == 1 else 2 if argv[0] == "--db" else 0]
+        assert isinstance(parser, argparse.ArgumentParser) and args.command == command
